@@ -1,0 +1,191 @@
+// Durable storage of the central server: users, albums (their metadata replica)
+// and album membership, in SQLite. WAL mode with synchronous=FULL: a call that
+// returned has been fsynced, so the server may acknowledge it and a kill -9
+// right after loses nothing. The schema is versioned (PRAGMA user_version) and
+// upgraded by the ordered migrations below; never edit a shipped migration.
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { AlbumError, ErrorCode } from "../common/album-error.ts";
+
+type Migration = (db: Database.Database) => void;
+
+const MIGRATIONS: readonly Migration[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE users (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE albums (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        -- The album's metadata replica (encoded CRDT state), owned by src/crdt.
+        replica BLOB
+      );
+      -- Index of the member group held in the replica, so "which albums am I
+      -- in" needs no decoding. Kept in the same transaction as the replica.
+      CREATE TABLE album_members (
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        user TEXT NOT NULL COLLATE NOCASE,
+        PRIMARY KEY (album, user)
+      ) WITHOUT ROWID;
+      CREATE INDEX album_members_by_user ON album_members(user, album);
+    `);
+  },
+];
+
+export interface UserRecord {
+  name: string;
+  passwordHash: string;
+}
+
+export interface AlbumRecord {
+  name: string;
+  createdBy: string;
+  replica: Uint8Array | null;
+}
+
+export class CentralStore {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  static open(dir: string): CentralStore {
+    mkdirSync(dir, { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(join(dir, "central.sqlite3"));
+    } catch (error) {
+      throw AlbumError.from(error, ErrorCode.FailedPrecondition);
+    }
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    const store = new CentralStore(db);
+    store.migrate();
+    return store;
+  }
+
+  /** Exposed so sibling components (sessions, cluster) can add their own tables. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma("user_version", { simple: true }) as number;
+  }
+
+  private migrate(): void {
+    const current = this.schemaVersion;
+    if (current > MIGRATIONS.length) {
+      throw new AlbumError(
+        ErrorCode.FailedPrecondition,
+        `the database has schema version ${current}, newer than this server (${MIGRATIONS.length})`,
+      );
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        MIGRATIONS[version]!(this.db);
+        this.db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  findUser(name: string): UserRecord | undefined {
+    const row = this.db
+      .prepare("SELECT name, password_hash AS passwordHash FROM users WHERE name = ?")
+      .get(name) as UserRecord | undefined;
+    return row;
+  }
+
+  /** Inserts a user; AlreadyExists if the name (case-insensitively) is taken. */
+  insertUser(name: string, passwordHash: string): void {
+    try {
+      this.db
+        .prepare("INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)")
+        .run(name, passwordHash, Date.now());
+    } catch (error) {
+      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+        throw new AlbumError(ErrorCode.AlreadyExists, `the user name '${name}' is taken`);
+      }
+      throw error;
+    }
+  }
+
+  findAlbum(name: string): AlbumRecord | undefined {
+    return this.db
+      .prepare("SELECT name, created_by AS createdBy, replica FROM albums WHERE name = ?")
+      .get(name) as AlbumRecord | undefined;
+  }
+
+  /** Creates an album with its initial replica and member index, atomically. */
+  insertAlbum(
+    name: string,
+    createdBy: string,
+    replica: Uint8Array | null,
+    members: readonly string[],
+  ): void {
+    const insert = this.db.transaction(() => {
+      this.db
+        .prepare("INSERT INTO albums (name, created_by, created_at, replica) VALUES (?, ?, ?, ?)")
+        .run(name, createdBy, Date.now(), replica === null ? null : Buffer.from(replica));
+      this.replaceMembers(name, members);
+    });
+    try {
+      insert();
+    } catch (error) {
+      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+        throw new AlbumError(ErrorCode.AlreadyExists, `an album named '${name}' already exists`);
+      }
+      throw error;
+    }
+  }
+
+  /** Stores a new replica of an album and its member index in one transaction. */
+  updateAlbum(name: string, replica: Uint8Array, members: readonly string[]): void {
+    this.db.transaction(() => {
+      const result = this.db
+        .prepare("UPDATE albums SET replica = ? WHERE name = ?")
+        .run(Buffer.from(replica), name);
+      if (result.changes === 0)
+        throw new AlbumError(ErrorCode.NotFound, `no album named '${name}'`);
+      this.replaceMembers(name, members);
+    })();
+  }
+
+  private replaceMembers(album: string, members: readonly string[]): void {
+    this.db.prepare("DELETE FROM album_members WHERE album = ?").run(album);
+    const insert = this.db.prepare(
+      "INSERT OR IGNORE INTO album_members (album, user) VALUES (?, ?)",
+    );
+    for (const member of members) insert.run(album, member);
+  }
+
+  isMember(album: string, user: string): boolean {
+    return (
+      this.db
+        .prepare("SELECT 1 FROM album_members WHERE album = ? AND user = ?")
+        .get(album, user) !== undefined
+    );
+  }
+
+  albumsOf(user: string): { name: string; memberCount: number }[] {
+    return this.db
+      .prepare(
+        `SELECT a.name AS name, (SELECT COUNT(*) FROM album_members m2 WHERE m2.album = a.name) AS memberCount
+         FROM album_members m JOIN albums a ON a.name = m.album
+         WHERE m.user = ? ORDER BY a.name`,
+      )
+      .all(user) as { name: string; memberCount: number }[];
+  }
+}

@@ -1,0 +1,67 @@
+// The client side of the data path: uploads and downloads through one pool of
+// connections to the data servers, routed by a RingSource. `uploadFile` and
+// `downloadFile` are one-shot forms that open and close their own pool.
+
+import { ConnectionPool } from "../../common/grpc/connection-pool.ts";
+import { downloadWithPool, type DownloadResult } from "./download.ts";
+import type { RingSource } from "./ring-source.ts";
+import type { ProgressListener } from "./transfer-progress.ts";
+import { uploadWithPool, type UploadResult } from "./upload.ts";
+
+export class DataTransferClient {
+  private readonly pool = new ConnectionPool((address) => `data server ${address}`);
+
+  constructor(private readonly ringSource: RingSource) {}
+
+  /** Uploads the file at `path`; returns its key, size and whether it was already stored. */
+  upload(path: string, onProgress?: ProgressListener, signal?: AbortSignal): Promise<UploadResult> {
+    return uploadWithPool(path, this.ringSource, onProgress, { pool: this.pool, signal });
+  }
+
+  /** Downloads `key` to `destPath` (verified, written aside, resumable). */
+  download(
+    key: string,
+    destPath: string,
+    onProgress?: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<DownloadResult> {
+    return downloadWithPool(key, destPath, this.ringSource, onProgress, {
+      pool: this.pool,
+      signal,
+    });
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
+
+export async function uploadFile(
+  path: string,
+  ringSource: RingSource,
+  onProgress?: ProgressListener,
+): Promise<UploadResult> {
+  const client = new DataTransferClient(ringSource);
+  try {
+    return await client.upload(path, onProgress);
+  } finally {
+    client.close();
+  }
+}
+
+export async function downloadFile(
+  key: string,
+  destPath: string,
+  ringSource: RingSource,
+  onProgress?: ProgressListener,
+): Promise<DownloadResult> {
+  const client = new DataTransferClient(ringSource);
+  try {
+    return await client.download(key, destPath, onProgress);
+  } finally {
+    client.close();
+  }
+}
+
+export type { DownloadResult, ProgressListener, RingSource, UploadResult };
+export type { TransferProgress } from "./transfer-progress.ts";

@@ -1,0 +1,123 @@
+// Uploads a local file to the data server that owns its content: hash it
+// (the key), ask the owner whether it already holds the key (dedup: nothing
+// is sent then), else stream the file in 1 MiB chunks with backpressure.
+// Follows redirects through callOwner. Never reads the whole file into
+// memory; never shows the key in an error message beyond a prefix.
+
+import { open, stat } from "node:fs/promises";
+import { AlbumError, ErrorCode, invalidArgument } from "../../common/album-error.ts";
+import { CHUNK_SIZE } from "../../common/grpc/channel-options.ts";
+import type { ConnectionPool } from "../../common/grpc/connection-pool.ts";
+import { DataService, UploadOutcome } from "../../gen/albumshare/data/v1/data_pb.ts";
+import type { ContentKey } from "../../ring/content-key.ts";
+import { sha256OfFile } from "./hash-file.ts";
+import { callOwner } from "./routed-call.ts";
+import type { RingSource } from "./ring-source.ts";
+import type { ProgressListener } from "./transfer-progress.ts";
+
+export interface UploadResult {
+  key: ContentKey;
+  size: number;
+  /** True when the owner already held the content (nothing was sent). */
+  alreadyPresent: boolean;
+}
+
+export interface TransferOptions {
+  /** Connections to reuse across transfers (closed by its owner). */
+  pool: ConnectionPool;
+  signal?: AbortSignal;
+}
+
+export async function uploadWithPool(
+  path: string,
+  ringSource: RingSource,
+  onProgress: ProgressListener | undefined,
+  options: TransferOptions,
+): Promise<UploadResult> {
+  const info = await stat(path).catch((error: unknown) => {
+    throw AlbumError.from(error);
+  });
+  if (!info.isFile()) throw invalidArgument(`${path} is not a regular file`);
+  const size = info.size;
+  const { key, bytes } = await sha256OfFile(path, size, (done) =>
+    onProgress?.({ phase: "hashing", doneBytes: done, totalBytes: size }),
+  );
+  if (bytes !== size) throw changedWhileReading(path);
+  return callOwner(
+    key,
+    ringSource,
+    options.pool,
+    async (connection, ring) => {
+      const ringVersion = BigInt(ring.version);
+      const existing = await connection.unary(
+        DataService.method.stat,
+        { key, ringVersion },
+        { signal: options.signal },
+      );
+      if (existing.exists) {
+        onProgress?.({ phase: "uploading", doneBytes: size, totalBytes: size });
+        return { key, size, alreadyPresent: true };
+      }
+      const call = connection.clientStream(DataService.method.upload, { signal: options.signal });
+      try {
+        let open = await call.send({
+          part: { case: "header", value: { key, size: BigInt(size), ringVersion } },
+        });
+        if (open)
+          open = await sendFile(
+            path,
+            size,
+            (chunk) => call.send({ part: { case: "chunk", value: chunk } }),
+            onProgress,
+          );
+      } catch (error) {
+        call.cancel();
+        throw error;
+      }
+      const reply = await call.finish();
+      return { key, size, alreadyPresent: reply.outcome === UploadOutcome.ALREADY_PRESENT };
+    },
+    options.signal,
+  );
+}
+
+// Sends `size` bytes of the file; a fresh buffer per chunk, since gRPC may
+// still hold the previous one. Returns false if the server stopped listening.
+async function sendFile(
+  path: string,
+  size: number,
+  send: (chunk: Buffer) => Promise<boolean>,
+  onProgress: ProgressListener | undefined,
+): Promise<boolean> {
+  const handle = await open(path, "r");
+  const readAt = async (position: number): Promise<Buffer> => {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_SIZE, size - position));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
+    if (bytesRead === 0) throw changedWhileReading(path);
+    return bytesRead === buffer.byteLength ? buffer : buffer.subarray(0, bytesRead);
+  };
+  // The next chunk is read while the current one is sent: disk and network
+  // overlap, and at most two chunks are held here.
+  let next: Promise<Buffer> | undefined = size > 0 ? readAt(0) : undefined;
+  try {
+    let done = 0;
+    while (next) {
+      const chunk = await next;
+      done += chunk.byteLength;
+      next = done < size ? readAt(done) : undefined;
+      if (!(await send(chunk))) return false;
+      onProgress?.({ phase: "uploading", doneBytes: done, totalBytes: size });
+    }
+    return true;
+  } finally {
+    await next?.catch(() => undefined);
+    await handle.close();
+  }
+}
+
+function changedWhileReading(path: string): AlbumError {
+  return new AlbumError(
+    ErrorCode.FailedPrecondition,
+    `${path} changed while it was being read; try again`,
+  );
+}

@@ -1,0 +1,163 @@
+// The read side of the files: one listed file per (name, content) with live
+// adds, with a display name that is the same on every replica, and the rating
+// average. Display names never contain a content key: a name shared by files of
+// different contents is disambiguated by who added each ("photo.jpg (alice)"),
+// then by rank of FileId ("photo.jpg (alice #2)"). The content key is only
+// returned as data, for downloads.
+import { notFound } from "../common/album-error.ts";
+import { ascending, type DotKey } from "./dot.ts";
+import type { AlbumState, ContentKey, FileEntry, FileId } from "./album-state.ts";
+import { byCodeUnits } from "./album-members.ts";
+import { cachedView } from "./view-cache.ts";
+import { fileIdOf } from "./file-id.ts";
+
+export interface AlbumFile {
+  /** Unique among the listed files; what people type. */
+  readonly displayName: string;
+  /** The name it was added under. */
+  readonly name: string;
+  readonly fileId: FileId;
+  /** For downloads only: never print it. */
+  readonly contentKey: ContentKey;
+  readonly size: number;
+  readonly addedBy: string;
+  readonly ratingCount: number;
+  readonly ratingSum: number;
+  /** ratingSum / ratingCount, or null before the first rating. */
+  readonly average: number | null;
+  /** The live add events behind this file, ascending (more than one after concurrent adds). */
+  readonly dots: readonly DotKey[];
+}
+
+interface FileGroup {
+  readonly name: string;
+  readonly representative: FileEntry;
+  readonly dots: DotKey[];
+  label: string;
+}
+
+/** Every file of the album, sorted by display name. */
+export function listFiles(state: AlbumState): readonly AlbumFile[] {
+  return cachedView(state, "files", () => buildListing(state));
+}
+
+export function findFile(state: AlbumState, displayName: string): AlbumFile | undefined {
+  return cachedView(state, "filesByDisplayName", () => {
+    const byName = new Map<string, AlbumFile>();
+    // The listing is sorted, so a (pathological) duplicate resolves to the first.
+    for (const file of listFiles(state)) {
+      if (!byName.has(file.displayName)) byName.set(file.displayName, file);
+    }
+    return byName;
+  }).get(displayName);
+}
+
+/** findFile, or a NotFound error naming the file. */
+export function requireFile(state: AlbumState, displayName: string): AlbumFile {
+  const file = findFile(state, displayName);
+  if (!file) throw notFound(`no file named '${displayName}' in the album`);
+  return file;
+}
+
+/** The live entries under a name, grouped by content. */
+export function entriesNamed(state: AlbumState, name: string): Map<ContentKey, DotKey[]> {
+  const byContent = new Map<ContentKey, DotKey[]>();
+  for (const key of state.fileDotsByName.get(name) ?? []) {
+    const entry = state.files.get(key)!;
+    const dots = byContent.get(entry.contentKey);
+    if (dots) dots.push(key);
+    else byContent.set(entry.contentKey, [key]);
+  }
+  for (const dots of byContent.values()) dots.sort(ascending);
+  return byContent;
+}
+
+function buildListing(state: AlbumState): AlbumFile[] {
+  const groups: FileGroup[] = [];
+  for (const name of state.fileDotsByName.keys()) {
+    const sameName: FileGroup[] = [];
+    for (const dots of entriesNamed(state, name).values()) {
+      // The oldest add (base first) speaks for the group: deterministic on every replica.
+      sameName.push({ name, representative: state.files.get(dots[0]!)!, dots, label: name });
+    }
+    if (sameName.length > 1) labelByAdder(sameName);
+    groups.push(...sameName);
+  }
+  separateCollisions(groups);
+
+  const totals = ratingTotals(state);
+  const files = groups.map((group): AlbumFile => {
+    const entry = group.representative;
+    const fileId = fileIdOf(entry);
+    const slots = totals.get(fileId);
+    const ratingSum = (entry.baseRating?.sum ?? 0) + (slots?.sum ?? 0);
+    const ratingCount = (entry.baseRating?.count ?? 0) + (slots?.count ?? 0);
+    return {
+      displayName: group.label,
+      name: group.name,
+      fileId,
+      contentKey: entry.contentKey,
+      size: entry.size,
+      addedBy: entry.addedBy,
+      ratingCount,
+      ratingSum,
+      average: ratingCount === 0 ? null : ratingSum / ratingCount,
+      dots: group.dots,
+    };
+  });
+  return files.sort(
+    (a, b) => byCodeUnits(a.displayName, b.displayName) || byCodeUnits(a.fileId, b.fileId),
+  );
+}
+
+// Several contents under one name: "name (adder)", and "name (adder #k)" when
+// one adder has several, ranked by FileId (a hash, so no content is revealed).
+function labelByAdder(sameName: FileGroup[]): void {
+  const byAdder = new Map<string, FileGroup[]>();
+  for (const group of sameName) {
+    const adder = group.representative.addedBy;
+    const list = byAdder.get(adder);
+    if (list) list.push(group);
+    else byAdder.set(adder, [group]);
+  }
+  for (const [adder, list] of byAdder) {
+    if (list.length === 1) {
+      list[0]!.label = `${list[0]!.name} (${adder})`;
+      continue;
+    }
+    list.sort(byIdentity);
+    list.forEach((group, index) => (group.label = `${group.name} (${adder} #${index + 1})`));
+  }
+}
+
+// A real name can look like a disambiguated one ("a.jpg (bob)"); rank those too.
+function separateCollisions(groups: FileGroup[]): void {
+  const byLabel = new Map<string, FileGroup[]>();
+  for (const group of groups) {
+    const list = byLabel.get(group.label);
+    if (list) list.push(group);
+    else byLabel.set(group.label, [group]);
+  }
+  for (const [label, list] of byLabel) {
+    if (list.length === 1) continue;
+    list.sort((a, b) => byCodeUnits(a.name, b.name) || byIdentity(a, b));
+    list.forEach((group, index) => (group.label = `${label} [${index + 1}]`));
+  }
+}
+
+const byIdentity = (a: FileGroup, b: FileGroup): number =>
+  byCodeUnits(fileIdOf(a.representative), fileIdOf(b.representative)) || a.dots[0]! - b.dots[0]!;
+
+function ratingTotals(state: AlbumState): Map<FileId, { sum: number; count: number }> {
+  const totals = new Map<FileId, { sum: number; count: number }>();
+  for (const rating of state.ratings.values()) {
+    const total = totals.get(rating.fileId);
+    if (total) {
+      total.sum += rating.sum;
+      total.count += rating.count;
+    } else {
+      totals.set(rating.fileId, { sum: rating.sum, count: rating.count });
+    }
+  }
+  return totals;
+}

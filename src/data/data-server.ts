@@ -1,0 +1,250 @@
+// A data server: one node of the content-addressable DHT. It keeps contents
+// in its directory (storage/content-store.ts), serves DataService to clients
+// and DataPeerService to other servers over gRPC, registers with the central
+// server's cluster coordinator, follows the ring it publishes, and joins the
+// cluster (receiving the keys of the ranges it takes over) when it is new.
+// It never decides the ring: the coordinator does.
+
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { AlbumError, ErrorCode } from "../common/album-error.ts";
+import { serverChannelOptions } from "../common/grpc/channel-options.ts";
+import { checkClusterTokenOption } from "../common/grpc/cluster-token.ts";
+import { ConnectionPool } from "../common/grpc/connection-pool.ts";
+import { formatHostPort, parseHostPort } from "../common/host-port.ts";
+import { ClusterLink } from "./cluster-link.ts";
+import type { DataServerContext } from "./data-server-context.ts";
+import { addDataServices } from "./data-services.ts";
+import { InFlightUploads } from "./in-flight-uploads.ts";
+import { IncomingTransfers } from "./join/incoming-transfers.ts";
+import { JoinRunner, type JoinResult } from "./join/join-runner.ts";
+import { PullThrough } from "./join/pull-through.ts";
+import { RangeCopier } from "./join/range-copier.ts";
+import { RingView } from "./ring-view.ts";
+import type { Ring } from "../ring/ring.ts";
+import { loadOrCreateServerId } from "./server-identity.ts";
+import { ContentStore } from "./storage/content-store.ts";
+
+export interface DataServerOptions {
+  /** host:port of the central server's cluster coordinator. */
+  centralClusterAddress: string;
+  /** Interface to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
+  host: string;
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** host:port that clients and other servers should use; default host:bound port. */
+  advertise?: string;
+  /** Data directory: identity, contents. */
+  dir: string;
+  clusterToken: string;
+  logger: Logger;
+  /** Free disk space an upload must leave (default 64 MiB). */
+  reserveBytes?: number;
+  /** Called once the port is bound, before registering (start() resolves later, once joined). */
+  onListening?: (info: { serverId: string; address: string; port: number }) => void;
+}
+
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
+
+export class DataServer {
+  private readonly options: DataServerOptions;
+  private readonly logger: Logger;
+  private readonly store: ContentStore;
+  private readonly ringView = new RingView();
+  private readonly inFlight = new InFlightUploads();
+  private readonly incoming = new IncomingTransfers();
+  private readonly peers = new ConnectionPool((a) => `data server ${a}`);
+  private readonly stopping = new AbortController();
+  private grpcServer: Server | undefined;
+  private link: ClusterLink | undefined;
+  private watching: Promise<void> | undefined;
+  private boundPort = 0;
+  private id = "";
+  private advertised = "";
+  private settled!: () => void;
+  private readonly settledPromise = new Promise<void>((resolve) => (this.settled = resolve));
+  private joinResult: JoinResult | undefined;
+
+  constructor(options: DataServerOptions) {
+    checkClusterTokenOption(options.clusterToken);
+    this.options = options;
+    this.logger = options.logger;
+    this.store = new ContentStore({ dir: options.dir, reserveBytes: options.reserveBytes });
+  }
+
+  /** Bound port (valid after start). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Stable identity, kept in the data directory. */
+  get serverId(): string {
+    return this.id;
+  }
+
+  /** The address others use to reach this server. */
+  get address(): string {
+    return this.advertised;
+  }
+
+  /** Keys this server received when it joined (zero when it was already a member). */
+  get lastJoin(): JoinResult | undefined {
+    return this.joinResult;
+  }
+
+  /**
+   * Opens the store, listens, registers with the coordinator, follows the ring
+   * and completes the join. Resolves once this server is a full member.
+   */
+  async start(): Promise<void> {
+    const signal = this.stopping.signal;
+    const { leftovers } = await this.store.open();
+    if (leftovers > 0)
+      this.logger.info({ leftovers }, "removed unfinished uploads left by a crash");
+    const identity = await loadOrCreateServerId(this.options.dir);
+    this.id = identity.serverId;
+    const pullThrough = new PullThrough({
+      store: this.store,
+      incoming: this.incoming,
+      peers: this.peers,
+      clusterToken: this.options.clusterToken,
+      logger: this.logger,
+    });
+    const context: DataServerContext = {
+      serverId: this.id,
+      store: this.store,
+      ringView: this.ringView,
+      inFlight: this.inFlight,
+      pullThrough,
+      clusterToken: this.options.clusterToken,
+      logger: this.logger,
+      whenSettled: (timeoutMs) => this.whenSettled(timeoutMs),
+    };
+    await this.listen(context);
+    this.advertised = this.options.advertise ?? this.defaultAdvertise();
+    parseHostPort(this.advertised);
+    const usage = this.store.usage();
+    this.logger.info(
+      {
+        serverId: this.id,
+        newIdentity: identity.created,
+        address: this.advertised,
+        keys: usage.keys,
+        bytes: usage.bytes,
+      },
+      "data server listening",
+    );
+    this.options.onListening?.({
+      serverId: this.id,
+      address: this.advertised,
+      port: this.boundPort,
+    });
+
+    const link = new ClusterLink({
+      address: this.options.centralClusterAddress,
+      clusterToken: this.options.clusterToken,
+      serverId: this.id,
+      logger: this.logger,
+    });
+    this.link = link;
+    const registered = await link.registerPersistently(this.advertised, signal);
+    this.adopt(registered.ring);
+    this.watching = link.watch((ring) => this.adopt(ring), signal);
+    const runner = new JoinRunner({
+      link,
+      copier: new RangeCopier({
+        store: this.store,
+        pullThrough,
+        peers: this.peers,
+        clusterToken: this.options.clusterToken,
+        logger: this.logger,
+      }),
+      incoming: this.incoming,
+      address: this.advertised,
+      logger: this.logger,
+      onSettled: () => this.settled(),
+    });
+    this.joinResult = await runner.run(signal);
+    await this.ringView.atLeast(this.joinResult.ringVersion, 30_000, signal);
+    this.logger.info(
+      {
+        serverId: this.id,
+        ringVersion: this.ringView.version,
+        share: this.ringView.current().share(this.id),
+      },
+      "data server is a member of the cluster",
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort(new AlbumError(ErrorCode.Unavailable, "the data server is stopping"));
+    const server = this.grpcServer;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    }
+    await this.watching?.catch(() => undefined);
+    this.link?.close();
+    this.peers.close();
+  }
+
+  private adopt(ring: Ring): void {
+    if (this.ringView.adopt(ring)) {
+      this.logger.info(
+        {
+          ringVersion: ring.version,
+          servers: ring.nodes.length,
+          share: ring.node(this.id) ? ring.share(this.id) : 0,
+        },
+        "adopted ring version",
+      );
+    }
+  }
+
+  private async whenSettled(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.settledPromise,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async listen(context: DataServerContext): Promise<void> {
+    const server = new Server(serverChannelOptions);
+    addDataServices(server, context);
+    const target = formatHostPort({ host: this.options.host, port: this.options.port });
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(target, ServerCredentials.createInsecure(), (error, port) => {
+        if (error) {
+          reject(
+            new AlbumError(
+              ErrorCode.FailedPrecondition,
+              `cannot listen on ${target}: ${error.message}`,
+              {
+                cause: error,
+              },
+            ),
+          );
+        } else resolve(port);
+      });
+    });
+    this.grpcServer = server;
+  }
+
+  private defaultAdvertise(): string {
+    const host = WILDCARD_HOSTS.has(this.options.host) ? "127.0.0.1" : this.options.host;
+    if (host !== this.options.host) {
+      this.logger.warn(
+        { host: this.options.host },
+        "listening on all interfaces without --advertise; advertising 127.0.0.1, which only local clients can reach",
+      );
+    }
+    return formatHostPort({ host, port: this.boundPort });
+  }
+}

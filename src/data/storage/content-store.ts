@@ -1,0 +1,320 @@
+// The content-addressable store of one data server: each content is a file
+// named by its key (SHA-256, 64 lowercase hex digits) under
+// `objects/<first two hex digits>/`. An upload is written aside under `tmp/`,
+// fsynced, its SHA-256 checked against the key, and only then renamed into
+// place and the directory fsynced, so no reader ever sees a partial or
+// mismatched file and an acknowledged content survives a crash.
+// It must never build a path from anything but a validated key, never expose
+// a file before it is verified and durable, and never hold a whole content in
+// memory.
+
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, open, readdir, rename, rm, stat, statfs, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { AlbumError, ErrorCode, invalidArgument, notFound } from "../../common/album-error.ts";
+import { CHUNK_SIZE } from "../../common/grpc/channel-options.ts";
+import { isContentKey, parseContentKey, type ContentKey } from "../../ring/content-key.ts";
+import { fsyncDirectory } from "./durable-fs.ts";
+import { KeyMutex } from "./key-mutex.ts";
+
+export type WriteOutcome = "stored" | "already_present";
+
+export interface StoredContent {
+  key: ContentKey;
+  size: number;
+}
+
+export interface ContentRead {
+  /** Size of the whole content. */
+  size: number;
+  /** The content from the requested offset, in chunks of at most CHUNK_SIZE. */
+  chunks: AsyncIterable<Buffer>;
+  /** Closes the file; needed only when `chunks` is not read to its end. */
+  close(): Promise<void>;
+}
+
+export interface ContentStoreOptions {
+  /** The server's data directory; the store uses `objects/` and `tmp/` in it. */
+  dir: string;
+  /**
+   * Free space kept in reserve: an upload whose announced size does not fit
+   * in the free space minus this is refused before a byte is written.
+   */
+  reserveBytes?: number;
+}
+
+const FAN_OUT = 256;
+
+/** Shown in messages instead of a whole key (a key is a capability). */
+export function shortKey(key: string): string {
+  return `${key.slice(0, 12)}…`;
+}
+
+function fanOutDirName(index: number): string {
+  return index.toString(16).padStart(2, "0");
+}
+
+function isDiskFull(reason: unknown): boolean {
+  const errno = (reason as { code?: unknown } | null)?.code;
+  return errno === "ENOSPC" || errno === "EDQUOT";
+}
+
+export class ContentStore {
+  private readonly objectsDir: string;
+  private readonly tmpDir: string;
+  private readonly reserveBytes: number;
+  private readonly commits = new KeyMutex();
+  private keyCount = 0;
+  private byteCount = 0;
+  private opened = false;
+
+  constructor(options: ContentStoreOptions) {
+    this.objectsDir = join(options.dir, "objects");
+    this.tmpDir = join(options.dir, "tmp");
+    this.reserveBytes = options.reserveBytes ?? 64 * 1024 * 1024;
+  }
+
+  /**
+   * Creates the layout, removes what a crash left under `tmp/` (never
+   * acknowledged, so never needed) and counts the stored keys and bytes.
+   * Returns the number of leftovers removed.
+   */
+  async open(): Promise<{ leftovers: number }> {
+    await mkdir(this.objectsDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    const leftovers = await readdir(this.tmpDir);
+    for (const name of leftovers)
+      await rm(join(this.tmpDir, name), { force: true, recursive: true });
+    if (leftovers.length > 0) await fsyncDirectory(this.tmpDir);
+    for (let i = 0; i < FAN_OUT; i++)
+      await mkdir(join(this.objectsDir, fanOutDirName(i)), { recursive: true });
+    await fsyncDirectory(this.objectsDir);
+    this.keyCount = 0;
+    this.byteCount = 0;
+    for await (const content of this.contents()) {
+      this.keyCount++;
+      this.byteCount += content.size;
+    }
+    this.opened = true;
+    return { leftovers: leftovers.length };
+  }
+
+  /** Number of keys and bytes stored. */
+  usage(): { keys: number; bytes: number } {
+    return { keys: this.keyCount, bytes: this.byteCount };
+  }
+
+  private pathOf(key: ContentKey): string {
+    // parseContentKey admits exactly 64 hex digits: no separator, no "..".
+    const valid = parseContentKey(key);
+    return join(this.objectsDir, valid.slice(0, 2), valid);
+  }
+
+  /** Size of the stored content, or undefined when the key is not stored. */
+  async stat(key: ContentKey): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(key))).size;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "ENOENT") return undefined;
+      throw AlbumError.from(error);
+    }
+  }
+
+  /** Opens a stored content for reading from `offset`; NotFound when absent. */
+  async read(key: ContentKey, offset = 0): Promise<ContentRead> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(key), "r");
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "ENOENT") {
+        throw notFound(`no content with key ${shortKey(key)}`);
+      }
+      throw AlbumError.from(error);
+    }
+    let size: number;
+    try {
+      size = (await handle.stat()).size;
+    } catch (error) {
+      await handle.close();
+      throw AlbumError.from(error);
+    }
+    if (offset > size) {
+      await handle.close();
+      throw invalidArgument(`offset ${offset} is beyond the end of the content (${size} bytes)`);
+    }
+    let closed = false;
+    const close = async (): Promise<void> => {
+      if (closed) return;
+      closed = true;
+      await handle.close();
+    };
+    return { size, chunks: readChunks(handle, offset, size, close), close };
+  }
+
+  /**
+   * Stores the content announced as `key` and `size` from `chunks`. The bytes
+   * go to a file aside; only a content of exactly `size` bytes hashing to
+   * `key` is renamed into place. On any failure (bad size or hash, full disk,
+   * cancelled stream) the file aside is removed and nothing is stored.
+   */
+  async write(
+    key: ContentKey,
+    size: number,
+    chunks: AsyncIterable<Uint8Array>,
+  ): Promise<WriteOutcome> {
+    const valid = parseContentKey(key);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw invalidArgument(`invalid content size ${size}`);
+    await this.checkFreeSpace(size);
+    const aside = join(
+      this.tmpDir,
+      `${valid}.${process.pid}.${randomBytes(6).toString("hex")}.part`,
+    );
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(aside, "wx", 0o644);
+      const hash = createHash("sha256");
+      let received = 0;
+      // One write in flight while the next chunk arrives and is hashed: the
+      // disk, the network and the hash overlap, and at most one chunk waits.
+      let writing: Promise<void> = Promise.resolve();
+      try {
+        for await (const chunk of chunks) {
+          received += chunk.byteLength;
+          if (received > size) {
+            throw invalidArgument(
+              `received more than the ${size} bytes announced for ${shortKey(valid)}`,
+            );
+          }
+          hash.update(chunk);
+          await writing;
+          writing = writeFully(handle, chunk);
+        }
+      } finally {
+        // Never close the file under a write still running.
+        await writing.catch(() => undefined);
+      }
+      await writing;
+      if (received !== size) {
+        throw invalidArgument(
+          `the content of ${shortKey(valid)} ended after ${received} of the ${size} bytes announced`,
+        );
+      }
+      const digest = hash.digest("hex");
+      if (digest !== valid) {
+        throw invalidArgument(
+          `the content does not hash to its key ${shortKey(valid)} (its SHA-256 starts ${digest.slice(0, 12)}); nothing stored`,
+        );
+      }
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      return await this.commit(valid, aside, size);
+    } catch (error) {
+      if (handle) await handle.close().catch(() => undefined);
+      await rm(aside, { force: true });
+      if (isDiskFull(error)) {
+        throw new AlbumError(
+          ErrorCode.ResourceExhausted,
+          `the data server's disk is full; ${shortKey(valid)} was not stored`,
+          { cause: error },
+        );
+      }
+      throw AlbumError.from(error);
+    }
+  }
+
+  // Rename under the key's mutex so concurrent uploads of one key count it
+  // once; a content already in place wins and the copy aside is dropped.
+  private async commit(key: ContentKey, aside: string, size: number): Promise<WriteOutcome> {
+    return this.commits.run(key, async () => {
+      const target = this.pathOf(key);
+      if ((await this.stat(key)) !== undefined) {
+        await rm(aside, { force: true });
+        return "already_present";
+      }
+      await rename(aside, target);
+      await fsyncDirectory(join(this.objectsDir, key.slice(0, 2)));
+      this.keyCount++;
+      this.byteCount += size;
+      return "stored";
+    });
+  }
+
+  /** Deletes a content; returns its size, or undefined when it was not stored. */
+  async delete(key: ContentKey): Promise<number | undefined> {
+    return this.commits.run(key, async () => {
+      const size = await this.stat(key);
+      if (size === undefined) return undefined;
+      await unlink(this.pathOf(key));
+      await fsyncDirectory(join(this.objectsDir, key.slice(0, 2)));
+      this.keyCount--;
+      this.byteCount -= size;
+      return size;
+    });
+  }
+
+  /** Every stored content (for hand-over and usage; never exposed to clients). */
+  async *contents(): AsyncGenerator<StoredContent> {
+    for (let i = 0; i < FAN_OUT; i++) {
+      const dir = join(this.objectsDir, fanOutDirName(i));
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "ENOENT") continue;
+        throw AlbumError.from(error);
+      }
+      for (const name of names) {
+        if (!isContentKey(name) || !name.startsWith(fanOutDirName(i))) continue;
+        const size = await this.stat(name);
+        if (size !== undefined) yield { key: name, size };
+      }
+    }
+  }
+
+  private async checkFreeSpace(size: number): Promise<void> {
+    if (!this.opened) throw new AlbumError(ErrorCode.Unavailable, "the content store is not open");
+    const space = await statfs(this.tmpDir);
+    const free = space.bavail * space.bsize;
+    if (size + this.reserveBytes > free) {
+      throw new AlbumError(
+        ErrorCode.ResourceExhausted,
+        `the data server's disk has ${free} bytes free, not enough for ${size} bytes; nothing stored`,
+      );
+    }
+  }
+}
+
+async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < chunk.byteLength) {
+    const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written);
+    written += bytesWritten;
+  }
+}
+
+// Reads in fresh buffers (each chunk is handed to gRPC and may outlive the
+// next read), one at a time: the consumer's pace is the reader's pace.
+async function* readChunks(
+  handle: FileHandle,
+  offset: number,
+  size: number,
+  close: () => Promise<void>,
+): AsyncGenerator<Buffer> {
+  try {
+    let position = offset;
+    while (position < size) {
+      const buffer = Buffer.allocUnsafe(Math.min(CHUNK_SIZE, size - position));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
+      if (bytesRead === 0) {
+        throw new AlbumError(ErrorCode.Internal, "a stored content is shorter than its size");
+      }
+      position += bytesRead;
+      yield bytesRead === buffer.byteLength ? buffer : buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await close();
+  }
+}
