@@ -46,7 +46,11 @@ export function renderTable(title: string, rows: readonly BenchRow[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 || i === 4 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+    cells
+      .map((c, i) =>
+        i === 0 || i === 4 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!),
+      )
+      .join("  ");
   return [
     `\n## ${title}`,
     line(header),

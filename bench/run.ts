@@ -17,7 +17,9 @@ for (const file of files) {
     console.log(renderTable(bench.title, rows));
   } catch (error) {
     failures++;
-    console.error(`\n## ${bench.title}\nfailed: ${error instanceof Error ? error.stack : String(error)}`);
+    console.error(
+      `\n## ${bench.title}\nfailed: ${error instanceof Error ? error.stack : String(error)}`,
+    );
   }
 }
 process.exit(failures === 0 ? 0 : 1);

@@ -6,5 +6,8 @@ import { requireLogin } from "../require-login.ts";
 
 export const handleGetRing: Handler<"getRing"> = (_request, { connection, services }) => {
   requireLogin(connection);
-  return { case: "getRing", value: create(GetRingReplySchema, { ring: services.ring.currentRing() }) };
+  return {
+    case: "getRing",
+    value: create(GetRingReplySchema, { ring: services.ring.currentRing() }),
+  };
 };

@@ -10,7 +10,11 @@ import { requireLogin } from "../require-login.ts";
 export const handleListAlbums: Handler<"listAlbums"> = (_request, { connection, services }) => {
   const user = requireLogin(connection);
   const albums = services.store.albumsOf(user).map((album) =>
-    create(AlbumSummarySchema, { name: album.name, memberCount: album.memberCount, editorCount: 0 }),
+    create(AlbumSummarySchema, {
+      name: album.name,
+      memberCount: album.memberCount,
+      editorCount: 0,
+    }),
   );
   return { case: "listAlbums", value: create(ListAlbumsReplySchema, { albums }) };
 };

@@ -7,5 +7,8 @@ import { requireLogin } from "../require-login.ts";
 export const handleUserExists: Handler<"userExists"> = (request, { connection, services }) => {
   requireLogin(connection);
   const user = request.name.length <= 64 ? services.store.findUser(request.name) : undefined;
-  return { case: "userExists", value: create(UserExistsReplySchema, { exists: user !== undefined }) };
+  return {
+    case: "userExists",
+    value: create(UserExistsReplySchema, { exists: user !== undefined }),
+  };
 };

@@ -1,0 +1,160 @@
+// The shell's command table: name, usage, help text, argument count, and what
+// it does through the client core. Each command returns one result line (and
+// optionally structured data for --json); misuse throws an AlbumError that the
+// shell prints as one line.
+import { AlbumError, ErrorCode, invalidArgument } from "../common/album-error.ts";
+import type { CentralClient } from "../client/central-client.ts";
+import { suggest } from "./command-line.ts";
+
+export interface ShellContext {
+  /** Connects on first use; rejects with Unavailable naming the address. */
+  central(): Promise<CentralClient>;
+  user: string | undefined;
+  /** Set by quit to end the shell after this command. */
+  quitRequested: boolean;
+}
+
+export interface CommandResult {
+  text: string;
+  data?: unknown;
+}
+
+export interface ShellCommand {
+  name: string;
+  args: readonly string[];
+  summary: string;
+  /** Minimum and maximum number of arguments. */
+  arity: [number, number];
+  needsLogin: boolean;
+  run(context: ShellContext, args: string[]): Promise<CommandResult>;
+}
+
+function loggedIn(context: ShellContext): string {
+  if (!context.user)
+    throw new AlbumError(ErrorCode.Unauthenticated, "log in first (login <name> <password>)");
+  return context.user;
+}
+
+export const shellCommands: readonly ShellCommand[] = [
+  {
+    name: "register",
+    args: ["<name>", "<password>"],
+    summary: "create a user account",
+    arity: [2, 2],
+    needsLogin: false,
+    async run(context, [name, password]) {
+      await (await context.central()).register(name!, password!);
+      return { text: `registered '${name}'`, data: { name } };
+    },
+  },
+  {
+    name: "login",
+    args: ["<name>", "<password>"],
+    summary: "log in; the connection to the central server stays open",
+    arity: [2, 2],
+    needsLogin: false,
+    async run(context, [name, password]) {
+      const user = await (await context.central()).login(name!, password!);
+      context.user = user;
+      return { text: `logged in as '${user}'`, data: { name: user } };
+    },
+  },
+  {
+    name: "logout",
+    args: [],
+    summary: "end the login",
+    arity: [0, 0],
+    needsLogin: true,
+    async run(context) {
+      const user = loggedIn(context);
+      await (await context.central()).logout();
+      context.user = undefined;
+      return { text: `logged out '${user}'` };
+    },
+  },
+  {
+    name: "createAlbum",
+    args: ["<name>"],
+    summary: "create an album; you become its first member",
+    arity: [1, 1],
+    needsLogin: true,
+    async run(context, [name]) {
+      await (await context.central()).createAlbum(name!);
+      return { text: `created album '${name}'`, data: { name } };
+    },
+  },
+  {
+    name: "listAlbums",
+    args: [],
+    summary: "list the albums you are a member of",
+    arity: [0, 0],
+    needsLogin: true,
+    async run(context) {
+      const albums = await (await context.central()).listAlbums();
+      if (albums.length === 0)
+        return { text: "no albums yet (createAlbum <name>)", data: { albums } };
+      const lines = albums.map(
+        (a) => `${a.name} (${a.memberCount} member${a.memberCount === 1 ? "" : "s"})`,
+      );
+      return { text: lines.join("\n"), data: { albums } };
+    },
+  },
+  {
+    name: "help",
+    args: ["[command]"],
+    summary: "list the commands, or explain one",
+    arity: [0, 1],
+    needsLogin: false,
+    run(_context, [name]) {
+      if (name !== undefined) {
+        const command = findCommand(name);
+        if (!command) throw unknownCommand(name);
+        return Promise.resolve({ text: `${usage(command)}\n  ${command.summary}` });
+      }
+      const lines = shellCommands.map((c) => `  ${usage(c).padEnd(34)} ${c.summary}`);
+      return Promise.resolve({ text: ["commands:", ...lines].join("\n") });
+    },
+  },
+  {
+    name: "quit",
+    args: [],
+    summary: "leave the shell",
+    arity: [0, 0],
+    needsLogin: false,
+    run(context) {
+      context.quitRequested = true;
+      return Promise.resolve({ text: "bye" });
+    },
+  },
+];
+
+export function usage(command: ShellCommand): string {
+  return [command.name, ...command.args].join(" ");
+}
+
+export function findCommand(name: string): ShellCommand | undefined {
+  const bare = name.startsWith("/") ? name.slice(1) : name;
+  return shellCommands.find((c) => c.name === bare);
+}
+
+export function unknownCommand(name: string): AlbumError {
+  const bare = name.startsWith("/") ? name.slice(1) : name;
+  const known = shellCommands.map((c) => c.name);
+  const guess = known.find((k) => k.toLowerCase() === bare.toLowerCase()) ?? suggest(bare, known);
+  return invalidArgument(
+    `unknown command '${bare}'${guess ? ` (did you mean '${guess}'?)` : ""}; type 'help' for the list`,
+  );
+}
+
+/** Checks the command exists, the argument count and the login, before running it. */
+export async function runCommand(context: ShellContext, words: string[]): Promise<CommandResult> {
+  const [name, ...args] = words;
+  const command = findCommand(name!);
+  if (!command) throw unknownCommand(name!);
+  const [min, max] = command.arity;
+  if (args.length < min || args.length > max) {
+    throw invalidArgument(`wrong number of arguments; usage: ${usage(command)}`);
+  }
+  if (command.needsLogin) loggedIn(context);
+  return command.run(context, args);
+}
