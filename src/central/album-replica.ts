@@ -1,7 +1,8 @@
-// The central server's view of an album's metadata replica. Until the CRDT
-// module is wired in, a new album has no encoded replica and its member group
-// lives in the album_members table; the CRDT work replaces this with the
-// encoded CRDT state.
-export function initialReplica(_creator: string): Uint8Array | null {
-  return null;
+// The central server's copy of an album's metadata replica: the encoded CRDT
+// state (src/crdt). A new album starts with its creator as the only member;
+// the member index in the database is derived from the replica.
+import { createAlbumState, encodeState } from "../crdt/index.ts";
+
+export function initialReplica(creator: string): Uint8Array {
+  return encodeState(createAlbumState(creator));
 }
