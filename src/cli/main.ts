@@ -8,6 +8,7 @@ import { CentralServer } from "../central/central-server.ts";
 import { runDataServerCommand } from "../data/run-data-server.ts";
 import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.ts";
 import { runShell } from "./shell.ts";
+import { runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
 
 const logLevelOption = (): Option =>
@@ -205,6 +206,31 @@ program
       await runLocalSystem(options);
     },
   );
+
+program
+  .command("status")
+  .description(
+    "show the data-server cluster: ring version, and per server its share, keys and bytes",
+  )
+  .addOption(
+    new Option("--central <host:port>", "the central server's cluster address")
+      .default(`127.0.0.1:${DEFAULT_CLUSTER_PORT}`)
+      .env("ALBUMSHARE_CENTRAL_CLUSTER"),
+  )
+  .addOption(
+    new Option("--cluster-token <token>", "shared secret of the cluster").env(
+      "ALBUMSHARE_CLUSTER_TOKEN",
+    ),
+  )
+  .option("--json", "print one JSON object", false)
+  .action(async (options: { central: string; clusterToken?: string; json: boolean }) => {
+    await runStatusCommand({
+      central: options.central,
+      json: options.json,
+      output: process.stdout,
+      ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
+    });
+  });
 
 function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;

@@ -18,7 +18,7 @@ export enum ErrorCode {
 /** Human-readable label of each code, used as the prefix of printed errors. */
 export const errorCodeLabel: Record<ErrorCode, string> = {
   [ErrorCode.InvalidArgument]: "invalid argument",
-  [ErrorCode.Unauthenticated]: "not logged in",
+  [ErrorCode.Unauthenticated]: "unauthenticated",
   [ErrorCode.PermissionDenied]: "permission denied",
   [ErrorCode.NotFound]: "not found",
   [ErrorCode.AlreadyExists]: "already exists",

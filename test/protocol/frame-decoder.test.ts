@@ -146,7 +146,9 @@ describe("FrameDecoder properties", () => {
         fc.array(fc.nat(), { maxLength: 40 }),
         (payloads: Uint8Array[], rawCuts: number[]) => {
           const wire = concat(payloads);
-          const cuts = [...new Set(rawCuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+          const cuts = [...new Set(rawCuts.map((c) => c % (wire.length + 1)))].sort(
+            (a, b) => a - b,
+          );
           const decoder = new FrameDecoder();
           const out: Uint8Array[] = [];
           let from = 0;

@@ -18,7 +18,6 @@ import {
 } from "../../common/album-error.ts";
 import { backoffDelay, sleep } from "../../common/grpc/backoff.ts";
 import { serverChannelOptions } from "../../common/grpc/channel-options.ts";
-import { withTimeout } from "../../common/grpc/client-calls.ts";
 import {
   checkClusterTokenOption,
   clusterTokenMetadata,
@@ -55,6 +54,7 @@ import {
   type PersistedJoin,
 } from "./cluster-state-store.ts";
 import type { ClusterStatus } from "./cluster-status.ts";
+import { queryServerStatuses } from "./query-cluster-status.ts";
 
 export interface ClusterCoordinatorOptions {
   /** Interface for the cluster gRPC port. */
@@ -84,7 +84,6 @@ interface JoinTicket {
   start: () => void;
 }
 
-const STATUS_TIMEOUT_MS = 3_000;
 const ABANDONED_JOIN_MS = 10_000;
 
 export class ClusterCoordinator {
@@ -196,46 +195,7 @@ export class ClusterCoordinator {
   /** Ring version, join in progress, and each server's share, keys and bytes (asked of each server). */
   async clusterStatus(): Promise<ClusterStatus> {
     const ring = this.ring;
-    const metadata = clusterTokenMetadata(this.options.clusterToken);
-    const servers = await Promise.all(
-      ring.nodes.map(async (node) => {
-        const base = {
-          serverId: node.serverId,
-          address: node.address,
-          share: ring.share(node.serverId),
-        };
-        try {
-          const usage = await withTimeout(
-            this.peers.get(node.address).unary(
-              DataPeerService.method.usage,
-              {},
-              {
-                metadata,
-                deadline: new Date(Date.now() + STATUS_TIMEOUT_MS),
-              },
-            ),
-            STATUS_TIMEOUT_MS,
-            `data server ${node.address}`,
-          );
-          return {
-            ...base,
-            reachable: true,
-            keys: Number(usage.keys),
-            bytes: Number(usage.bytes),
-            ringVersion: Number(usage.ringVersion),
-          };
-        } catch (reason) {
-          return {
-            ...base,
-            reachable: false,
-            keys: null,
-            bytes: null,
-            ringVersion: null,
-            error: AlbumError.from(reason).message,
-          };
-        }
-      }),
-    );
+    const servers = await queryServerStatuses(ring, this.options.clusterToken, this.peers);
     return {
       ringVersion: ring.version,
       servers,

@@ -75,7 +75,8 @@ function isServiceError(reason: unknown): reason is ServiceError {
 export function albumErrorFromGrpc(reason: unknown, peer: string): AlbumError {
   if (reason instanceof AlbumError) return reason;
   if (isServiceError(reason)) {
-    const details = reason.details || reason.message;
+    // grpc-js appends an often empty "Resolution note:" to connection errors.
+    const details = (reason.details || reason.message).replace(/\s*Resolution note:\s*$/, "");
     return new AlbumError(errorCodeOfGrpcStatus(reason.code), `${peer}: ${details}`, {
       cause: reason,
     });

@@ -91,7 +91,9 @@ export class CentralProcess {
       });
       child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`central server exited (${code ?? signal}) before listening\n${early.text}`));
+        reject(
+          new Error(`central server exited (${code ?? signal}) before listening\n${early.text}`),
+        );
       });
     });
     child.stderr!.off("data", collect);

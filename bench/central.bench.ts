@@ -1,0 +1,305 @@
+// Central server and framing throughput, each against a baseline measured in
+// the same run:
+// - register+login+createAlbum sequences/s over several concurrent connections
+//   to a real server process, against the scrypt cost alone (two hashes per
+//   sequence, same parameters and concurrency): the ceiling set by password
+//   hashing;
+// - createAlbum (a durable write) and listAlbums requests/s against a raw TCP
+//   echo round trip to another process: the ceiling set by loopback I/O;
+// - FrameDecoder MB/s on many small frames and on a few large ones, against
+//   copying the same chunks into one buffer (the memcpy limit).
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { scrypt, randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import type { Benchmark, BenchRow } from "./harness.ts";
+import { opsPerSecond } from "./harness.ts";
+import { CentralClient } from "../src/client/central-client.ts";
+import { DEFAULT_SCRYPT } from "../src/central/password-hasher.ts";
+import { encodeFrame, FrameDecoder } from "../src/protocol/frame-decoder.ts";
+
+const CONNECTIONS = 4;
+const SEQUENCE_SECONDS = 8;
+const REQUEST_SECONDS = 3;
+const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+
+/** Spawns a process and waits for its first stdout line that parses as JSON. */
+async function spawnJson(args: string[]): Promise<{ child: ChildProcess; first: unknown }> {
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const first = await new Promise<unknown>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`process exited (${code}) before it was ready`)));
+    lines.on("line", (line) => {
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        // not the ready line
+      }
+    });
+  });
+  return { child, first };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** Runs `worker` on `count` concurrent lanes for `seconds`; returns operations/s. */
+async function lanes(
+  count: number,
+  seconds: number,
+  worker: (lane: number, i: number) => Promise<void>,
+): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let ops = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: count }, async (_, lane) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        await worker(lane, i);
+        ops++;
+      }
+    }),
+  );
+  return (ops * 1000) / (performance.now() - start);
+}
+
+function scryptOnce(): Promise<void> {
+  const { N, r, p, keyLength } = DEFAULT_SCRYPT;
+  return new Promise((resolve, reject) =>
+    scrypt(
+      "bench-password",
+      randomBytes(16),
+      keyLength,
+      { N, r, p, maxmem: 256 * N * r },
+      (error) => (error ? reject(error) : resolve()),
+    ),
+  );
+}
+
+const ECHO_SERVER = `
+const net = require("node:net");
+const server = net.createServer((s) => s.pipe(s));
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: server.address().port })));
+`;
+
+/** One request/response round trip of `size` bytes on an echo connection. */
+function echoRoundTrip(socket: Socket, payload: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received >= payload.length) {
+        socket.off("data", onData);
+        resolve();
+      }
+    };
+    socket.on("data", onData);
+    socket.write(payload);
+  });
+}
+
+async function serverRows(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), "albumshare-bench-central-"));
+  const central = await spawnJson([
+    join(repoRoot, "bin", "albumshare.js"),
+    "central",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--dir",
+    dir,
+    "--log-level",
+    "warn",
+  ]);
+  const echo = await spawnJson(["-e", ECHO_SERVER]);
+  const address = `127.0.0.1:${(central.first as { listening: { port: number } }).listening.port}`;
+  const echoPort = (echo.first as { port: number }).port;
+  const clients: CentralClient[] = [];
+  const sockets: Socket[] = [];
+  try {
+    for (let i = 0; i < CONNECTIONS; i++) clients.push(await CentralClient.connect({ address }));
+
+    const sequences = await lanes(CONNECTIONS, SEQUENCE_SECONDS, async (lane, i) => {
+      const client = clients[lane]!;
+      const name = `u${lane}-${i}`;
+      await client.register(name, "bench-password");
+      await client.login(name, "bench-password");
+      await client.createAlbum(`a${lane}-${i}`);
+      // A connection holds one login; free it for the next sequence.
+      await client.logout();
+    });
+    // Two hashes per sequence (register hashes, login verifies).
+    const scryptSequences = await lanes(CONNECTIONS, SEQUENCE_SECONDS, async () => {
+      await scryptOnce();
+      await scryptOnce();
+    });
+
+    for (const [lane, client] of clients.entries()) {
+      await client.register(`writer${lane}`, "bench-password");
+      await client.login(`writer${lane}`, "bench-password");
+    }
+    const creates = await lanes(CONNECTIONS, REQUEST_SECONDS, (lane, i) =>
+      clients[lane]!.createAlbum(`c${lane}-${i}`),
+    );
+    // Readers with a handful of albums each, so the reply stays small.
+    for (const [lane, client] of clients.entries()) {
+      await client.logout();
+      await client.register(`reader${lane}`, "bench-password");
+      await client.login(`reader${lane}`, "bench-password");
+      for (let a = 0; a < 5; a++) await client.createAlbum(`r${lane}-${a}`);
+    }
+    const lists = await lanes(CONNECTIONS, REQUEST_SECONDS, (lane) =>
+      clients[lane]!.listAlbums().then(() => undefined),
+    );
+    for (let i = 0; i < CONNECTIONS; i++) {
+      const socket = connect({ host: "127.0.0.1", port: echoPort });
+      await once(socket, "connect");
+      socket.setNoDelay(true);
+      sockets.push(socket);
+    }
+    const payload = Buffer.alloc(32, 1);
+    const echoes = await lanes(CONNECTIONS, REQUEST_SECONDS, (lane) =>
+      echoRoundTrip(sockets[lane]!, payload),
+    );
+
+    return [
+      {
+        name: `register+login+createAlbum(+logout), ${CONNECTIONS} conns`,
+        value: sequences,
+        unit: "seq/s",
+        baseline: scryptSequences,
+        baselineName: "2 scrypt hashes alone",
+        higherIsBetter: true,
+        goal: ">= 0.8x (hashing bound)",
+      },
+      {
+        name: `createAlbum (durable write), ${CONNECTIONS} connections`,
+        value: creates,
+        unit: "req/s",
+        baseline: echoes,
+        baselineName: "TCP echo round trip",
+        higherIsBetter: true,
+        goal: "fsync bound",
+      },
+      {
+        name: `listAlbums (5 albums), ${CONNECTIONS} connections`,
+        value: lists,
+        unit: "req/s",
+        baseline: echoes,
+        baselineName: "TCP echo round trip",
+        higherIsBetter: true,
+        goal: ">= 0.3x",
+      },
+    ];
+  } finally {
+    for (const client of clients) client.close();
+    for (const socket of sockets) socket.destroy();
+    await stop(central.child);
+    await stop(echo.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The wire bytes of `frames`, cut into socket-sized chunks. */
+function chunked(
+  frames: readonly Uint8Array[],
+  chunkBytes: number,
+): { chunks: Buffer[]; bytes: number } {
+  const wire = Buffer.concat(frames.map((frame) => encodeFrame(frame)));
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < wire.length; at += chunkBytes)
+    chunks.push(wire.subarray(at, at + chunkBytes));
+  return { chunks, bytes: wire.length };
+}
+
+async function codecRow(
+  name: string,
+  frames: readonly Uint8Array[],
+  chunkBytes: number,
+): Promise<BenchRow> {
+  const { chunks, bytes } = chunked(frames, chunkBytes);
+  let sink = 0;
+  const decodes = await opsPerSecond(() => {
+    const decoder = new FrameDecoder();
+    for (const chunk of chunks) sink += decoder.push(chunk).length;
+  }, 1500);
+  const copies = await opsPerSecond(() => {
+    sink += Buffer.concat(chunks, bytes).length;
+  }, 1500);
+  if (sink < 0) throw new Error("unreachable");
+  const mb = bytes / 1e6;
+  return {
+    name,
+    value: decodes * mb,
+    unit: "MB/s",
+    baseline: copies * mb,
+    baselineName: "Buffer.concat of the chunks",
+    higherIsBetter: true,
+    // Small frames pay per-frame work memcpy does not; large ones should be near it.
+    goal: frames.length > 100 ? "(per-frame cost)" : ">= 0.3x",
+  };
+}
+
+/**
+ * Frames/s of the decoder against the least work any decoder must do per
+ * frame: read the prefix and slice, from one contiguous buffer.
+ */
+async function frameRateRow(frames: readonly Uint8Array[]): Promise<BenchRow> {
+  const { chunks } = chunked(frames, 64 * 1024);
+  const wire = Buffer.concat(chunks);
+  let sink = 0;
+  const decodes = await opsPerSecond(() => {
+    const decoder = new FrameDecoder();
+    for (const chunk of chunks) sink += decoder.push(chunk).length;
+  }, 1500);
+  const splits = await opsPerSecond(() => {
+    for (let at = 0; at < wire.length;) {
+      const length = wire.readUInt32BE(at);
+      sink += wire.subarray(at + 4, at + 4 + length).length;
+      at += 4 + length;
+    }
+  }, 1500);
+  if (sink < 0) throw new Error("unreachable");
+  return {
+    name: `decode ${frames.length.toLocaleString("en-US")} frames of 64 B, 64 KiB reads`,
+    value: decodes * frames.length,
+    unit: "frames/s",
+    baseline: splits * frames.length,
+    baselineName: "prefix+slice loop, one buffer",
+    higherIsBetter: true,
+    goal: ">= 0.3x",
+  };
+}
+
+async function codecRows(): Promise<BenchRow[]> {
+  const small = Array.from({ length: 20_000 }, (_, i) => Buffer.alloc(64, i & 0xff));
+  const large = Array.from({ length: 4 }, (_, i) => Buffer.alloc(4 * 1024 * 1024, i));
+  return [
+    await codecRow("decode 20,000 frames of 64 B, 64 KiB reads", small, 64 * 1024),
+    await frameRateRow(small),
+    await codecRow("decode 4 frames of 4 MiB, 64 KiB reads", large, 64 * 1024),
+  ];
+}
+
+const benchmark: Benchmark = {
+  id: "central",
+  title: "Central server and framing throughput",
+  async run() {
+    return [...(await serverRows()), ...(await codecRows())];
+  },
+};
+
+export default benchmark;
