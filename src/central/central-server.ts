@@ -15,6 +15,7 @@ import { ClusterCoordinator } from "./cluster/cluster-coordinator.ts";
 import type { CentralServices, ConnectionState } from "./handler-context.ts";
 import { centralHandlers } from "./handlers/index.ts";
 import { DEFAULT_SCRYPT, decoyHash, type ScryptParameters } from "./password-hasher.ts";
+import { DEFAULT_HAND_OFF_INTERVAL_MS, EditingSessions } from "./sessions/editing-sessions.ts";
 import { emptyRingProvider, type RingProvider } from "./ring-provider.ts";
 
 export interface CentralServerOptions {
@@ -28,6 +29,8 @@ export interface CentralServerOptions {
   /** A connection silent for this long is dropped (clients ping well within it). */
   idleTimeoutMs?: number;
   scrypt?: ScryptParameters;
+  /** How often editors hand their changes off (default 1000 ms): the bound on edits lost when every editor crashes. */
+  handOffIntervalMs?: number;
   /** Enables the data-server cluster coordinator (gRPC) when given. */
   cluster?: { host: string; port: number; token: string };
 }
@@ -36,6 +39,7 @@ export class CentralServer {
   private readonly options: CentralServerOptions;
   private readonly logger: Logger;
   private store: CentralStore | undefined;
+  private sessions: EditingSessions | undefined;
   private server: Server | undefined;
   private coordinator: ClusterCoordinator | undefined;
   private readonly connections = new Set<CentralConnection>();
@@ -76,8 +80,11 @@ export class CentralServer {
         "cluster coordinator listening",
       );
     }
+    this.sessions = new EditingSessions({ store: this.store, logger: this.logger });
     const services: CentralServices = {
       store: this.store,
+      sessions: this.sessions,
+      handOffIntervalMs: this.options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS,
       logger: this.logger,
       scrypt: this.options.scrypt ?? DEFAULT_SCRYPT,
       decoyPasswordHash: decoyHash(this.options.scrypt ?? DEFAULT_SCRYPT),
@@ -117,6 +124,11 @@ export class CentralServer {
       idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
       onClose: (closed) => {
         this.connections.delete(closed);
+        try {
+          services.sessions.connectionGone(closed);
+        } catch (error) {
+          this.logger.error({ err: error, connection: closed.id }, "cleaning up sessions failed");
+        }
         this.logger.debug({ connection: closed.id, user: closed.user }, "connection closed");
       },
     });
@@ -134,6 +146,9 @@ export class CentralServer {
 
   async stop(): Promise<void> {
     this.unsubscribeRing?.();
+    // Open sessions stay marked open in the store (the next session of such
+    // an album starts a new epoch); closing connections must not compact.
+    this.sessions?.stopAll();
     const server = this.server;
     this.server = undefined;
     for (const connection of this.connections) connection.close("the server is shutting down");

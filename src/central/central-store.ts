@@ -35,6 +35,23 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX album_members_by_user ON album_members(user, album);
     `);
   },
+  (db) => {
+    db.exec(`
+      -- 1 while an editing session of the album is open. Found set at start
+      -- (the server stopped mid-session), the album is compacted before the
+      -- next session, so no slot of the lost session is ever reused.
+      ALTER TABLE albums ADD COLUMN session_open INTEGER NOT NULL DEFAULT 0;
+      -- Ratings are once per user and file, ever: recorded here before the
+      -- editor applies them to the replica.
+      CREATE TABLE ratings (
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        user TEXT NOT NULL COLLATE NOCASE,
+        file_id TEXT NOT NULL,
+        rated_at INTEGER NOT NULL,
+        PRIMARY KEY (album, user, file_id)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];
 
 export interface UserRecord {
@@ -43,9 +60,12 @@ export interface UserRecord {
 }
 
 export interface AlbumRecord {
+  /** Stable numeric identity of the album. */
+  id: number;
   name: string;
   createdBy: string;
   replica: Uint8Array | null;
+  sessionOpen: boolean;
 }
 
 export class CentralStore {
@@ -123,9 +143,13 @@ export class CentralStore {
   }
 
   findAlbum(name: string): AlbumRecord | undefined {
-    return this.db
-      .prepare("SELECT name, created_by AS createdBy, replica FROM albums WHERE name = ?")
-      .get(name) as AlbumRecord | undefined;
+    const row = this.db
+      .prepare(
+        `SELECT rowid AS id, name, created_by AS createdBy, replica, session_open AS sessionOpen
+         FROM albums WHERE name = ?`,
+      )
+      .get(name) as (Omit<AlbumRecord, "sessionOpen"> & { sessionOpen: number }) | undefined;
+    return row && { ...row, sessionOpen: row.sessionOpen !== 0 };
   }
 
   /** Creates an album with its initial replica and member index, atomically. */
@@ -151,12 +175,20 @@ export class CentralStore {
     }
   }
 
-  /** Stores a new replica of an album and its member index in one transaction. */
-  updateAlbum(name: string, replica: Uint8Array, members: readonly string[]): void {
+  /**
+   * Stores a new replica of an album, its member index and whether an editing
+   * session is open, in one transaction.
+   */
+  updateAlbum(
+    name: string,
+    replica: Uint8Array,
+    members: readonly string[],
+    sessionOpen = false,
+  ): void {
     this.db.transaction(() => {
       const result = this.db
-        .prepare("UPDATE albums SET replica = ? WHERE name = ?")
-        .run(Buffer.from(replica), name);
+        .prepare("UPDATE albums SET replica = ?, session_open = ? WHERE name = ?")
+        .run(Buffer.from(replica), sessionOpen ? 1 : 0, name);
       if (result.changes === 0)
         throw new AlbumError(ErrorCode.NotFound, `no album named '${name}'`);
       this.replaceMembers(name, members);
@@ -177,6 +209,22 @@ export class CentralStore {
         .prepare("SELECT 1 FROM album_members WHERE album = ? AND user = ?")
         .get(album, user) !== undefined
     );
+  }
+
+  /** Records that `user` rated the file; false if they already had. */
+  recordRating(album: string, user: string, fileId: string): boolean {
+    const result = this.db
+      .prepare("INSERT OR IGNORE INTO ratings (album, user, file_id, rated_at) VALUES (?, ?, ?, ?)")
+      .run(album, user, fileId, Date.now());
+    return result.changes === 1;
+  }
+
+  ratedFileIds(album: string, user: string): string[] {
+    return (
+      this.db
+        .prepare("SELECT file_id AS fileId FROM ratings WHERE album = ? AND user = ? ORDER BY 1")
+        .all(album, user) as { fileId: string }[]
+    ).map((row) => row.fileId);
   }
 
   albumsOf(user: string): { name: string; memberCount: number }[] {

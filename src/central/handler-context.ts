@@ -6,6 +6,7 @@ import type { ClientFrame, ServerFrame } from "../gen/albumshare/central/v1/cent
 import type { CentralStore } from "./central-store.ts";
 import type { ScryptParameters } from "./password-hasher.ts";
 import type { RingProvider } from "./ring-provider.ts";
+import type { EditingSessions } from "./sessions/editing-sessions.ts";
 
 export type RequestCase = Exclude<ClientFrame["body"]["case"], undefined>;
 export type RequestOf<C extends RequestCase> = Extract<ClientFrame["body"], { case: C }>["value"];
@@ -26,6 +27,9 @@ export interface CentralServices {
   readonly scrypt: ScryptParameters;
   readonly decoyPasswordHash: Promise<string>;
   readonly ring: RingProvider;
+  readonly sessions: EditingSessions;
+  /** How often editors hand their changes off (told to them by getAlbum). */
+  readonly handOffIntervalMs: number;
   /** Every open connection where `user` is logged in. */
   connectionsOf(user: string): ConnectionState[];
 }

@@ -9,8 +9,13 @@ import { connect as connectTcp } from "node:net";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import { formatHostPort, parseHostPort } from "../common/host-port.ts";
 import {
+  AnnounceEditorRequestSchema,
   ClientFrameSchema,
+  GetAlbumRequestSchema,
+  HandOffRequestSchema,
   HelloSchema,
+  PutAlbumRequestSchema,
+  RecordRatingRequestSchema,
   ServerFrameSchema,
   type ClientFrame,
   type Notification,
@@ -33,6 +38,26 @@ export interface CentralClientOptions {
   address: string;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+}
+
+/** An editor of an open session, as the central server knows it. */
+export interface SessionEditorInfo {
+  slot: number;
+  user: string;
+  /** "host:port" of its peer endpoint. */
+  address: string;
+}
+
+/** What getAlbum hands an editor. */
+export interface OpenedAlbum {
+  album: string;
+  slot: number;
+  sessionId: bigint;
+  /** The server's replica, an encoded CRDT state. */
+  replica: Uint8Array;
+  ratedFileIds: string[];
+  editors: SessionEditorInfo[];
+  handOffIntervalMs: number;
 }
 
 export interface CentralClientEvents {
@@ -278,6 +303,58 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       value: { $typeName: "albumshare.central.v1.UserExistsRequest", name },
     });
     return reply.exists;
+  }
+
+  // --- Editing sessions --------------------------------------------------------------
+
+  /** Opens an editing session: our slot, the server's replica, the editors there, the ring. */
+  async getAlbum(album: string): Promise<OpenedAlbum> {
+    const reply = await this.request("getAlbum", {
+      case: "getAlbum",
+      value: create(GetAlbumRequestSchema, { album }),
+    });
+    if (reply.ring) this.acceptRing(reply.ring);
+    return {
+      album: reply.album,
+      slot: reply.slot,
+      sessionId: reply.sessionId,
+      replica: reply.replica,
+      ratedFileIds: [...reply.ratedFileIds],
+      editors: reply.editors.map(({ slot, user, address }) => ({ slot, user, address })),
+      handOffIntervalMs: reply.handOffIntervalMs,
+    };
+  }
+
+  /** Tells the server (and through it the other editors) where our peer endpoint is. */
+  async announceEditor(album: string, address: string): Promise<void> {
+    await this.request("announceEditor", {
+      case: "announceEditor",
+      value: create(AnnounceEditorRequestSchema, { album, address }),
+    });
+  }
+
+  /** Hands a delta (or state) of the open session to the server, which stores it durably. */
+  async handOff(album: string, delta: Uint8Array): Promise<void> {
+    await this.request("handOff", {
+      case: "handOff",
+      value: create(HandOffRequestSchema, { album, delta }),
+    });
+  }
+
+  /** Hands the final replica to the server and leaves the session. */
+  async putAlbum(album: string, replica: Uint8Array): Promise<void> {
+    await this.request("putAlbum", {
+      case: "putAlbum",
+      value: create(PutAlbumRequestSchema, { album, replica }),
+    });
+  }
+
+  /** Records our rating of a file; AlreadyExists if we rated it before. */
+  async recordRating(album: string, fileId: string): Promise<void> {
+    await this.request("recordRating", {
+      case: "recordRating",
+      value: create(RecordRatingRequestSchema, { album, fileId }),
+    });
   }
 
   // --- RingSource --------------------------------------------------------------------

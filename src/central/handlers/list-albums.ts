@@ -13,7 +13,7 @@ export const handleListAlbums: Handler<"listAlbums"> = (_request, { connection, 
     create(AlbumSummarySchema, {
       name: album.name,
       memberCount: album.memberCount,
-      editorCount: 0,
+      editorCount: services.sessions.editorCount(album.name),
     }),
   );
   return { case: "listAlbums", value: create(ListAlbumsReplySchema, { albums }) };

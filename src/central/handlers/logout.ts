@@ -6,6 +6,9 @@ import { requireLogin } from "../require-login.ts";
 
 export const handleLogout: Handler<"logout"> = (_request, { connection, services }) => {
   const user = requireLogin(connection);
+  // An editing session still open on this connection counts as lost (the
+  // client does a putAlbum before logging out).
+  services.sessions.connectionGone(connection);
   connection.user = undefined;
   services.logger.info({ user, connection: connection.id }, "user logged out");
   return { case: "logout", value: create(LogoutReplySchema) };

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file albumshare/central/v1/central.proto.
  */
 export const file_albumshare_central_v1_central: GenFile = /*@__PURE__*/
-  fileDesc("CiNhbGJ1bXNoYXJlL2NlbnRyYWwvdjEvY2VudHJhbC5wcm90bxIVYWxidW1zaGFyZS5jZW50cmFsLnYxIkgKBUVycm9yEi4KBGNvZGUYASABKA4yIC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkiMAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgVhZ2VudBgCIAEoCSJVCgpIZWxsb1JlcGx5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMc2VydmVyX2FnZW50GAIgASgJEhcKD2lkbGVfdGltZW91dF9tcxgDIAEoDSIGCgRQaW5nIgYKBFBvbmciMQoPUmVnaXN0ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiDwoNUmVnaXN0ZXJSZXBseSIuCgxMb2dpblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSIaCgpMb2dpblJlcGx5EgwKBG5hbWUYASABKAkiDwoNTG9nb3V0UmVxdWVzdCINCgtMb2dvdXRSZXBseSIiChJDcmVhdGVBbGJ1bVJlcXVlc3QSDAoEbmFtZRgBIAEoCSISChBDcmVhdGVBbGJ1bVJlcGx5IhMKEUxpc3RBbGJ1bXNSZXF1ZXN0IkgKDEFsYnVtU3VtbWFyeRIMCgRuYW1lGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIUCgxlZGl0b3JfY291bnQYAyABKA0iRgoPTGlzdEFsYnVtc1JlcGx5EjMKBmFsYnVtcxgBIAMoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5BbGJ1bVN1bW1hcnkiIQoRVXNlckV4aXN0c1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIhCg9Vc2VyRXhpc3RzUmVwbHkSDgoGZXhpc3RzGAEgASgIIq8ECgtDbGllbnRGcmFtZRISCgpyZXF1ZXN0X2lkGAEgASgEEi0KBWhlbGxvGAogASgLMhwuYWxidW1zaGFyZS5jZW50cmFsLnYxLkhlbGxvSAASKwoEcGluZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QaW5nSAASOgoIcmVnaXN0ZXIYDCABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXF1ZXN0SAASNAoFbG9naW4YDSABKAsyIy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9naW5SZXF1ZXN0SAASNgoGbG9nb3V0GA4gASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ291dFJlcXVlc3RIABJBCgxjcmVhdGVfYWxidW0YDyABKAsyKS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXF1ZXN0SAASPwoLbGlzdF9hbGJ1bXMYECABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTGlzdEFsYnVtc1JlcXVlc3RIABI/Cgt1c2VyX2V4aXN0cxgRIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Vc2VyRXhpc3RzUmVxdWVzdEgAEjkKCGdldF9yaW5nGDwgASgLMiUuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldFJpbmdSZXF1ZXN0SABCBgoEYm9keSKSAQoMTm90aWZpY2F0aW9uEj4KDnNlcnZlcl9jbG9zaW5nGAEgASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlcnZlckNsb3NpbmdIABI6CgxyaW5nX2NoYW5nZWQYKCABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmluZ0NoYW5nZWRIAEIGCgRib2R5IhAKDkdldFJpbmdSZXF1ZXN0IjsKDEdldFJpbmdSZXBseRIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSI6CgtSaW5nQ2hhbmdlZBIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSIfCg1TZXJ2ZXJDbG9zaW5nEg4KBnJlYXNvbhgBIAEoCSKSBQoLU2VydmVyRnJhbWUSEgoKcmVxdWVzdF9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FcnJvckgAEjsKDG5vdGlmaWNhdGlvbhgDIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Ob3RpZmljYXRpb25IABIyCgVoZWxsbxgKIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IZWxsb1JlcGx5SAASKwoEcG9uZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Qb25nSAASOAoIcmVnaXN0ZXIYDCABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXBseUgAEjIKBWxvZ2luGA0gASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ2luUmVwbHlIABI0CgZsb2dvdXQYDiABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVwbHlIABI/CgxjcmVhdGVfYWxidW0YDyABKAsyJy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXBseUgAEj0KC2xpc3RfYWxidW1zGBAgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxpc3RBbGJ1bXNSZXBseUgAEj0KC3VzZXJfZXhpc3RzGBEgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXBseUgAEjcKCGdldF9yaW5nGDwgASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldFJpbmdSZXBseUgAQgYKBGJvZHkqvwIKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAESHgoaRVJST1JfQ09ERV9VTkFVVEhFTlRJQ0FURUQQAhIgChxFUlJPUl9DT0RFX1BFUk1JU1NJT05fREVOSUVEEAMSGAoURVJST1JfQ09ERV9OT1RfRk9VTkQQBBIdChlFUlJPUl9DT0RFX0FMUkVBRFlfRVhJU1RTEAUSIgoeRVJST1JfQ09ERV9GQUlMRURfUFJFQ09ORElUSU9OEAYSIQodRVJST1JfQ09ERV9SRVNPVVJDRV9FWEhBVVNURUQQBxIaChZFUlJPUl9DT0RFX1VOQVZBSUxBQkxFEAgSFwoTRVJST1JfQ09ERV9JTlRFUk5BTBAJYgZwcm90bzM", [file_albumshare_ring_v1_ring]);
+  fileDesc("CiNhbGJ1bXNoYXJlL2NlbnRyYWwvdjEvY2VudHJhbC5wcm90bxIVYWxidW1zaGFyZS5jZW50cmFsLnYxIkgKBUVycm9yEi4KBGNvZGUYASABKA4yIC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkiMAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgVhZ2VudBgCIAEoCSJVCgpIZWxsb1JlcGx5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMc2VydmVyX2FnZW50GAIgASgJEhcKD2lkbGVfdGltZW91dF9tcxgDIAEoDSIGCgRQaW5nIgYKBFBvbmciMQoPUmVnaXN0ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiDwoNUmVnaXN0ZXJSZXBseSIuCgxMb2dpblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSIaCgpMb2dpblJlcGx5EgwKBG5hbWUYASABKAkiDwoNTG9nb3V0UmVxdWVzdCINCgtMb2dvdXRSZXBseSIiChJDcmVhdGVBbGJ1bVJlcXVlc3QSDAoEbmFtZRgBIAEoCSISChBDcmVhdGVBbGJ1bVJlcGx5IhMKEUxpc3RBbGJ1bXNSZXF1ZXN0IkgKDEFsYnVtU3VtbWFyeRIMCgRuYW1lGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIUCgxlZGl0b3JfY291bnQYAyABKA0iRgoPTGlzdEFsYnVtc1JlcGx5EjMKBmFsYnVtcxgBIAMoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5BbGJ1bVN1bW1hcnkiIQoRVXNlckV4aXN0c1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIhCg9Vc2VyRXhpc3RzUmVwbHkSDgoGZXhpc3RzGAEgASgIIjwKDVNlc3Npb25FZGl0b3ISDAoEc2xvdBgBIAEoDRIMCgR1c2VyGAIgASgJEg8KB2FkZHJlc3MYAyABKAkiIAoPR2V0QWxidW1SZXF1ZXN0Eg0KBWFsYnVtGAEgASgJIusBCg1HZXRBbGJ1bVJlcGx5Eg0KBWFsYnVtGAEgASgJEgwKBHNsb3QYAiABKA0SEgoKc2Vzc2lvbl9pZBgDIAEoBBIPCgdyZXBsaWNhGAQgASgMEhYKDnJhdGVkX2ZpbGVfaWRzGAUgAygJEjUKB2VkaXRvcnMYBiADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchIrCgRyaW5nGAcgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZRIcChRoYW5kX29mZl9pbnRlcnZhbF9tcxgIIAEoDSI3ChVBbm5vdW5jZUVkaXRvclJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHYWRkcmVzcxgCIAEoCSIVChNBbm5vdW5jZUVkaXRvclJlcGx5Ii4KDkhhbmRPZmZSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg0KBWRlbHRhGAIgASgMIg4KDEhhbmRPZmZSZXBseSIxCg9QdXRBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHcmVwbGljYRgCIAEoDCIPCg1QdXRBbGJ1bVJlcGx5IjUKE1JlY29yZFJhdGluZ1JlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHZmlsZV9pZBgCIAEoCSITChFSZWNvcmRSYXRpbmdSZXBseSJTCgxFZGl0b3JKb2luZWQSDQoFYWxidW0YASABKAkSNAoGZWRpdG9yGAIgASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FZGl0b3IiawoKRWRpdG9yTGVmdBINCgVhbGJ1bRgBIAEoCRIMCgRzbG90GAIgASgNEgwKBHVzZXIYAyABKAkSMgoGcmVhc29uGAQgASgOMiIuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxlYXZlUmVhc29uIi0KDFNlc3Npb25FbmRlZBINCgVhbGJ1bRgBIAEoCRIOCgZyZWFzb24YAiABKAki8gYKC0NsaWVudEZyYW1lEhIKCnJlcXVlc3RfaWQYASABKAQSLQoFaGVsbG8YCiABKAsyHC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuSGVsbG9IABIrCgRwaW5nGAsgASgLMhsuYWxidW1zaGFyZS5jZW50cmFsLnYxLlBpbmdIABI6CghyZWdpc3RlchgMIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWdpc3RlclJlcXVlc3RIABI0CgVsb2dpbhgNIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Mb2dpblJlcXVlc3RIABI2CgZsb2dvdXQYDiABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVxdWVzdEgAEkEKDGNyZWF0ZV9hbGJ1bRgPIAEoCzIpLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DcmVhdGVBbGJ1bVJlcXVlc3RIABI/CgtsaXN0X2FsYnVtcxgQIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5MaXN0QWxidW1zUmVxdWVzdEgAEj8KC3VzZXJfZXhpc3RzGBEgASgLMiguYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXF1ZXN0SAASOwoJZ2V0X2FsYnVtGB4gASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldEFsYnVtUmVxdWVzdEgAEkcKD2Fubm91bmNlX2VkaXRvchgfIAEoCzIsLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Bbm5vdW5jZUVkaXRvclJlcXVlc3RIABI5CghoYW5kX29mZhggIAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVxdWVzdEgAEjsKCXB1dF9hbGJ1bRghIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QdXRBbGJ1bVJlcXVlc3RIABJDCg1yZWNvcmRfcmF0aW5nGCIgASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLlJlY29yZFJhdGluZ1JlcXVlc3RIABI5CghnZXRfcmluZxg8IAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVxdWVzdEgAQgYKBGJvZHkiyAIKDE5vdGlmaWNhdGlvbhI+Cg5zZXJ2ZXJfY2xvc2luZxgBIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXJ2ZXJDbG9zaW5nSAASPAoNZWRpdG9yX2pvaW5lZBgKIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JKb2luZWRIABI4CgtlZGl0b3JfbGVmdBgLIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JMZWZ0SAASPAoNc2Vzc2lvbl9lbmRlZBgMIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXNzaW9uRW5kZWRIABI6CgxyaW5nX2NoYW5nZWQYKCABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmluZ0NoYW5nZWRIAEIGCgRib2R5IhAKDkdldFJpbmdSZXF1ZXN0IjsKDEdldFJpbmdSZXBseRIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSI6CgtSaW5nQ2hhbmdlZBIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSIfCg1TZXJ2ZXJDbG9zaW5nEg4KBnJlYXNvbhgBIAEoCSLLBwoLU2VydmVyRnJhbWUSEgoKcmVxdWVzdF9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FcnJvckgAEjsKDG5vdGlmaWNhdGlvbhgDIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Ob3RpZmljYXRpb25IABIyCgVoZWxsbxgKIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IZWxsb1JlcGx5SAASKwoEcG9uZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Qb25nSAASOAoIcmVnaXN0ZXIYDCABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXBseUgAEjIKBWxvZ2luGA0gASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ2luUmVwbHlIABI0CgZsb2dvdXQYDiABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVwbHlIABI/CgxjcmVhdGVfYWxidW0YDyABKAsyJy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXBseUgAEj0KC2xpc3RfYWxidW1zGBAgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxpc3RBbGJ1bXNSZXBseUgAEj0KC3VzZXJfZXhpc3RzGBEgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXBseUgAEjkKCWdldF9hbGJ1bRgeIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRBbGJ1bVJlcGx5SAASRQoPYW5ub3VuY2VfZWRpdG9yGB8gASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLkFubm91bmNlRWRpdG9yUmVwbHlIABI3CghoYW5kX29mZhggIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVwbHlIABI5CglwdXRfYWxidW0YISABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUHV0QWxidW1SZXBseUgAEkEKDXJlY29yZF9yYXRpbmcYIiABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVjb3JkUmF0aW5nUmVwbHlIABI3CghnZXRfcmluZxg8IAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVwbHlIAEIGCgRib2R5Kr8CCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBABEh4KGkVSUk9SX0NPREVfVU5BVVRIRU5USUNBVEVEEAISIAocRVJST1JfQ09ERV9QRVJNSVNTSU9OX0RFTklFRBADEhgKFEVSUk9SX0NPREVfTk9UX0ZPVU5EEAQSHQoZRVJST1JfQ09ERV9BTFJFQURZX0VYSVNUUxAFEiIKHkVSUk9SX0NPREVfRkFJTEVEX1BSRUNPTkRJVElPThAGEiEKHUVSUk9SX0NPREVfUkVTT1VSQ0VfRVhIQVVTVEVEEAcSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAIEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQCSpzCgtMZWF2ZVJlYXNvbhIcChhMRUFWRV9SRUFTT05fVU5TUEVDSUZJRUQQABIVChFMRUFWRV9SRUFTT05fTEVGVBABEhUKEUxFQVZFX1JFQVNPTl9MT1NUEAISGAoUTEVBVkVfUkVBU09OX1JFTU9WRUQQA2IGcHJvdG8z", [file_albumshare_ring_v1_ring]);
 
 /**
  * @generated from message albumshare.central.v1.Error
@@ -342,6 +342,344 @@ export const UserExistsReplySchema: GenMessage<UserExistsReply> = /*@__PURE__*/
   messageDesc(file_albumshare_central_v1_central, 17);
 
 /**
+ * One editor of an open editing session.
+ *
+ * @generated from message albumshare.central.v1.SessionEditor
+ */
+export type SessionEditor = Message<"albumshare.central.v1.SessionEditor"> & {
+  /**
+   * @generated from field: uint32 slot = 1;
+   */
+  slot: number;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * "host:port" of its peer endpoint.
+   *
+   * @generated from field: string address = 3;
+   */
+  address: string;
+};
+
+/**
+ * Describes the message albumshare.central.v1.SessionEditor.
+ * Use `create(SessionEditorSchema)` to create a new message.
+ */
+export const SessionEditorSchema: GenMessage<SessionEditor> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 18);
+
+/**
+ * @generated from message albumshare.central.v1.GetAlbumRequest
+ */
+export type GetAlbumRequest = Message<"albumshare.central.v1.GetAlbumRequest"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+};
+
+/**
+ * Describes the message albumshare.central.v1.GetAlbumRequest.
+ * Use `create(GetAlbumRequestSchema)` to create a new message.
+ */
+export const GetAlbumRequestSchema: GenMessage<GetAlbumRequest> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 19);
+
+/**
+ * @generated from message albumshare.central.v1.GetAlbumReply
+ */
+export type GetAlbumReply = Message<"albumshare.central.v1.GetAlbumReply"> & {
+  /**
+   * The album's canonical name.
+   *
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * Our session slot: the replica's dots and the peers' routing use it.
+   *
+   * @generated from field: uint32 slot = 2;
+   */
+  slot: number;
+
+  /**
+   * Identifies this editing session; peers of another session are ignored.
+   *
+   * @generated from field: uint64 session_id = 3;
+   */
+  sessionId: bigint;
+
+  /**
+   * The central server's replica (encoded albumshare.crdt.v1 state).
+   *
+   * @generated from field: bytes replica = 4;
+   */
+  replica: Uint8Array;
+
+  /**
+   * FileIds the user has already rated (ratings are once per user and file).
+   *
+   * @generated from field: repeated string rated_file_ids = 5;
+   */
+  ratedFileIds: string[];
+
+  /**
+   * The editors already in the session that announced their endpoint.
+   *
+   * @generated from field: repeated albumshare.central.v1.SessionEditor editors = 6;
+   */
+  editors: SessionEditor[];
+
+  /**
+   * @generated from field: albumshare.ring.v1.RingState ring = 7;
+   */
+  ring?: RingState | undefined;
+
+  /**
+   * How often the editor should hand its changes off.
+   *
+   * @generated from field: uint32 hand_off_interval_ms = 8;
+   */
+  handOffIntervalMs: number;
+};
+
+/**
+ * Describes the message albumshare.central.v1.GetAlbumReply.
+ * Use `create(GetAlbumReplySchema)` to create a new message.
+ */
+export const GetAlbumReplySchema: GenMessage<GetAlbumReply> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 20);
+
+/**
+ * @generated from message albumshare.central.v1.AnnounceEditorRequest
+ */
+export type AnnounceEditorRequest = Message<"albumshare.central.v1.AnnounceEditorRequest"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * @generated from field: string address = 2;
+   */
+  address: string;
+};
+
+/**
+ * Describes the message albumshare.central.v1.AnnounceEditorRequest.
+ * Use `create(AnnounceEditorRequestSchema)` to create a new message.
+ */
+export const AnnounceEditorRequestSchema: GenMessage<AnnounceEditorRequest> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 21);
+
+/**
+ * @generated from message albumshare.central.v1.AnnounceEditorReply
+ */
+export type AnnounceEditorReply = Message<"albumshare.central.v1.AnnounceEditorReply"> & {
+};
+
+/**
+ * Describes the message albumshare.central.v1.AnnounceEditorReply.
+ * Use `create(AnnounceEditorReplySchema)` to create a new message.
+ */
+export const AnnounceEditorReplySchema: GenMessage<AnnounceEditorReply> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 22);
+
+/**
+ * @generated from message albumshare.central.v1.HandOffRequest
+ */
+export type HandOffRequest = Message<"albumshare.central.v1.HandOffRequest"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * An encoded delta (or full state) of the current epoch.
+   *
+   * @generated from field: bytes delta = 2;
+   */
+  delta: Uint8Array;
+};
+
+/**
+ * Describes the message albumshare.central.v1.HandOffRequest.
+ * Use `create(HandOffRequestSchema)` to create a new message.
+ */
+export const HandOffRequestSchema: GenMessage<HandOffRequest> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 23);
+
+/**
+ * @generated from message albumshare.central.v1.HandOffReply
+ */
+export type HandOffReply = Message<"albumshare.central.v1.HandOffReply"> & {
+};
+
+/**
+ * Describes the message albumshare.central.v1.HandOffReply.
+ * Use `create(HandOffReplySchema)` to create a new message.
+ */
+export const HandOffReplySchema: GenMessage<HandOffReply> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 24);
+
+/**
+ * @generated from message albumshare.central.v1.PutAlbumRequest
+ */
+export type PutAlbumRequest = Message<"albumshare.central.v1.PutAlbumRequest"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * The editor's final replica (state or delta of what the server lacks).
+   *
+   * @generated from field: bytes replica = 2;
+   */
+  replica: Uint8Array;
+};
+
+/**
+ * Describes the message albumshare.central.v1.PutAlbumRequest.
+ * Use `create(PutAlbumRequestSchema)` to create a new message.
+ */
+export const PutAlbumRequestSchema: GenMessage<PutAlbumRequest> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 25);
+
+/**
+ * @generated from message albumshare.central.v1.PutAlbumReply
+ */
+export type PutAlbumReply = Message<"albumshare.central.v1.PutAlbumReply"> & {
+};
+
+/**
+ * Describes the message albumshare.central.v1.PutAlbumReply.
+ * Use `create(PutAlbumReplySchema)` to create a new message.
+ */
+export const PutAlbumReplySchema: GenMessage<PutAlbumReply> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 26);
+
+/**
+ * Must succeed before a rating is applied: once per user and file, ever.
+ *
+ * @generated from message albumshare.central.v1.RecordRatingRequest
+ */
+export type RecordRatingRequest = Message<"albumshare.central.v1.RecordRatingRequest"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * @generated from field: string file_id = 2;
+   */
+  fileId: string;
+};
+
+/**
+ * Describes the message albumshare.central.v1.RecordRatingRequest.
+ * Use `create(RecordRatingRequestSchema)` to create a new message.
+ */
+export const RecordRatingRequestSchema: GenMessage<RecordRatingRequest> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 27);
+
+/**
+ * @generated from message albumshare.central.v1.RecordRatingReply
+ */
+export type RecordRatingReply = Message<"albumshare.central.v1.RecordRatingReply"> & {
+};
+
+/**
+ * Describes the message albumshare.central.v1.RecordRatingReply.
+ * Use `create(RecordRatingReplySchema)` to create a new message.
+ */
+export const RecordRatingReplySchema: GenMessage<RecordRatingReply> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 28);
+
+/**
+ * @generated from message albumshare.central.v1.EditorJoined
+ */
+export type EditorJoined = Message<"albumshare.central.v1.EditorJoined"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * @generated from field: albumshare.central.v1.SessionEditor editor = 2;
+   */
+  editor?: SessionEditor | undefined;
+};
+
+/**
+ * Describes the message albumshare.central.v1.EditorJoined.
+ * Use `create(EditorJoinedSchema)` to create a new message.
+ */
+export const EditorJoinedSchema: GenMessage<EditorJoined> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 29);
+
+/**
+ * @generated from message albumshare.central.v1.EditorLeft
+ */
+export type EditorLeft = Message<"albumshare.central.v1.EditorLeft"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * @generated from field: uint32 slot = 2;
+   */
+  slot: number;
+
+  /**
+   * @generated from field: string user = 3;
+   */
+  user: string;
+
+  /**
+   * @generated from field: albumshare.central.v1.LeaveReason reason = 4;
+   */
+  reason: LeaveReason;
+};
+
+/**
+ * Describes the message albumshare.central.v1.EditorLeft.
+ * Use `create(EditorLeftSchema)` to create a new message.
+ */
+export const EditorLeftSchema: GenMessage<EditorLeft> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 30);
+
+/**
+ * Sent to an editor whose session the server ended (e.g. removed member).
+ *
+ * @generated from message albumshare.central.v1.SessionEnded
+ */
+export type SessionEnded = Message<"albumshare.central.v1.SessionEnded"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message albumshare.central.v1.SessionEnded.
+ * Use `create(SessionEndedSchema)` to create a new message.
+ */
+export const SessionEndedSchema: GenMessage<SessionEnded> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 31);
+
+/**
  * @generated from message albumshare.central.v1.ClientFrame
  */
 export type ClientFrame = Message<"albumshare.central.v1.ClientFrame"> & {
@@ -407,6 +745,36 @@ export type ClientFrame = Message<"albumshare.central.v1.ClientFrame"> & {
     /**
      * 30-59: editing sessions.
      *
+     * @generated from field: albumshare.central.v1.GetAlbumRequest get_album = 30;
+     */
+    value: GetAlbumRequest;
+    case: "getAlbum";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.AnnounceEditorRequest announce_editor = 31;
+     */
+    value: AnnounceEditorRequest;
+    case: "announceEditor";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.HandOffRequest hand_off = 32;
+     */
+    value: HandOffRequest;
+    case: "handOff";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.PutAlbumRequest put_album = 33;
+     */
+    value: PutAlbumRequest;
+    case: "putAlbum";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.RecordRatingRequest record_rating = 34;
+     */
+    value: RecordRatingRequest;
+    case: "recordRating";
+  } | {
+    /**
      * @generated from field: albumshare.central.v1.GetRingRequest get_ring = 60;
      */
     value: GetRingRequest;
@@ -419,7 +787,7 @@ export type ClientFrame = Message<"albumshare.central.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 18);
+  messageDesc(file_albumshare_central_v1_central, 32);
 
 /**
  * Sent by the server without a request (request_id = 0).
@@ -440,6 +808,24 @@ export type Notification = Message<"albumshare.central.v1.Notification"> & {
     /**
      * 10-39: editing sessions.
      *
+     * @generated from field: albumshare.central.v1.EditorJoined editor_joined = 10;
+     */
+    value: EditorJoined;
+    case: "editorJoined";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.EditorLeft editor_left = 11;
+     */
+    value: EditorLeft;
+    case: "editorLeft";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.SessionEnded session_ended = 12;
+     */
+    value: SessionEnded;
+    case: "sessionEnded";
+  } | {
+    /**
      * @generated from field: albumshare.central.v1.RingChanged ring_changed = 40;
      */
     value: RingChanged;
@@ -452,7 +838,7 @@ export type Notification = Message<"albumshare.central.v1.Notification"> & {
  * Use `create(NotificationSchema)` to create a new message.
  */
 export const NotificationSchema: GenMessage<Notification> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 19);
+  messageDesc(file_albumshare_central_v1_central, 33);
 
 /**
  * @generated from message albumshare.central.v1.GetRingRequest
@@ -465,7 +851,7 @@ export type GetRingRequest = Message<"albumshare.central.v1.GetRingRequest"> & {
  * Use `create(GetRingRequestSchema)` to create a new message.
  */
 export const GetRingRequestSchema: GenMessage<GetRingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 20);
+  messageDesc(file_albumshare_central_v1_central, 34);
 
 /**
  * @generated from message albumshare.central.v1.GetRingReply
@@ -482,7 +868,7 @@ export type GetRingReply = Message<"albumshare.central.v1.GetRingReply"> & {
  * Use `create(GetRingReplySchema)` to create a new message.
  */
 export const GetRingReplySchema: GenMessage<GetRingReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 21);
+  messageDesc(file_albumshare_central_v1_central, 35);
 
 /**
  * Pushed to every logged-in client when the data-server ring switches version.
@@ -501,7 +887,7 @@ export type RingChanged = Message<"albumshare.central.v1.RingChanged"> & {
  * Use `create(RingChangedSchema)` to create a new message.
  */
 export const RingChangedSchema: GenMessage<RingChanged> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 22);
+  messageDesc(file_albumshare_central_v1_central, 36);
 
 /**
  * @generated from message albumshare.central.v1.ServerClosing
@@ -518,7 +904,7 @@ export type ServerClosing = Message<"albumshare.central.v1.ServerClosing"> & {
  * Use `create(ServerClosingSchema)` to create a new message.
  */
 export const ServerClosingSchema: GenMessage<ServerClosing> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 23);
+  messageDesc(file_albumshare_central_v1_central, 37);
 
 /**
  * @generated from message albumshare.central.v1.ServerFrame
@@ -596,6 +982,36 @@ export type ServerFrame = Message<"albumshare.central.v1.ServerFrame"> & {
     case: "userExists";
   } | {
     /**
+     * @generated from field: albumshare.central.v1.GetAlbumReply get_album = 30;
+     */
+    value: GetAlbumReply;
+    case: "getAlbum";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.AnnounceEditorReply announce_editor = 31;
+     */
+    value: AnnounceEditorReply;
+    case: "announceEditor";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.HandOffReply hand_off = 32;
+     */
+    value: HandOffReply;
+    case: "handOff";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.PutAlbumReply put_album = 33;
+     */
+    value: PutAlbumReply;
+    case: "putAlbum";
+  } | {
+    /**
+     * @generated from field: albumshare.central.v1.RecordRatingReply record_rating = 34;
+     */
+    value: RecordRatingReply;
+    case: "recordRating";
+  } | {
+    /**
      * @generated from field: albumshare.central.v1.GetRingReply get_ring = 60;
      */
     value: GetRingReply;
@@ -608,7 +1024,7 @@ export type ServerFrame = Message<"albumshare.central.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 24);
+  messageDesc(file_albumshare_central_v1_central, 38);
 
 /**
  * The closed set of error codes. The same codes are used in process
@@ -673,4 +1089,41 @@ export enum ErrorCode {
  */
 export const ErrorCodeSchema: GenEnum<ErrorCode> = /*@__PURE__*/
   enumDesc(file_albumshare_central_v1_central, 0);
+
+/**
+ * @generated from enum albumshare.central.v1.LeaveReason
+ */
+export enum LeaveReason {
+  /**
+   * @generated from enum value: LEAVE_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * putAlbum: the editor's replica was merged.
+   *
+   * @generated from enum value: LEAVE_REASON_LEFT = 1;
+   */
+  LEFT = 1,
+
+  /**
+   * The connection was lost; the slot is not reused in this session.
+   *
+   * @generated from enum value: LEAVE_REASON_LOST = 2;
+   */
+  LOST = 2,
+
+  /**
+   * The user was removed from the album's members.
+   *
+   * @generated from enum value: LEAVE_REASON_REMOVED = 3;
+   */
+  REMOVED = 3,
+}
+
+/**
+ * Describes the enum albumshare.central.v1.LeaveReason.
+ */
+export const LeaveReasonSchema: GenEnum<LeaveReason> = /*@__PURE__*/
+  enumDesc(file_albumshare_central_v1_central, 1);
 

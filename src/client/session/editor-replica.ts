@@ -1,0 +1,174 @@
+// One editor's replica of an album during an editing session: the CRDT state,
+// the editor's slot and name, local operations that return the delta to
+// spread, and the ReplicaPort the peer engine uses for remote deltas and
+// anti-entropy. It also remembers what the central server has acknowledged,
+// so a periodic hand-off sends only what the server lacks. Pure: no sockets,
+// no timers; the session (album-session.ts) drives it.
+import {
+  addFile,
+  addMember,
+  causalContextOf,
+  decodeContext,
+  decodeDelta,
+  decodeState,
+  encodeContext,
+  encodeDelta,
+  encodeState,
+  listFiles,
+  listMembers,
+  mergeInto,
+  missingFrom,
+  rateFile,
+  removeFile,
+  removeMember,
+  requireFile,
+  describeReplica,
+  type AlbumContext,
+  type AlbumDelta,
+  type AlbumFile,
+  type AlbumState,
+  type EditorContext,
+  type NewFile,
+} from "../../crdt/index.ts";
+import { contextHas, type CausalContext } from "../../crdt/causal-context.ts";
+import { dotKey } from "../../crdt/dot.ts";
+import type { ReplicaPort } from "../../peer/replica-port.ts";
+
+/** A local change: the delta to broadcast to the peers. */
+export interface LocalChange {
+  readonly delta: Uint8Array;
+}
+
+export class EditorReplica implements ReplicaPort {
+  readonly editor: EditorContext;
+  #state: AlbumState;
+  /** What the central server is known to hold (its copy at getAlbum, then our acknowledged hand-offs). */
+  #serverContext: AlbumContext;
+  /** Bumped by every change, local or remote; lets the session skip idle hand-offs. */
+  #version = 0;
+  #handedOffVersion = 0;
+
+  constructor(encodedServerState: Uint8Array, editor: EditorContext) {
+    this.#state = decodeState(encodedServerState);
+    this.editor = editor;
+    this.#serverContext = causalContextOf(this.#state);
+  }
+
+  get state(): AlbumState {
+    return this.#state;
+  }
+
+  get epoch(): number {
+    return this.#state.epoch;
+  }
+
+  // ---- ReplicaPort --------------------------------------------------------------
+
+  applyRemote(encodedDelta: Uint8Array): void {
+    const delta = decodeDelta(encodedDelta);
+    mergeInto(this.#state, delta);
+    this.#version++;
+  }
+
+  encodedContext(): Uint8Array {
+    return encodeContext(causalContextOf(this.#state));
+  }
+
+  encodedMissingFor(encodedRemoteContext: Uint8Array): Uint8Array | undefined {
+    const remote = decodeContext(encodedRemoteContext);
+    if (covers(remote.causal, this.#state.causal) && remote.epoch === this.#state.epoch) {
+      return undefined;
+    }
+    return encodeDelta(missingFrom(this.#state, remote));
+  }
+
+  // ---- local operations (each returns the delta to spread) ----------------------
+
+  addFile(file: NewFile): Uint8Array {
+    return this.#commit(addFile(this.#state, this.editor, file));
+  }
+
+  removeFile(displayName: string): Uint8Array {
+    return this.#commit(removeFile(this.#state, this.editor, displayName));
+  }
+
+  rateFile(displayName: string, stars: number): Uint8Array {
+    return this.#commit(rateFile(this.#state, this.editor, displayName, stars));
+  }
+
+  addMember(user: string): Uint8Array {
+    return this.#commit(addMember(this.#state, this.editor, user));
+  }
+
+  removeMember(user: string): Uint8Array {
+    return this.#commit(removeMember(this.#state, this.editor, user));
+  }
+
+  // ---- reads -----------------------------------------------------------------
+
+  files(): readonly AlbumFile[] {
+    return listFiles(this.#state);
+  }
+
+  file(displayName: string): AlbumFile {
+    return requireFile(this.#state, displayName);
+  }
+
+  members(): readonly string[] {
+    return listMembers(this.#state);
+  }
+
+  describe(): string {
+    return describeReplica(this.#state);
+  }
+
+  // ---- hand-off to the central server ------------------------------------------
+
+  /** True when something changed since the last acknowledged hand-off. */
+  get hasUnhandedChanges(): boolean {
+    return this.#version !== this.#handedOffVersion;
+  }
+
+  /**
+   * What the server lacks, as far as we know, plus a receipt to pass to
+   * acknowledgeHandOff once the server confirmed it.
+   */
+  prepareHandOff(): { delta: Uint8Array; receipt: HandOffReceipt } {
+    const delta = encodeDelta(missingFrom(this.#state, this.#serverContext));
+    return {
+      delta,
+      receipt: { version: this.#version, context: causalContextOf(this.#state) },
+    };
+  }
+
+  acknowledgeHandOff(receipt: HandOffReceipt): void {
+    this.#serverContext = receipt.context;
+    this.#handedOffVersion = Math.max(this.#handedOffVersion, receipt.version);
+  }
+
+  /** The whole replica, for putAlbum. */
+  encodedState(): Uint8Array {
+    return encodeState(this.#state);
+  }
+
+  #commit(delta: AlbumDelta): Uint8Array {
+    this.#version++;
+    return encodeDelta(delta);
+  }
+}
+
+export interface HandOffReceipt {
+  readonly version: number;
+  readonly context: AlbumContext;
+}
+
+/** True when `remote` has seen every dot `local` has. */
+function covers(remote: CausalContext, local: CausalContext): boolean {
+  for (const [slot, counter] of local.versionVector) {
+    for (let next = (remote.versionVector.get(slot) ?? 0) + 1; next <= counter; next++) {
+      if (!contextHas(remote, dotKey(slot, next))) return false;
+    }
+  }
+  for (const key of local.cloud) if (!contextHas(remote, key)) return false;
+  return true;
+}
