@@ -3,6 +3,7 @@
 // with the code's label, and the exit status is non-zero.
 import { Command, Option } from "commander";
 import { AlbumError, invalidArgument } from "../common/album-error.ts";
+import { parseHostPort } from "../common/host-port.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../common/logger.ts";
 import { CentralServer } from "../central/central-server.ts";
 import { runDataServerCommand } from "../data/run-data-server.ts";
@@ -164,24 +165,67 @@ program
 
 program
   .command("client")
-  .description("the client shell (reads commands from standard input when it is not a terminal)")
+  .description(
+    "the client shell (reads commands from standard input when it is not a terminal); " +
+      "editing sessions talk to the other editors directly, through the peer endpoint",
+  )
   .addOption(
     new Option("--central <host:port>", "the central server")
       .default(`127.0.0.1:${DEFAULT_CENTRAL_PORT}`)
       .env("ALBUMSHARE_CENTRAL"),
   )
-  .option("--json", "print one JSON object per command (scripted mode)", false)
-  .action(async (options: { central: string; json: boolean }) => {
-    const interactive = Boolean(process.stdin.isTTY) && !options.json;
-    const status = await runShell({
-      central: options.central,
-      json: options.json,
-      input: process.stdin,
-      output: process.stdout,
-      interactive,
-    });
-    process.exit(status);
-  });
+  .addOption(
+    new Option("--peer-host <host>", "interface the peer endpoint binds to while editing")
+      .default("127.0.0.1")
+      .env("ALBUMSHARE_PEER_HOST"),
+  )
+  .addOption(
+    new Option("--peer-port <port>", "port of the peer endpoint (0 = any free port)")
+      .default(0)
+      .argParser(parsePort)
+      .env("ALBUMSHARE_PEER_PORT"),
+  )
+  .addOption(
+    new Option(
+      "--advertise <host:port>",
+      "peer address the other editors should use (needed with a wildcard --peer-host); port 0 = the bound port",
+    ).env("ALBUMSHARE_ADVERTISE"),
+  )
+  .option(
+    "--json",
+    "print one JSON object per command and per session event (scripted mode)",
+    false,
+  )
+  .action(
+    async (options: {
+      central: string;
+      peerHost: string;
+      peerPort: number;
+      advertise?: string;
+      json: boolean;
+    }) => {
+      const advertised = options.advertise ? parseHostPort(options.advertise, 0) : undefined;
+      const interactive = Boolean(process.stdin.isTTY) && !options.json;
+      const status = await runShell({
+        central: options.central,
+        json: options.json,
+        input: process.stdin,
+        output: process.stdout,
+        interactive,
+        peer: {
+          bindHost: options.peerHost,
+          bindPort: options.peerPort,
+          ...(advertised
+            ? {
+                advertisedHost: advertised.host,
+                ...(advertised.port !== 0 ? { advertisedPort: advertised.port } : {}),
+              }
+            : {}),
+        },
+      });
+      process.exit(status);
+    },
+  );
 
 program
   .command("up")

@@ -1,10 +1,18 @@
 // The shell's command table: name, usage, help text, argument count, and what
 // it does through the client core. Each command returns one result line (and
 // optionally structured data for --json); misuse throws an AlbumError that the
-// shell prints as one line.
-import { AlbumError, ErrorCode, invalidArgument } from "../common/album-error.ts";
+// shell prints as one line. The album commands live in album-commands.ts.
+import {
+  AlbumError,
+  ErrorCode,
+  failedPrecondition,
+  invalidArgument,
+} from "../common/album-error.ts";
 import type { CentralClient } from "../client/central-client.ts";
+import type { AlbumSession } from "../client/session/album-session.ts";
+import { albumCommands, handBack, NOT_IN_SESSION } from "./album-commands.ts";
 import { suggest } from "./command-line.ts";
+import type { TransferProgressBar } from "./transfer-progress-bar.ts";
 
 export interface ShellContext {
   /** Connects on first use; rejects with Unavailable naming the address. */
@@ -12,6 +20,14 @@ export interface ShellContext {
   user: string | undefined;
   /** Set by quit to end the shell after this command. */
   quitRequested: boolean;
+  /** The editing session of this shell, if one is open (one at a time). */
+  readonly album: AlbumSession | undefined;
+  /** getAlbum: opens an editing session whose events the shell prints. */
+  openAlbum(name: string): Promise<AlbumSession>;
+  /** putAlbum of the open session; resolves with its album name, or undefined if none was open. */
+  closeAlbum(): Promise<string | undefined>;
+  /** A progress bar for a transfer when interactive; undefined in scripted mode. */
+  transferProgress(label: string): TransferProgressBar | undefined;
 }
 
 export interface CommandResult {
@@ -26,6 +42,8 @@ export interface ShellCommand {
   /** Minimum and maximum number of arguments. */
   arity: [number, number];
   needsLogin: boolean;
+  /** Only inside an editing session (getAlbum first). */
+  needsSession?: boolean;
   run(context: ShellContext, args: string[]): Promise<CommandResult>;
 }
 
@@ -62,14 +80,16 @@ export const shellCommands: readonly ShellCommand[] = [
   {
     name: "logout",
     args: [],
-    summary: "end the login",
+    summary: "end the login (hands an open album back first)",
     arity: [0, 0],
     needsLogin: true,
     async run(context) {
       const user = loggedIn(context);
+      const handedBack = await handBack(context);
       await (await context.central()).logout();
       context.user = undefined;
-      return { text: `logged out '${user}'` };
+      const text = `logged out '${user}'`;
+      return handedBack ? { text: `${handedBack.text}\n${text}`, data: handedBack.data } : { text };
     },
   },
   {
@@ -111,25 +131,46 @@ export const shellCommands: readonly ShellCommand[] = [
         if (!command) throw unknownCommand(name);
         return Promise.resolve({ text: `${usage(command)}\n  ${command.summary}` });
       }
-      const lines = shellCommands.map((c) => `  ${usage(c).padEnd(34)} ${c.summary}`);
-      return Promise.resolve({ text: ["commands:", ...lines].join("\n") });
+      const lines = shellCommands.map((c) => `  ${usage(c).padEnd(30)} ${c.summary}`);
+      return Promise.resolve({
+        text: [
+          "commands:",
+          ...lines,
+          `  ${"<any other line>".padEnd(30)} in an editing session: a chat message to its editors`,
+          "a leading '/' always means a command (/help); quote words with spaces (\"my photo.jpg\")",
+        ].join("\n"),
+      });
     },
   },
   {
     name: "quit",
     args: [],
-    summary: "leave the shell",
+    summary: "leave the shell (hands an open album back first)",
     arity: [0, 0],
     needsLogin: false,
-    run(context) {
+    async run(context) {
       context.quitRequested = true;
-      return Promise.resolve({ text: "bye" });
+      const handedBack = await handBack(context);
+      return handedBack
+        ? { text: `${handedBack.text}\nbye`, data: handedBack.data }
+        : { text: "bye" };
     },
   },
+  ...albumCommands,
 ];
 
 export function usage(command: ShellCommand): string {
   return [command.name, ...command.args].join(" ");
+}
+
+/**
+ * In an editing session, whether a line is a command rather than chat: a
+ * leading '/' always means a command, and so does a first word that is a
+ * command's name; anything else is chat.
+ */
+export function isCommandLine(line: string): boolean {
+  const first = line.trimStart().split(/\s/, 1)[0] ?? "";
+  return first.startsWith("/") || shellCommands.some((c) => c.name === first);
 }
 
 export function findCommand(name: string): ShellCommand | undefined {
@@ -155,6 +196,7 @@ export async function runCommand(context: ShellContext, words: string[]): Promis
   if (args.length < min || args.length > max) {
     throw invalidArgument(`wrong number of arguments; usage: ${usage(command)}`);
   }
+  if (command.needsSession && !context.album?.isOpen) throw failedPrecondition(NOT_IN_SESSION);
   if (command.needsLogin) loggedIn(context);
   return command.run(context, args);
 }

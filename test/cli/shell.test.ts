@@ -167,6 +167,29 @@ describe("the shell, non-interactive", () => {
     assert.match(run.lines[0]!, /unknown command 'bogus'/);
   });
 
+  test("album commands outside an editing session: one clear line each", async () => {
+    const { status, results } = await runJson(server.address, [
+      "register lena lena-password",
+      "login lena lena-password",
+      "listFiles",
+      "putAlbum",
+      "rateFile a.jpg 3",
+      "hello there",
+      "getAlbum no-such-album",
+    ]);
+    assert.equal(status, 1);
+    assert.equal(results.length, 7);
+    for (const result of results.slice(2, 5)) {
+      assert.ok(!result.ok);
+      assert.equal(result.code, "failed_precondition");
+      assert.equal(result.error, "not in an editing session (getAlbum <album> first)");
+    }
+    const chat = results[5]!;
+    assert.ok(!chat.ok, "outside a session a non-command stays an error");
+    assert.match(chat.error, /unknown command 'hello'/);
+    assert.ok(!results[6]!.ok);
+  });
+
   test("an unreachable server gives one line naming the address tried", async () => {
     // A port that was just free: nothing listens there.
     const probe = createServer();

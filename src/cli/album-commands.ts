@@ -1,0 +1,239 @@
+// The shell's album commands: open and hand back an editing session, and
+// everything done inside one (files, members, ratings, downloads). Each runs
+// through the client core's AlbumSession and returns one result (text for
+// people, data for --json). Outside a session they fail with one line saying
+// so. Never prints a content key: AlbumSession reports none.
+import { AlbumError, ErrorCode, failedPrecondition } from "../common/album-error.ts";
+import type { ProgressListener } from "../client/data-transfer/transfer-progress.ts";
+import type { ListedFile } from "../client/session/album-session.ts";
+import type { CommandResult, ShellCommand, ShellContext } from "./shell-commands.ts";
+import { formatBytes } from "./transfer-progress-bar.ts";
+
+export const NOT_IN_SESSION = "not in an editing session (getAlbum <album> first)";
+
+/** The open session, or the one-line error every album command gives outside one. */
+export function openSession(context: ShellContext): NonNullable<ShellContext["album"]> {
+  const album = context.album;
+  if (!album?.isOpen) throw failedPrecondition(NOT_IN_SESSION);
+  return album;
+}
+
+/** Hands the open album back (if any) and says so; used by putAlbum, logout, quit and end of input. */
+export async function handBack(context: ShellContext): Promise<CommandResult | undefined> {
+  const album = await context.closeAlbum();
+  if (album === undefined) return undefined;
+  return {
+    text: `handed '${album}' back to the central server; editing ended`,
+    data: { album },
+  };
+}
+
+function describeAverage(file: Pick<ListedFile, "average" | "ratings">): string {
+  if (file.average === null) return "no ratings";
+  return `average ${file.average.toFixed(2)} (${file.ratings} rating${file.ratings === 1 ? "" : "s"})`;
+}
+
+function parseStars(text: string): number {
+  // Anything but plain digits (3.5, -1, "", 2e0) is refused by AlbumSession's check.
+  return /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
+}
+
+async function withProgress<T>(
+  context: ShellContext,
+  label: string,
+  run: (onProgress: ProgressListener | undefined) => Promise<T>,
+): Promise<T> {
+  const bar = context.transferProgress(label);
+  try {
+    return await run(bar?.listener);
+  } finally {
+    bar?.stop();
+  }
+}
+
+export const albumCommands: readonly ShellCommand[] = [
+  {
+    name: "getAlbum",
+    args: ["<album>"],
+    summary: "start (or join) editing an album: a local replica, the other editors, chat",
+    arity: [1, 1],
+    needsLogin: true,
+    async run(context, [name]) {
+      const open = context.album;
+      if (open?.isOpen) {
+        throw new AlbumError(
+          ErrorCode.FailedPrecondition,
+          `already editing '${open.album}'; putAlbum first (one album at a time)`,
+        );
+      }
+      const album = await context.openAlbum(name!);
+      const editors = album.editors();
+      const members = [...album.members()];
+      const files = album.listFiles().length;
+      const others =
+        editors.length === 0
+          ? "no other editors"
+          : `other editors: ${editors.map((e) => `${e.user} (slot ${e.slot})`).join(", ")}`;
+      return {
+        text:
+          `editing '${album.album}' (slot ${album.slot}): ${files} file${files === 1 ? "" : "s"}, ` +
+          `${members.length} member${members.length === 1 ? "" : "s"}; ${others}. ` +
+          `Lines that are not commands are chat.`,
+        data: { album: album.album, slot: album.slot, editors, files, members },
+      };
+    },
+  },
+  {
+    name: "putAlbum",
+    args: [],
+    summary: "finish editing: hand the replica back to the central server",
+    arity: [0, 0],
+    needsLogin: true,
+    needsSession: true,
+    async run(context) {
+      openSession(context);
+      const result = await handBack(context);
+      if (!result) throw failedPrecondition(NOT_IN_SESSION);
+      return result;
+    },
+  },
+  {
+    name: "listReplica",
+    args: [],
+    summary: "show the local replica: members, files, ratings, causal metadata",
+    arity: [0, 0],
+    needsLogin: true,
+    needsSession: true,
+    run(context) {
+      const album = openSession(context);
+      const text = album.listReplica();
+      return Promise.resolve({
+        text,
+        data: {
+          album: album.album,
+          slot: album.slot,
+          members: [...album.members()],
+          files: album.listFiles(),
+          description: text,
+        },
+      });
+    },
+  },
+  {
+    name: "listFiles",
+    args: [],
+    summary: "list the album's files: name, average rating, number of ratings",
+    arity: [0, 0],
+    needsLogin: true,
+    needsSession: true,
+    run(context) {
+      const files = openSession(context).listFiles();
+      const data = {
+        files: files.map(({ name, average, ratings }) => ({ name, average, ratings })),
+      };
+      if (files.length === 0)
+        return Promise.resolve({ text: "no files yet (addFile <path>)", data });
+      const width = Math.min(40, Math.max(...files.map((f) => f.name.length)));
+      const lines = files.map((file) => `${file.name.padEnd(width)}  ${describeAverage(file)}`);
+      return Promise.resolve({ text: lines.join("\n"), data });
+    },
+  },
+  {
+    name: "addUser",
+    args: ["<name>"],
+    summary: "add a registered user to the album's members",
+    arity: [1, 1],
+    needsLogin: true,
+    needsSession: true,
+    async run(context, [name]) {
+      const album = openSession(context);
+      const change = await album.addUser(name!);
+      const note = change.handedOff ? "" : " (the central server will learn of it shortly)";
+      return {
+        text: `added '${change.user}' to '${album.album}'${note}`,
+        data: { user: change.user, members: change.members },
+      };
+    },
+  },
+  {
+    name: "removeUser",
+    args: ["<name>"],
+    summary: "remove a user from the album's members",
+    arity: [1, 1],
+    needsLogin: true,
+    needsSession: true,
+    async run(context, [name]) {
+      const album = openSession(context);
+      const change = await album.removeUser(name!);
+      const note = change.handedOff ? "" : " (the central server will learn of it shortly)";
+      return {
+        text: `removed '${change.user}' from '${album.album}'${note}`,
+        data: { user: change.user, members: change.members },
+      };
+    },
+  },
+  {
+    name: "addFile",
+    args: ["<path>", "[name]"],
+    summary: "upload a local file and add it to the album (under its base name, or [name])",
+    arity: [1, 2],
+    needsLogin: true,
+    needsSession: true,
+    async run(context, [path, name]) {
+      const album = openSession(context);
+      const added = await withProgress(context, "addFile", (onProgress) =>
+        album.addFile(path!, name, onProgress),
+      );
+      const stored = added.alreadyStored ? ", content already stored" : "";
+      return {
+        text: `added '${added.name}' (${formatBytes(added.size)}${stored})`,
+        data: added,
+      };
+    },
+  },
+  {
+    name: "removeFile",
+    args: ["<name>"],
+    summary: "remove a file from the album",
+    arity: [1, 1],
+    needsLogin: true,
+    needsSession: true,
+    async run(context, [name]) {
+      const removed = await openSession(context).removeFile(name!);
+      return { text: `removed '${removed.name}'`, data: removed };
+    },
+  },
+  {
+    name: "rateFile",
+    args: ["<name>", "<0-5>"],
+    summary: "rate a file from 0 to 5 stars (once per file, ever)",
+    arity: [2, 2],
+    needsLogin: true,
+    needsSession: true,
+    async run(context, [name, stars]) {
+      const rated = await openSession(context).rateFile(name!, parseStars(stars!));
+      return {
+        text: `rated '${rated.name}' ${rated.stars} star${rated.stars === 1 ? "" : "s"}; ${describeAverage(rated)}`,
+        data: rated,
+      };
+    },
+  },
+  {
+    name: "downloadFile",
+    args: ["<name>", "[dest]"],
+    summary: "download a file's content (verified) to [dest], default: its name here",
+    arity: [1, 2],
+    needsLogin: true,
+    needsSession: true,
+    async run(context, [name, dest]) {
+      const album = openSession(context);
+      const downloaded = await withProgress(context, "downloadFile", (onProgress) =>
+        album.downloadFile(name!, dest, onProgress),
+      );
+      return {
+        text: `downloaded '${downloaded.name}' to ${downloaded.path} (${formatBytes(downloaded.size)}, verified)`,
+        data: downloaded,
+      };
+    },
+  },
+];

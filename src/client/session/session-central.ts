@@ -1,0 +1,24 @@
+// What an editing session needs from the central-server connection: the
+// session requests, the pushed notifications, the connection's end, and the
+// data-server ring (the connection is the data path's RingSource).
+// CentralClient is the real implementation; tests may pass an in-memory one.
+// A declaration only: nothing here does I/O.
+import type { Notification } from "../../gen/albumshare/central/v1/central_pb.ts";
+import type { OpenedAlbum } from "../central-client.ts";
+import type { RingSource } from "../data-transfer/ring-source.ts";
+
+export interface SessionCentral extends RingSource {
+  /** True once the connection is gone (requests then fail with Unavailable). */
+  readonly isClosed: boolean;
+  getAlbum(album: string): Promise<OpenedAlbum>;
+  announceEditor(album: string, address: string): Promise<void>;
+  handOff(album: string, delta: Uint8Array): Promise<void>;
+  putAlbum(album: string, replica: Uint8Array): Promise<void>;
+  /** Rejects with AlreadyExists when the user rated the file before. */
+  recordRating(album: string, fileId: string): Promise<void>;
+  userExists(name: string): Promise<boolean>;
+  on(event: "notification", listener: (notification: Notification) => void): unknown;
+  on(event: "close", listener: () => void): unknown;
+  off(event: "notification", listener: (notification: Notification) => void): unknown;
+  off(event: "close", listener: () => void): unknown;
+}

@@ -1,0 +1,239 @@
+// Editing sessions end to end, every part a real process: the central server,
+// three data servers and client shells talking ZeroMQ to each other on
+// 127.0.0.1. Three editors edit concurrently and converge; files added by one
+// are downloaded and verified by the others; a fourth editor joining mid-way
+// sees the state and the chat history; kill -9 of an editor leaves the others
+// working; a removed member is refused; rate-once holds across sessions and a
+// crashed client; and after everyone left, reopening shows every edit.
+/* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { eventually, LocalSystem, type ShellClient } from "./helpers/local-system.ts";
+
+interface ListedFile {
+  name: string;
+  average: number | null;
+  ratings: number;
+}
+
+async function filesOf(client: ShellClient): Promise<ListedFile[]> {
+  const result = await client.ok("listFiles");
+  return (result.data as { files: ListedFile[] }).files;
+}
+
+async function replicaOf(client: ShellClient): Promise<string> {
+  return (await client.ok("listReplica")).text;
+}
+
+/** Waits until every client's replica description is the same and passes `check`. */
+async function converged(
+  clients: readonly ShellClient[],
+  what: string,
+  check: (files: ListedFile[]) => boolean,
+): Promise<ListedFile[]> {
+  let files: ListedFile[] = [];
+  await eventually(
+    async () => {
+      const replicas = await Promise.all(clients.map(replicaOf));
+      if (replicas.some((replica) => replica !== replicas[0])) return false;
+      files = await filesOf(clients[0]!);
+      return check(files);
+    },
+    what,
+    30_000,
+  );
+  return files;
+}
+
+const names = (files: readonly ListedFile[]): string[] => files.map((f) => f.name).sort();
+
+describe("editing sessions, end to end", () => {
+  let system: LocalSystem;
+  let alice: ShellClient;
+  let bob: ShellClient;
+  let carol: ShellClient;
+  const content = new Map<string, Buffer>();
+
+  const makeFile = (name: string, size: number): string => {
+    const bytes = randomBytes(size);
+    const path = join(system.root, name);
+    writeFileSync(path, bytes);
+    content.set(name, bytes);
+    return path;
+  };
+
+  before(async () => {
+    system = await LocalSystem.start(3);
+    alice = system.client("alice");
+    bob = system.client("bob");
+    carol = system.client("carol");
+    const dave = system.client("dave-setup");
+    for (const [client, user] of [
+      [alice, "alice"],
+      [bob, "bob"],
+      [carol, "carol"],
+      [dave, "dave"],
+    ] as const) {
+      await client.ok(`register ${user} password-of-${user}`);
+      if (client !== dave) await client.ok(`login ${user} password-of-${user}`);
+    }
+    await dave.close();
+  });
+
+  after(async () => {
+    await system.stop();
+  });
+
+  test("three editors edit concurrently and converge; files verify everywhere", async () => {
+    await alice.ok("createAlbum trip");
+    await alice.ok("getAlbum trip");
+    await alice.ok("addUser bob");
+    await alice.ok("addUser carol");
+    assert.match(await alice.fails("addUser nobody-by-that-name", "not_found"), /does not exist/);
+    await bob.ok("getAlbum trip");
+    await carol.ok("getAlbum trip");
+    await alice.waitEvent((e) => e.event === "joined" && e.user === "carol", "carol joined");
+
+    const paths = {
+      alice: makeFile("beach.jpg", 300_000),
+      bob: makeFile("dunes.png", 2_000_000),
+      carol: makeFile("sunset.mov", 5_000),
+    };
+    // Concurrent edits from the three editors.
+    await Promise.all([
+      alice.ok(`addFile ${paths.alice}`),
+      bob.ok(`addFile ${paths.bob}`),
+      carol.ok(`addFile ${paths.carol}`),
+    ]);
+    await converged([alice, bob, carol], "three files everywhere", (files) => files.length === 3);
+    await Promise.all([
+      alice.ok("rateFile dunes.png 5"),
+      bob.ok("rateFile dunes.png 3"),
+      carol.ok("rateFile beach.jpg 4"),
+      bob.ok("addUser dave"),
+      carol.ok("removeFile sunset.mov"),
+    ]);
+    const files = await converged(
+      [alice, bob, carol],
+      "ratings and the removal everywhere",
+      (listed) => listed.length === 2 && listed.every((f) => f.ratings > 0),
+    );
+    assert.deepEqual(names(files), ["beach.jpg", "dunes.png"]);
+    assert.deepEqual(
+      files.find((f) => f.name === "dunes.png"),
+      { name: "dunes.png", average: 4, ratings: 2 },
+    );
+
+    // Content keys never show in the shell's output.
+    const output = [alice, bob, carol].flatMap((c) => c.lines).join("\n");
+    assert.doesNotMatch(output, /[0-9a-f]{64}/);
+
+    // Files added by one are downloaded and verified by the others.
+    await carol.ok("downloadFile dunes.png");
+    await bob.ok(`downloadFile beach.jpg ${join(system.root, "beach-copy.jpg")}`);
+    assert.deepEqual(readFileSync(join(system.root, "beach-copy.jpg")), content.get("beach.jpg"));
+    assert.match(await alice.fails("downloadFile no-such.jpg", "not_found"), /no-such\.jpg/);
+    assert.match(await alice.fails("rateFile beach.jpg 6", "invalid_argument"), /0 to 5/);
+  });
+
+  test("chat is delivered to every editor in causal order, own messages included", async () => {
+    await alice.ok("hello from alice");
+    await bob.waitEvent(
+      (e) => e.event === "chat" && e.text === "hello from alice",
+      "alice's hello",
+    );
+    await bob.ok("hi alice, bob here");
+    await carol.waitEvent(
+      (e) => e.event === "chat" && e.text === "hi alice, bob here",
+      "bob's reply",
+    );
+    for (const client of [alice, bob, carol]) {
+      await client.waitEvent((e) => e.event === "chat" && e.text === "hi alice, bob here", "reply");
+      const texts = client.chats().map((c) => c.text);
+      assert.ok(
+        texts.indexOf("hello from alice") < texts.indexOf("hi alice, bob here"),
+        `${client.name} saw the reply before the message it answers`,
+      );
+      assert.equal(texts.filter((t) => t === "hello from alice").length, 1, "exactly once");
+    }
+    assert.deepEqual(
+      alice.chats().find((c) => c.text === "hello from alice"),
+      { from: "alice", text: "hello from alice" },
+    );
+  });
+
+  test("a fourth editor joining mid-session sees the current state and the chat history", async () => {
+    const dave = system.client("dave");
+    await dave.ok("login dave password-of-dave");
+    await dave.ok("getAlbum trip");
+    assert.deepEqual(names(await filesOf(dave)), ["beach.jpg", "dunes.png"]);
+    await dave.waitEvent((e) => e.event === "chat" && e.text === "hi alice, bob here", "history");
+    const texts = dave.chats().map((c) => c.text);
+    assert.deepEqual(texts.slice(0, 2), ["hello from alice", "hi alice, bob here"]);
+    await dave.ok("dave says hi");
+    await alice.waitEvent((e) => e.event === "chat" && e.text === "dave says hi", "dave's chat");
+
+    // A removed member's session ends at once; they can no longer open the album.
+    await alice.ok("removeUser dave");
+    const ended = await dave.waitEvent((e) => e.event === "sessionEnded", "dave's session ended");
+    assert.match(String(ended.reason), /removed/);
+    await alice.waitEvent(
+      (e) => e.event === "left" && e.user === "dave" && e.reason === "removed",
+      "dave left (removed)",
+    );
+    assert.match(await dave.fails("getAlbum trip", "permission_denied"), /member/);
+    assert.match(await dave.fails("listFiles", "failed_precondition"), /not in an editing session/);
+    await dave.close();
+  });
+
+  test("kill -9 of an editor leaves the others working; rate-once survives the crash", async () => {
+    // Carol rates, then crashes before any clean leave.
+    await carol.ok("rateFile dunes.png 1");
+    // Once the peers have the rating, it no longer depends on carol.
+    await converged([alice, bob], "carol's rating reached the others", (files) =>
+      files.some((f) => f.name === "dunes.png" && f.ratings === 3),
+    );
+    await carol.kill9();
+    await alice.waitEvent(
+      (e) => e.event === "left" && e.user === "carol" && e.reason === "lost",
+      "carol lost",
+    );
+    // The others keep editing and chatting.
+    await alice.ok(`addFile ${makeFile("after-crash.jpg", 10_000)}`);
+    await converged([alice, bob], "alice and bob agree after the crash", (files) =>
+      files.some((f) => f.name === "after-crash.jpg"),
+    );
+    await bob.ok("still here");
+    await alice.waitEvent((e) => e.event === "chat" && e.text === "still here", "bob's chat");
+
+    // Carol comes back: her rating from before the crash still counts once.
+    const carolAgain = system.client("carol-again");
+    await carolAgain.ok("login carol password-of-carol");
+    await carolAgain.ok("getAlbum trip");
+    assert.match(await carolAgain.fails("rateFile dunes.png 5", "already_exists"), /already rated/);
+    await carolAgain.ok("putAlbum");
+
+    // Bob rated dunes.png in this session; a new session does not let him again.
+    await bob.fails("rateFile dunes.png 2", "already_exists");
+    await bob.ok("putAlbum");
+    await bob.ok("getAlbum trip");
+    await bob.fails("rateFile dunes.png 2", "already_exists");
+  });
+
+  test("after everyone leaves, reopening the album shows every acknowledged edit", async () => {
+    const before = await converged([alice, bob], "final agreement", () => true);
+    await bob.ok("quit");
+    await alice.ok("putAlbum");
+    await alice.fails("listFiles", "failed_precondition");
+    await alice.ok("getAlbum trip");
+    const reopened = await filesOf(alice);
+    assert.deepEqual(reopened, before);
+    assert.deepEqual(names(reopened), ["after-crash.jpg", "beach.jpg", "dunes.png"]);
+    const dunes = reopened.find((f) => f.name === "dunes.png")!;
+    assert.equal(dunes.ratings, 3, "alice 5, bob 3 and carol 1 (before her crash)");
+    await alice.ok("logout");
+  });
+});

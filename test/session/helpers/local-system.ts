@@ -1,0 +1,303 @@
+// A whole local system for end-to-end tests, every part a real process on
+// 127.0.0.1 with ephemeral ports: the central server (with its cluster
+// coordinator), data servers, and client shells driven through stdin/stdout in
+// --json mode (one command result or event per line, see src/cli/shell.ts).
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const cli = join(repoRoot, "bin", "albumshare.js");
+const CLUSTER_TOKEN = "session-test-cluster-token-0123456789";
+
+interface Listening {
+  port: number;
+  clusterPort?: number;
+}
+
+/** A long-running CLI process that printed its `{"listening":...}` line. */
+class ServerProcess {
+  readonly child: ChildProcess;
+  stderr = "";
+  constructor(child: ChildProcess) {
+    this.child = child;
+    child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
+  }
+
+  static async start(args: string[]): Promise<{ server: ServerProcess; listening: Listening }> {
+    const child = spawn(process.execPath, [cli, ...args, "--log-level", "warn"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: repoRoot,
+    });
+    const server = new ServerProcess(child);
+    const lines = createInterface({ input: child.stdout! });
+    const listening = await new Promise<Listening>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${args[0]}: no listening line within 60 s\n${server.stderr}`)),
+        60_000,
+      );
+      lines.on("line", (line) => {
+        try {
+          const parsed = JSON.parse(line) as { listening?: Listening };
+          if (parsed.listening) {
+            clearTimeout(timer);
+            resolve(parsed.listening);
+          }
+        } catch {
+          // not the listening line
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${args[0]} exited (${code}) before listening\n${server.stderr}`));
+      });
+    });
+    return { server, listening };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, "exit");
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export type ShellLine = Record<string, unknown>;
+export interface CommandOk {
+  command: string;
+  ok: true;
+  text: string;
+  data: unknown;
+}
+export interface CommandFailed {
+  command: string;
+  ok: false;
+  code: string;
+  error: string;
+}
+export type CommandResult = CommandOk | CommandFailed;
+export interface ShellEvent extends ShellLine {
+  event: string;
+}
+
+/** One `albumshare client --json` process. Commands run in order; events arrive any time. */
+export class ShellClient {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly events: ShellEvent[] = [];
+  readonly lines: string[] = [];
+  stderr = "";
+  #pending: { resolve(result: CommandResult): void; reject(error: Error): void }[] = [];
+  #eventWaiters: { match(event: ShellEvent): boolean; resolve(event: ShellEvent): void }[] = [];
+  readonly exit: Promise<number | null>;
+
+  constructor(name: string, central: string, cwd: string) {
+    this.name = name;
+    this.child = spawn(process.execPath, [cli, "client", "--central", central, "--json"], {
+      stdio: ["pipe", "pipe", "pipe"],
+      cwd,
+      env: { ...process.env, ALBUMSHARE_PEER_HOST: "127.0.0.1", ALBUMSHARE_PEER_PORT: "0" },
+    });
+    this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
+    this.exit = once(this.child, "exit").then(([code]) => {
+      for (const pending of this.#pending.splice(0)) {
+        pending.reject(new Error(`${name} exited (${String(code)})\n${this.#tail()}`));
+      }
+      return code as number | null;
+    });
+    createInterface({ input: this.child.stdout! }).on("line", (line) => this.#onLine(line));
+  }
+
+  #onLine(line: string): void {
+    this.lines.push(line);
+    let parsed: ShellLine;
+    try {
+      parsed = JSON.parse(line) as ShellLine;
+    } catch {
+      return;
+    }
+    if (typeof parsed.event === "string") {
+      const event = parsed as ShellEvent;
+      this.events.push(event);
+      const ready = this.#eventWaiters.filter((w) => w.match(event));
+      this.#eventWaiters = this.#eventWaiters.filter((w) => !ready.includes(w));
+      for (const waiter of ready) waiter.resolve(event);
+      return;
+    }
+    if (typeof parsed.command === "string") this.#pending.shift()?.resolve(parsed as never);
+  }
+
+  #tail(): string {
+    return `--- ${this.name} stdout ---\n${this.lines.slice(-30).join("\n")}\n--- stderr ---\n${this.stderr.split("\n").slice(-30).join("\n")}`;
+  }
+
+  /** Sends one line; resolves with its result line. */
+  run(line: string, timeoutMs = 60_000): Promise<CommandResult> {
+    return new Promise<CommandResult>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no result for '${line}'\n${this.#tail()}`)),
+        timeoutMs,
+      );
+      this.#pending.push({
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.child.stdin!.write(`${line}\n`);
+    });
+  }
+
+  /** Runs a line that must succeed; returns its result. */
+  async ok(line: string): Promise<CommandOk> {
+    const result = await this.run(line);
+    if (!result.ok) {
+      throw new Error(`${this.name}: '${line}' failed: ${result.code} ${result.error}`);
+    }
+    return result;
+  }
+
+  /** Runs a line that must fail with `code`; returns the error message. */
+  async fails(line: string, code: string): Promise<string> {
+    const result = await this.run(line);
+    if (result.ok) throw new Error(`${this.name}: '${line}' succeeded: ${result.text}`);
+    if (result.code !== code) {
+      throw new Error(
+        `${this.name}: '${line}' failed with ${result.code}, not ${code}: ${result.error}`,
+      );
+    }
+    return result.error;
+  }
+
+  /** The first event (already seen or coming) that matches. */
+  waitEvent(
+    match: (event: ShellEvent) => boolean,
+    what: string,
+    timeoutMs = 30_000,
+  ): Promise<ShellEvent> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<ShellEvent>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: never saw ${what}\n${this.#tail()}`)),
+        timeoutMs,
+      );
+      this.#eventWaiters.push({
+        match,
+        resolve: (event) => {
+          clearTimeout(timer);
+          resolve(event);
+        },
+      });
+    });
+  }
+
+  chats(): { from: string; text: string }[] {
+    return this.events
+      .filter((e) => e.event === "chat")
+      .map((e) => ({ from: e.from as string, text: e.text as string }));
+  }
+
+  async kill9(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGKILL");
+    await this.exit;
+  }
+
+  /** Ends input (the shell leaves its session cleanly) and waits for the exit. */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
+    await this.exit;
+    clearTimeout(timer);
+  }
+}
+
+/** Central server + data servers, in a temporary directory. */
+export class LocalSystem {
+  readonly root: string;
+  readonly central: string;
+  readonly #servers: ServerProcess[];
+  readonly #clients: ShellClient[] = [];
+
+  private constructor(root: string, central: string, servers: ServerProcess[]) {
+    this.root = root;
+    this.central = central;
+    this.#servers = servers;
+  }
+
+  static async start(dataServers = 3): Promise<LocalSystem> {
+    const root = mkdtempSync(join(tmpdir(), "albumshare-system-"));
+    const { server: central, listening } = await ServerProcess.start([
+      "central",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--cluster-port",
+      "0",
+      "--dir",
+      join(root, "central"),
+      "--cluster-token",
+      CLUSTER_TOKEN,
+    ]);
+    const servers = [central];
+    // One at a time: each prints its line once it is in the ring.
+    for (let index = 1; index <= dataServers; index++) {
+      const { server } = await ServerProcess.start([
+        "data",
+        "--central",
+        `127.0.0.1:${listening.clusterPort}`,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--dir",
+        join(root, `data-${index}`),
+        "--cluster-token",
+        CLUSTER_TOKEN,
+      ]);
+      servers.push(server);
+    }
+    return new LocalSystem(root, `127.0.0.1:${listening.port}`, servers);
+  }
+
+  /** A new client shell, working in its own directory under the system's root. */
+  client(name: string): ShellClient {
+    const cwd = mkdtempSync(join(this.root, `client-${name}-`));
+    const client = new ShellClient(name, this.central, cwd);
+    this.#clients.push(client);
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#clients.map((client) => client.kill9()));
+    for (const server of this.#servers.reverse()) await server.stop();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Polls `check` until it returns true. */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
