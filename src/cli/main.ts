@@ -67,6 +67,15 @@ program
       .argParser(Number)
       .env("ALBUMSHARE_MAX_FRAME_BYTES"),
   )
+  .addOption(
+    new Option(
+      "--hand-off-interval-ms <ms>",
+      "how often editors hand their changes to the server (bounds what a crash of every editor loses)",
+    )
+      .default(1000)
+      .argParser(Number)
+      .env("ALBUMSHARE_HAND_OFF_INTERVAL_MS"),
+  )
   .addOption(logLevelOption())
   .action(
     async (options: {
@@ -76,8 +85,12 @@ program
       clusterToken?: string;
       dir: string;
       maxFrameBytes: number;
+      handOffIntervalMs: number;
       logLevel: LogLevel;
     }) => {
+      if (!Number.isInteger(options.handOffIntervalMs) || options.handOffIntervalMs < 50) {
+        throw invalidArgument("--hand-off-interval-ms must be a whole number of at least 50");
+      }
       const logger = createLogger("central", options.logLevel);
       const server = new CentralServer({
         host: options.host,
@@ -85,6 +98,7 @@ program
         dir: options.dir,
         logger,
         maxFrameBytes: options.maxFrameBytes,
+        handOffIntervalMs: options.handOffIntervalMs,
         ...(options.clusterToken
           ? {
               cluster: {

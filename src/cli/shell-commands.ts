@@ -114,7 +114,9 @@ export const shellCommands: readonly ShellCommand[] = [
       if (albums.length === 0)
         return { text: "no albums yet (createAlbum <name>)", data: { albums } };
       const lines = albums.map(
-        (a) => `${a.name} (${a.memberCount} member${a.memberCount === 1 ? "" : "s"})`,
+        (a) =>
+          `${a.name} (${a.memberCount} member${a.memberCount === 1 ? "" : "s"}` +
+          `${a.editorCount > 0 ? `, ${a.editorCount} editing now` : ""})`,
       );
       return { text: lines.join("\n"), data: { albums } };
     },
