@@ -1,23 +1,38 @@
-// Peer layer benchmark: chat delivery latency (p50/p99 at 1,000 messages per
-// second) and chat throughput with 2, 4 and 8 editors, next to a raw ZeroMQ
+// Peer layer benchmark, with the real album CRDT (EditorReplica) as the
+// replica: chat delivery latency (p50/p99 at 1,000 messages per second) and
+// chat throughput with 2, 4 and 8 editors while every editor also adds or
+// rates a file every 50 ms (deltas over the same mesh), next to a raw ZeroMQ
 // DEALER/ROUTER ping-pong and stream measured in the same run; and the time a
-// newcomer takes to sync a ~1 MB replica state (a stand-in ReplicaPort; the
-// real CRDT can be plugged in later) next to a raw 1 MB ZeroMQ request/reply.
+// newcomer takes to sync a 10,000-file album from 3 editors, next to a raw
+// ZeroMQ request/reply carrying the encoded state (encode, send, decode).
 // Editors run as deployed, one per child process (this file, re-run with
 // PEER_BENCH_EDITOR set); one-way latency then compares time stamps of
 // different processes (performance.timeOrigin + now(), within ~0.05 ms of each
 // other on one machine). The same latency is also measured with every editor
 // in this one process (a single clock, but one JS thread doing every editor's
-// receive work: a pessimistic bound that grows with the number of editors).
+// receive and CRDT work: a pessimistic bound that grows with the editors).
+// The development machine is shared, so each latency and throughput case runs
+// three times, interleaved, and the table gives the medians (each run is also
+// logged to stderr).
 
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { Dealer, Router } from "zeromq";
 import { percentile, type Benchmark, type BenchRow } from "./harness.ts";
+import {
+  centralCopy,
+  compactedSize,
+  EditGenerator,
+  editorUser,
+  replicaDigest,
+  sessionAlbum,
+  type SessionAlbum,
+} from "./fixtures/editing-album.ts";
+import { EditorReplica } from "../src/client/session/editor-replica.ts";
+import { decodeState, encodeState } from "../src/crdt/index.ts";
 import { PeerMesh } from "../src/peer/peer-mesh.ts";
 import { SessionPeer } from "../src/peer/session-peer.ts";
-import type { ReplicaPort } from "../src/peer/replica-port.ts";
 
 const EDITOR_COUNTS = [2, 4, 8];
 const LATENCY_RATE_PER_SECOND = 1000;
@@ -25,28 +40,35 @@ const LATENCY_MESSAGES = 3000;
 const THROUGHPUT_MESSAGES_PER_EDITOR = 2000;
 const PING_PONGS = 5000;
 const RAW_STREAM_MESSAGES = 100_000;
-const LARGE_STATE_BYTES = 1024 * 1024;
 const CHAT_TEXT = "x".repeat(60);
+/** Each editor adds a file or rates one this often during the chat measurements. */
+const EDIT_PERIOD_MS = 50;
+/** Members of the benchmark album (every editor and newcomer slot is one). */
+const ALBUM_MEMBERS = 20;
+/** Files in the central copy the chat sessions start from. */
+const LIVE_ALBUM_FILES = 1000;
+const LARGE_ALBUM_FILES = 10_000;
+const NEWCOMER_PEERS = 3;
+const NEWCOMER_RATINGS = 500;
+const NEWCOMER_LAG_EDITS = 100;
+const NEWCOMER_CHAT_HISTORY = 200;
+/** Newcomers per case; the first is left out (warm-up). */
+const NEWCOMER_ROUNDS = 6;
+/** Runs of each latency and throughput case; the table gives the medians. */
+const LATENCY_REPEATS = 3;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A replica that holds an opaque blob: it lacks everything until it got it once. */
-class BlobReplica implements ReplicaPort {
-  state: Uint8Array;
-  constructor(state: Uint8Array) {
-    this.state = state;
-  }
-  applyRemote(encodedDelta: Uint8Array): void {
-    if (encodedDelta.byteLength > this.state.byteLength) this.state = encodedDelta;
-  }
-  encodedContext(): Uint8Array {
-    return Uint8Array.of(this.state.byteLength > 0 ? 1 : 0);
-  }
-  encodedMissingFor(encodedRemoteContext: Uint8Array): Uint8Array | undefined {
-    if (encodedRemoteContext[0] === 1 || this.state.byteLength === 0) return undefined;
-    return this.state;
+/** Waits until `done()` holds, polling; throws after `timeoutMs`. */
+async function until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
   }
 }
+
+// --- raw ZeroMQ baselines ------------------------------------------------------------
 
 /** Round trips of a 100-byte message to an echoing ROUTER at `endpoint`. */
 async function pingPong(endpoint: string): Promise<{ p50: number; p99: number }> {
@@ -121,21 +143,28 @@ async function rawStream(): Promise<number> {
   return RAW_STREAM_MESSAGES / seconds;
 }
 
-async function rawLargeRequest(bytes: number): Promise<number> {
+/**
+ * The naive way to hand a newcomer the album: the holder encodes its whole
+ * state, sends it over a DEALER/ROUTER request/reply, the newcomer decodes it.
+ * Median of 10 (after 2 warm-ups), on a connected pair.
+ */
+async function rawStateTransfer(encodedState: Uint8Array): Promise<number> {
+  const held = decodeState(encodedState);
   const router = new Router({ linger: 0 });
   await router.bind("tcp://127.0.0.1:0");
   const dealer = new Dealer({ linger: 0 });
   dealer.connect(router.lastEndpoint!);
-  const blob = Buffer.alloc(bytes, 7);
   const serve = (async () => {
-    for await (const [id] of router) await router.send([id!, blob]);
+    for await (const [id] of router) await router.send([id!, encodeState(held)]);
   })();
   const samples: number[] = [];
   for (let i = 0; i < 12; i++) {
     const start = performance.now();
     await dealer.send("give");
-    await dealer.receive();
+    const [bytes] = await dealer.receive();
+    const state = decodeState(bytes!);
     if (i >= 2) samples.push(performance.now() - start);
+    if (state.files.size !== held.files.size) throw new Error("raw state transfer lost files");
   }
   dealer.close();
   router.close();
@@ -144,52 +173,109 @@ async function rawLargeRequest(bytes: number): Promise<number> {
   return percentile(samples, 50);
 }
 
+// --- editors in this process ---------------------------------------------------------
+
+interface Editor {
+  peer: SessionPeer;
+  replica: EditorReplica;
+}
+
 interface Session {
-  editors: SessionPeer[];
+  editors: Editor[];
   stop(): Promise<void>;
 }
 
-async function startSession(
-  count: number,
-  replicas?: (slot: number) => ReplicaPort,
-): Promise<Session> {
-  const editors: SessionPeer[] = [];
-  for (let slot = 0; slot < count; slot++) {
-    const editor = new SessionPeer({
+/** `count` editors (slots 1..count) joining one by one, each from `encodedState`. */
+async function startSession(count: number, encodedState: Uint8Array): Promise<Session> {
+  const editors: Editor[] = [];
+  for (let slot = 1; slot <= count; slot++) {
+    const replica = new EditorReplica(encodedState, { slot, user: editorUser(slot) });
+    const peer = new SessionPeer({
       mesh: new PeerMesh({ slot }),
-      user: `user${slot}`,
+      user: editorUser(slot),
       sessionEpoch: 1,
-      replica: replicas?.(slot) ?? new BlobReplica(new Uint8Array(0)),
-      initialPeers: editors.map((e) => ({ slot: e.slot, user: e.user, address: e.address })),
+      replica,
+      initialPeers: editors.map(({ peer: e }) => ({
+        slot: e.slot,
+        user: e.user,
+        address: e.address,
+      })),
     });
-    await editor.start();
-    await editor.whenSynced();
-    editors.push(editor);
+    await peer.start();
+    await peer.whenSynced();
+    editors.push({ peer, replica });
   }
-  while (editors.some((e) => e.peers().length < count - 1)) await sleep(5);
+  await until(() => editors.every(({ peer }) => peer.peers().length === count - 1), "the mesh");
   return {
     editors,
     stop: async () => {
-      await Promise.all(editors.map((e) => e.stop()));
+      await Promise.all(editors.map(({ peer }) => peer.stop()));
     },
   };
 }
 
+/**
+ * Every editor makes one edit each EDIT_PERIOD_MS (start times spread over
+ * the period) and broadcasts its delta. Returns a stop function giving the
+ * edits made per second (all editors).
+ */
+function startEditing(editors: readonly Editor[], ratableFiles: number): () => number {
+  const timers: NodeJS.Timeout[] = [];
+  const startedAt = performance.now();
+  const generators = editors.map(({ replica }) => new EditGenerator(replica, ratableFiles));
+  editors.forEach(({ peer }, i) => {
+    const edit = (): void => peer.broadcastDelta(generators[i]!.next());
+    const offset = (EDIT_PERIOD_MS * i) / editors.length;
+    timers.push(
+      setTimeout(() => {
+        edit();
+        timers.push(setInterval(edit, EDIT_PERIOD_MS));
+      }, offset),
+    );
+  });
+  return () => {
+    for (const timer of timers) clearTimeout(timer);
+    const edits = generators.reduce((sum, generator) => sum + generator.edits, 0);
+    return (edits * 1000) / (performance.now() - startedAt);
+  };
+}
+
+/** Waits until every replica lists the same files and ratings; throws if they do not converge. */
+async function checkConverged(editors: readonly Editor[]): Promise<void> {
+  const digests = (): Set<string> =>
+    new Set(editors.map(({ replica }) => replicaDigest(replica.files())));
+  await until(() => digests().size === 1, "the replicas to converge", 5000);
+  const refused = editors.reduce((sum, { peer }) => sum + peer.stats.deltasRefused, 0);
+  if (refused > 0) throw new Error(`${refused} deltas refused by the replicas`);
+}
+
+interface LatencyResult {
+  p50: number;
+  p99: number;
+  /** Edits per second during the measurement, all editors (each one delta to every other). */
+  editsPerSecond: number;
+}
+
 /** One-way chat latency, sendChat() to delivery at each other editor, at a fixed total rate. */
-async function chatLatency(count: number): Promise<{ p50: number; p99: number }> {
-  const session = await startSession(count);
+async function chatLatency(
+  count: number,
+  central: Uint8Array,
+  ratableFiles: number,
+): Promise<LatencyResult> {
+  const session = await startSession(count, central);
   const sentAt = new Map<string, number>();
   const samples: number[] = [];
   let delivered = 0;
-  for (const editor of session.editors) {
-    editor.on("chat", (entry) => {
-      if (entry.slot === editor.slot) return;
+  for (const { peer } of session.editors) {
+    peer.on("chat", (entry) => {
+      if (entry.slot === peer.slot) return;
       samples.push(performance.now() - sentAt.get(entry.text)!);
       delivered++;
     });
   }
   const expected = LATENCY_MESSAGES * (count - 1);
   const periodMs = 1000 / LATENCY_RATE_PER_SECOND;
+  const stopEditing = startEditing(session.editors, ratableFiles);
   const start = performance.now();
   let sent = 0;
   while (sent < LATENCY_MESSAGES) {
@@ -197,61 +283,114 @@ async function chatLatency(count: number): Promise<{ p50: number; p99: number }>
     while (sent < due) {
       const text = `${sent} ${CHAT_TEXT}`;
       sentAt.set(text, performance.now());
-      void session.editors[sent % count]!.sendChat(text);
+      void session.editors[sent % count]!.peer.sendChat(text);
       sent++;
     }
     await sleep(1);
   }
-  while (delivered < expected) await sleep(5);
+  await until(() => delivered >= expected, "every chat message");
+  const editsPerSecond = stopEditing();
+  await checkConverged(session.editors);
   await session.stop();
   // Leave out the first 10% (connection warm-up, JIT).
   const steady = samples.slice(Math.floor(samples.length / 10)).sort((a, b) => a - b);
-  return { p50: percentile(steady, 50), p99: percentile(steady, 99) };
+  return { p50: percentile(steady, 50), p99: percentile(steady, 99), editsPerSecond };
 }
 
-/** Time from a newcomer's start() to its initial sync, with 3 editors holding ~1 MB. */
-async function newcomerSync(): Promise<number> {
-  const state = new Uint8Array(LARGE_STATE_BYTES).map((_, i) => i % 251);
-  const samples: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    const session = await startSession(3, () => new BlobReplica(state));
-    const replica = new BlobReplica(new Uint8Array(0));
-    const start = performance.now();
+interface NewcomerTimes {
+  /** Median ms to decode the central copy into the newcomer's replica (getAlbum's part). */
+  decode: number;
+  /** Median ms from SessionPeer.start() to whenSynced(): the sync from the peers. */
+  sync: number;
+}
+
+interface NewcomerResult {
+  fromCompacted: NewcomerTimes;
+  fromLagging: NewcomerTimes;
+  /** Bytes of the sync reply when the central copy lacks only the last edits. */
+  laggingReplyBytes: number;
+}
+
+/**
+ * NEWCOMER_PEERS editors hold `album.full` and have chatted; newcomers (a
+ * fresh slot each, one at a time) start from a central copy, as getAlbum
+ * gives it, and sync from them: the replica from one peer, what it lacked
+ * from the others, the chat history from every peer.
+ */
+async function newcomerSync(album: SessionAlbum, compacted: Uint8Array): Promise<NewcomerResult> {
+  const session = await startSession(NEWCOMER_PEERS, album.full);
+  let chatted = 0;
+  session.editors[0]!.peer.on("chat", () => chatted++);
+  for (let i = 0; i < NEWCOMER_CHAT_HISTORY; i++) {
+    await session.editors[i % NEWCOMER_PEERS]!.peer.sendChat(`${i} ${CHAT_TEXT}`);
+  }
+  await until(() => chatted === NEWCOMER_CHAT_HISTORY, "the chat history");
+  const expected = replicaDigest(session.editors[0]!.replica.files());
+  const peers = session.editors.map(({ peer }) => ({
+    slot: peer.slot,
+    user: peer.user,
+    address: peer.address,
+  }));
+  let slot = NEWCOMER_PEERS;
+  const timeJoin = async (central: Uint8Array): Promise<NewcomerTimes> => {
+    slot++;
+    const begin = performance.now();
+    const replica = new EditorReplica(central, { slot, user: editorUser(slot) });
+    const decoded = performance.now();
     const newcomer = new SessionPeer({
-      mesh: new PeerMesh({ slot: 3 }),
-      user: "newcomer",
+      mesh: new PeerMesh({ slot }),
+      user: editorUser(slot),
       sessionEpoch: 1,
       replica,
-      initialPeers: session.editors.map((e) => ({
-        slot: e.slot,
-        user: e.user,
-        address: e.address,
-      })),
+      initialPeers: peers,
     });
     await newcomer.start();
     const outcome = await newcomer.whenSynced();
-    const elapsed = performance.now() - start;
-    if (outcome.timedOut || replica.state.byteLength !== LARGE_STATE_BYTES) {
-      throw new Error("the newcomer did not get the state");
+    const synced = performance.now();
+    if (outcome.timedOut || replicaDigest(replica.files()) !== expected) {
+      throw new Error("the newcomer did not get the album");
     }
-    if (round > 0) samples.push(elapsed);
+    if (newcomer.chatHistory().length !== NEWCOMER_CHAT_HISTORY) {
+      throw new Error("the newcomer did not get the chat history");
+    }
     await newcomer.stop();
-    await session.stop();
-  }
-  samples.sort((a, b) => a - b);
-  return percentile(samples, 50);
+    await until(
+      () => session.editors.every(({ peer }) => peer.peers().length === NEWCOMER_PEERS - 1),
+      "the newcomer's Bye",
+    );
+    return { decode: decoded - begin, sync: synced - decoded };
+  };
+  const medians = async (central: Uint8Array): Promise<NewcomerTimes> => {
+    const samples: NewcomerTimes[] = [];
+    for (let round = 0; round < NEWCOMER_ROUNDS; round++) {
+      const times = await timeJoin(central);
+      if (round > 0) samples.push(times);
+    }
+    return {
+      decode: median(samples.map((t) => t.decode)),
+      sync: median(samples.map((t) => t.sync)),
+    };
+  };
+  const fromCompacted = await medians(compacted);
+  const fromLagging = await medians(album.lagging);
+  const lagging = new EditorReplica(album.lagging, { slot: 99, user: editorUser(1) });
+  const reply = session.editors[0]!.replica.encodedMissingFor(lagging.encodedContext());
+  await session.stop();
+  return { fromCompacted, fromLagging, laggingReplyBytes: reply?.byteLength ?? 0 };
 }
 
 // --- editors in child processes ---------------------------------------------------------
 
 // Each measurement is armed in every editor first (so no editor misses a
-// message sent by a faster one), then started.
+// message sent by a faster one), then started. Editors are slots 1..count;
+// `index` (0-based) orders the paced sends.
 type ToEditor =
   | { kind: "connect"; peers: { slot: number; user: string; address: string }[] }
   | { kind: "armPaced"; total: number; count: number; periodMs: number }
   | { kind: "startPaced"; startAt: number }
   | { kind: "armBurst"; perEditor: number; count: number }
   | { kind: "startBurst" }
+  | { kind: "digest" }
   | { kind: "stop" };
 
 type FromEditor =
@@ -259,51 +398,84 @@ type FromEditor =
   | { kind: "connected" }
   | { kind: "armed" }
   | { kind: "latencies"; samples: number[] }
-  | { kind: "burstDone"; startedAt: number; finishedAt: number };
+  | { kind: "burstDone"; startedAt: number; finishedAt: number }
+  | { kind: "digest"; digest: string; editsPerSecond: number; refused: number };
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
-async function runEditorProcess(slot: number): Promise<void> {
-  const send = (message: FromEditor): void => void process.send!(message);
-  const editor = new SessionPeer({
-    mesh: new PeerMesh({ slot }),
-    user: `user${slot}`,
-    sessionEpoch: 1,
-    replica: new BlobReplica(new Uint8Array(0)),
-  });
-  await editor.start();
+/** Where a child editor reads the album it starts from (the parent writes it to its stdin). */
+async function readCentralCopy(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+async function runEditorProcess(index: number): Promise<void> {
   // Never outlive the benchmark, even when it fails.
   process.on("disconnect", () => process.exit(0));
+  const send = (message: FromEditor): void => void process.send!(message);
+  const slot = index + 1;
+  const ratableFiles = Number(process.env.PEER_BENCH_RATABLE_FILES);
+  const replica = new EditorReplica(await readCentralCopy(), { slot, user: editorUser(slot) });
+  const editor = new SessionPeer({
+    mesh: new PeerMesh({ slot }),
+    user: editorUser(slot),
+    sessionEpoch: 1,
+    replica,
+  });
+  await editor.start();
   send({ kind: "ready", address: editor.address });
+  const generator = new EditGenerator(replica, ratableFiles);
+  let editTimer: NodeJS.Timeout | undefined;
+  const editing = { startedAt: 0, stoppedAt: 0 };
+  const startEdits = (count: number): void => {
+    editing.startedAt = performance.now();
+    const edit = (): void => editor.broadcastDelta(generator.next());
+    editTimer = setTimeout(
+      () => {
+        edit();
+        editTimer = setInterval(edit, EDIT_PERIOD_MS);
+      },
+      (EDIT_PERIOD_MS * index) / count,
+    );
+  };
+  const stopEdits = (): void => {
+    clearTimeout(editTimer);
+    editing.stoppedAt = performance.now();
+  };
   let onChat: (text: string, own: boolean) => void = () => undefined;
   let paced = { total: 0, count: 1, periodMs: 1 };
-  let burst = { perEditor: 0, startedAt: 0 };
+  let burst = { perEditor: 0, count: 1, startedAt: 0 };
   editor.on("chat", (entry) => onChat(entry.text, entry.slot === slot));
   process.on("message", (message: ToEditor) => {
     void (async () => {
       switch (message.kind) {
         case "connect":
           for (const peer of message.peers) if (peer.slot !== slot) editor.addPeer(peer);
-          while (editor.peers().length < message.peers.length - 1) await sleep(5);
+          await until(() => editor.peers().length === message.peers.length - 1, "the mesh");
           send({ kind: "connected" });
           return;
         case "armPaced": {
           paced = message;
           const samples: number[] = [];
-          const expected = message.total - Math.ceil((message.total - slot) / message.count);
+          const expected = message.total - Math.ceil((message.total - index) / message.count);
           onChat = (text, own) => {
             if (own) return;
             samples.push(wallNow() - Number(text.slice(0, text.indexOf("|"))));
-            if (samples.length === expected) send({ kind: "latencies", samples });
+            if (samples.length === expected) {
+              stopEdits();
+              send({ kind: "latencies", samples });
+            }
           };
           send({ kind: "armed" });
           return;
         }
         case "startPaced":
+          startEdits(paced.count);
           // Timer-paced (no busy wait: the other editors share the cores); the
           // latency is taken from the actual send time carried in the text.
-          for (let i = slot; i < paced.total; i += paced.count) {
+          for (let i = index; i < paced.total; i += paced.count) {
             const wait = message.startAt + i * paced.periodMs - wallNow();
             if (wait > 0) await sleep(wait);
             void editor.sendChat(`${wallNow()}|${CHAT_TEXT}`);
@@ -312,9 +484,10 @@ async function runEditorProcess(slot: number): Promise<void> {
         case "armBurst": {
           const expected = message.perEditor * message.count;
           let delivered = 0;
-          burst = { perEditor: message.perEditor, startedAt: 0 };
+          burst = { perEditor: message.perEditor, count: message.count, startedAt: 0 };
           onChat = () => {
             if (++delivered === expected) {
+              stopEdits();
               send({ kind: "burstDone", startedAt: burst.startedAt, finishedAt: wallNow() });
             }
           };
@@ -323,10 +496,19 @@ async function runEditorProcess(slot: number): Promise<void> {
         }
         case "startBurst":
           burst.startedAt = wallNow();
+          startEdits(burst.count);
           for (let i = 0; i < burst.perEditor; i++) {
             void editor.sendChat(`${i}|${CHAT_TEXT}`);
             if (i % 100 === 99) await sleep(0);
           }
+          return;
+        case "digest":
+          send({
+            kind: "digest",
+            digest: replicaDigest(replica.files()),
+            editsPerSecond: (generator.edits * 1000) / (editing.stoppedAt - editing.startedAt),
+            refused: editor.stats.deltasRefused,
+          });
           return;
         case "stop":
           await editor.stop();
@@ -342,19 +524,31 @@ interface EditorProcesses {
     message: ToEditor,
     kind: K,
   ): Promise<Extract<FromEditor, { kind: K }>[]>;
+  /** Waits until every replica lists the same files; returns the edits per second of all. */
+  converged(): Promise<number>;
   stop(): Promise<void>;
   kill(): void;
 }
 
-async function startEditorProcesses(count: number): Promise<EditorProcesses> {
+async function startEditorProcesses(
+  count: number,
+  central: Uint8Array,
+  ratableFiles: number,
+): Promise<EditorProcesses> {
   const file = fileURLToPath(import.meta.url);
-  const children = Array.from({ length: count }, (_, slot) =>
-    fork(file, [], {
+  const children = Array.from({ length: count }, (_, index) => {
+    const child = fork(file, [], {
       execArgv: ["--import", "tsx"],
-      env: { ...process.env, PEER_BENCH_EDITOR: String(slot) },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    }),
-  );
+      env: {
+        ...process.env,
+        PEER_BENCH_EDITOR: String(index),
+        PEER_BENCH_RATABLE_FILES: String(ratableFiles),
+      },
+      stdio: ["pipe", "inherit", "inherit", "ipc"],
+    });
+    child.stdin!.end(central);
+    return child;
+  });
   const kill = (): void => {
     for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   };
@@ -395,6 +589,20 @@ async function startEditorProcesses(count: number): Promise<EditorProcesses> {
         throw error;
       }
     },
+    converged: async () => {
+      // The last deltas may still be on their way (or awaiting anti-entropy).
+      for (let attempt = 0; attempt < 25; attempt++) {
+        await sleep(200);
+        const digests = await processes.ask({ kind: "digest" }, "digest");
+        const refused = digests.reduce((sum, d) => sum + d.refused, 0);
+        if (refused > 0) throw new Error(`${refused} deltas refused by the replicas`);
+        if (new Set(digests.map((d) => d.digest)).size === 1) {
+          return digests.reduce((sum, d) => sum + d.editsPerSecond, 0);
+        }
+      }
+      kill();
+      throw new Error("the editor processes' replicas did not converge");
+    },
     stop: async () => {
       await Promise.all(
         children.map(async (child) => {
@@ -408,7 +616,11 @@ async function startEditorProcesses(count: number): Promise<EditorProcesses> {
   };
   try {
     const ready = await Promise.all(children.map((child) => next(child, "ready")));
-    const peers = ready.map((r, slot) => ({ slot, user: `user${slot}`, address: r.address }));
+    const peers = ready.map((r, index) => ({
+      slot: index + 1,
+      user: editorUser(index + 1),
+      address: r.address,
+    }));
     await processes.ask({ kind: "connect", peers }, "connected");
   } catch (error) {
     kill();
@@ -417,105 +629,229 @@ async function startEditorProcesses(count: number): Promise<EditorProcesses> {
   return processes;
 }
 
-async function chatLatencyInProcesses(count: number): Promise<{ p50: number; p99: number }> {
-  const editors = await startEditorProcesses(count);
+async function chatLatencyInProcesses(
+  count: number,
+  central: Uint8Array,
+  ratableFiles: number,
+): Promise<LatencyResult> {
+  const editors = await startEditorProcesses(count, central, ratableFiles);
   const periodMs = 1000 / LATENCY_RATE_PER_SECOND;
   await editors.ask({ kind: "armPaced", total: LATENCY_MESSAGES, count, periodMs }, "armed");
   const replies = await editors.ask({ kind: "startPaced", startAt: wallNow() + 50 }, "latencies");
+  const editsPerSecond = await editors.converged();
   await editors.stop();
   // Leave out each receiver's first 10% (connection warm-up, JIT).
   const steady = replies
     .flatMap(({ samples }) => samples.slice(Math.floor(samples.length / 10)))
     .sort((a, b) => a - b);
-  return { p50: percentile(steady, 50), p99: percentile(steady, 99) };
+  return { p50: percentile(steady, 50), p99: percentile(steady, 99), editsPerSecond };
 }
 
-async function chatThroughputInProcesses(count: number): Promise<number> {
-  const editors = await startEditorProcesses(count);
+async function chatThroughputInProcesses(count: number, central: Uint8Array): Promise<number> {
+  const editors = await startEditorProcesses(count, central, LIVE_ALBUM_FILES);
   await editors.ask(
     { kind: "armBurst", perEditor: THROUGHPUT_MESSAGES_PER_EDITOR, count },
     "armed",
   );
   const replies = await editors.ask({ kind: "startBurst" }, "burstDone");
+  await editors.converged();
   await editors.stop();
   const start = Math.min(...replies.map((r) => r.startedAt));
   const end = Math.max(...replies.map((r) => r.finishedAt));
   return (count * THROUGHPUT_MESSAGES_PER_EDITOR * 1000) / (end - start);
 }
 
+type RoundTrip = { p50: number; p99: number };
+
+function latencyRows(
+  label: string,
+  latency: LatencyResult,
+  raw: RoundTrip,
+  rawName: string,
+  withGoal: boolean,
+): BenchRow[] {
+  const edits = `${Math.round(latency.editsPerSecond)} edits/s`;
+  return [
+    {
+      name: `chat latency p50, ${label}, ${edits}`,
+      value: latency.p50,
+      unit: "ms",
+      baseline: raw.p50,
+      baselineName: `raw zmq round trip p50, ${rawName}`,
+      ...(withGoal ? { goal: "<= 2x baseline" } : {}),
+    },
+    {
+      name: `chat latency p99, ${label}, ${edits}`,
+      value: latency.p99,
+      unit: "ms",
+      baseline: raw.p99,
+      baselineName: `raw zmq round trip p99, ${rawName}`,
+      ...(withGoal ? { goal: "< 5 ms" } : {}),
+    },
+  ];
+}
+
+const files = (count: number): string => `${count.toLocaleString("en-US")} files`;
+
+interface LatencyCase {
+  label: string;
+  rawName: string;
+  withGoal: boolean;
+  raw(): Promise<RoundTrip>;
+  measure(): Promise<LatencyResult>;
+}
+
+const median = (values: number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
+/**
+ * Latency rows. The machine is shared and its loopback drifts, so each case
+ * runs LATENCY_REPEATS times, the cases interleaved, with the raw round trip
+ * re-measured just before each; the rows give the medians.
+ */
+async function latencyCases(): Promise<BenchRow[]> {
+  const liveAlbum = centralCopy({ members: ALBUM_MEMBERS, files: LIVE_ALBUM_FILES });
+  const largeAlbum = centralCopy({ members: ALBUM_MEMBERS, files: LARGE_ALBUM_FILES });
+  const live = `${files(LIVE_ALBUM_FILES)}, adds+ratings`;
+  const inProcesses = (
+    count: number,
+    album: Uint8Array,
+    ratableFiles: number,
+    albumLabel: string,
+  ): LatencyCase => ({
+    label: `${count} editor processes, ${albumLabel}`,
+    rawName: "2 processes",
+    withGoal: true,
+    raw: rawPingPongBetweenProcesses,
+    measure: () => chatLatencyInProcesses(count, album, ratableFiles),
+  });
+  const cases: LatencyCase[] = [
+    ...EDITOR_COUNTS.map((count) => inProcesses(count, liveAlbum, LIVE_ALBUM_FILES, live)),
+    // A large album: the adds alone, then with ratings (the CRDT's read side shows).
+    inProcesses(2, largeAlbum, 0, `${files(LARGE_ALBUM_FILES)}, adds only`),
+    inProcesses(2, largeAlbum, LARGE_ALBUM_FILES, `${files(LARGE_ALBUM_FILES)}, adds+ratings`),
+    ...EDITOR_COUNTS.map((count): LatencyCase => ({
+      label: `${count} editors in 1 process, ${live}`,
+      rawName: "1 process",
+      withGoal: false,
+      raw: rawPingPong,
+      measure: () => chatLatency(count, liveAlbum, LIVE_ALBUM_FILES),
+    })),
+  ];
+  const runs = cases.map(() => ({ raw: [] as RoundTrip[], latency: [] as LatencyResult[] }));
+  for (let repeat = 0; repeat < LATENCY_REPEATS; repeat++) {
+    for (const [i, latencyCase] of cases.entries()) {
+      const raw = await latencyCase.raw();
+      const latency = await latencyCase.measure();
+      runs[i]!.raw.push(raw);
+      runs[i]!.latency.push(latency);
+      console.error(
+        `peer bench: ${latencyCase.label}: p50 ${latency.p50.toFixed(3)} ms, p99 ` +
+          `${latency.p99.toFixed(2)} ms (raw ${raw.p50.toFixed(3)} / ${raw.p99.toFixed(3)} ms)`,
+      );
+    }
+  }
+  const rows = cases.flatMap((latencyCase, i) => {
+    const { raw, latency } = runs[i]!;
+    return latencyRows(
+      latencyCase.label,
+      {
+        p50: median(latency.map((l) => l.p50)),
+        p99: median(latency.map((l) => l.p99)),
+        editsPerSecond: median(latency.map((l) => l.editsPerSecond)),
+      },
+      { p50: median(raw.map((r) => r.p50)), p99: median(raw.map((r) => r.p99)) },
+      latencyCase.rawName,
+      latencyCase.withGoal,
+    );
+  });
+  const rawThroughput: number[] = [];
+  const throughput = EDITOR_COUNTS.map((): number[] => []);
+  for (let repeat = 0; repeat < LATENCY_REPEATS; repeat++) {
+    rawThroughput.push(await rawStream());
+    for (const [i, count] of EDITOR_COUNTS.entries()) {
+      throughput[i]!.push(await chatThroughputInProcesses(count, liveAlbum));
+    }
+  }
+  for (const [i, count] of EDITOR_COUNTS.entries()) {
+    rows.push({
+      name: `chat throughput, ${count} editor processes all sending, + edits`,
+      value: median(throughput[i]!),
+      unit: "msg/s",
+      baseline: median(rawThroughput),
+      baselineName: "raw zmq one-way stream",
+      higherIsBetter: true,
+    });
+  }
+  return rows;
+}
+
+async function newcomerCases(): Promise<BenchRow[]> {
+  const compacted = centralCopy({ members: ALBUM_MEMBERS, files: 0 });
+  const album = sessionAlbum({
+    central: compacted,
+    editors: NEWCOMER_PEERS,
+    files: LARGE_ALBUM_FILES,
+    ratings: NEWCOMER_RATINGS,
+    lagEdits: NEWCOMER_LAG_EDITS,
+  });
+  const newcomer = await newcomerSync(album, compacted);
+  const rawTransfer = await rawStateTransfer(album.full);
+  const rawName = "raw zmq req/rep: encode+send+decode whole state";
+  const peers = `${NEWCOMER_PEERS} peers, ${NEWCOMER_CHAT_HISTORY} chat msgs`;
+  return [
+    {
+      name: `newcomer sync, central copy lacks all ${album.edits} edits, ${peers}`,
+      value: newcomer.fromCompacted.sync,
+      unit: "ms",
+      baseline: rawTransfer,
+      baselineName: rawName,
+    },
+    {
+      name: `newcomer sync, central copy lacks last ${album.lagEdits} edits, ${peers}`,
+      value: newcomer.fromLagging.sync,
+      unit: "ms",
+      baseline: rawTransfer,
+      baselineName: rawName,
+    },
+    {
+      name: `newcomer: decode that central copy first (getAlbum, not in the sync above)`,
+      value: newcomer.fromLagging.decode,
+      unit: "ms",
+    },
+    {
+      name: `album state size, ${files(LARGE_ALBUM_FILES)} + ${NEWCOMER_RATINGS} ratings by ${NEWCOMER_PEERS} slots`,
+      value: album.full.byteLength,
+      unit: "bytes",
+      baseline: compactedSize(album.full),
+      baselineName: "same album compacted (central copy)",
+    },
+    {
+      name: `sync reply size, central copy lacks last ${album.lagEdits} edits`,
+      value: newcomer.laggingReplyBytes,
+      unit: "bytes",
+      baseline: album.full.byteLength,
+      baselineName: "whole state",
+    },
+  ];
+}
+
 const benchmark: Benchmark = {
   id: "peer",
-  title: "Peer layer: causal chat over the ZeroMQ mesh, newcomer sync",
+  title:
+    "Peer layer with the album CRDT: causal chat + live edits over the ZeroMQ mesh, newcomer sync",
   async run(): Promise<BenchRow[]> {
-    const raw = await rawPingPong();
-    const rawBetweenProcesses = await rawPingPongBetweenProcesses();
-    const rawThroughput = await rawStream();
-    const rows: BenchRow[] = [];
-    for (const count of EDITOR_COUNTS) {
-      const latency = await chatLatencyInProcesses(count);
-      rows.push(
-        {
-          name: `chat latency p50, ${count} editor processes, 1000 msg/s`,
-          value: latency.p50,
-          unit: "ms",
-          baseline: rawBetweenProcesses.p50,
-          baselineName: "raw zmq round trip p50, 2 processes",
-          goal: "<= 2x baseline",
-        },
-        {
-          name: `chat latency p99, ${count} editor processes, 1000 msg/s`,
-          value: latency.p99,
-          unit: "ms",
-          baseline: rawBetweenProcesses.p99,
-          baselineName: "raw zmq round trip p99, 2 processes",
-          goal: "< 5 ms",
-        },
-      );
-    }
-    for (const count of EDITOR_COUNTS) {
-      const latency = await chatLatency(count);
-      rows.push(
-        {
-          name: `chat latency p50, ${count} editors in 1 process`,
-          value: latency.p50,
-          unit: "ms",
-          baseline: raw.p50,
-          baselineName: "raw zmq round trip p50, 1 process",
-        },
-        {
-          name: `chat latency p99, ${count} editors in 1 process`,
-          value: latency.p99,
-          unit: "ms",
-          baseline: raw.p99,
-          baselineName: "raw zmq round trip p99, 1 process",
-        },
-      );
-    }
-    for (const count of EDITOR_COUNTS) {
-      rows.push({
-        name: `chat throughput, ${count} editor processes all sending`,
-        value: await chatThroughputInProcesses(count),
-        unit: "msg/s",
-        baseline: rawThroughput,
-        baselineName: "raw zmq one-way stream",
-        higherIsBetter: true,
-      });
-    }
-    rows.push({
-      name: "newcomer sync, ~1 MB state, 3 editors",
-      value: await newcomerSync(),
-      unit: "ms",
-      baseline: await rawLargeRequest(LARGE_STATE_BYTES),
-      baselineName: "raw zmq 1 MB request/reply",
-    });
-    return rows;
+    return [...(await latencyCases()), ...(await newcomerCases())];
   },
 };
 
 export default benchmark;
 
-const editorSlot = process.env.PEER_BENCH_EDITOR;
-if (editorSlot !== undefined) await runEditorProcess(Number(editorSlot));
+const editorIndex = process.env.PEER_BENCH_EDITOR;
+if (editorIndex !== undefined) await runEditorProcess(Number(editorIndex));
 if (process.env.PEER_BENCH_ECHO !== undefined) {
   process.on("disconnect", () => process.exit(0));
   const echo = await startEcho();

@@ -42,6 +42,10 @@ export function listFiles(state: AlbumState): readonly AlbumFile[] {
 }
 
 export function findFile(state: AlbumState, displayName: string): AlbumFile | undefined {
+  return findUnsharedName(state, displayName) ?? findInListing(state, displayName);
+}
+
+function findInListing(state: AlbumState, displayName: string): AlbumFile | undefined {
   return cachedView(state, "filesByDisplayName", () => {
     const byName = new Map<string, AlbumFile>();
     // The listing is sorted, so a (pathological) duplicate resolves to the first.
@@ -52,11 +56,35 @@ export function findFile(state: AlbumState, displayName: string): AlbumFile | un
   }).get(displayName);
 }
 
+// The common case without building the listing (which costs milliseconds on
+// a large album, and is rebuilt after every change): a name held by one
+// content is its own display name unless it could collide with a label
+// "other (adder)"; every such label ends with ")", so names that do not are
+// safe. The answer is the one the listing would give.
+function findUnsharedName(state: AlbumState, name: string): AlbumFile | undefined {
+  if (name.endsWith(")")) return undefined;
+  const groups = entriesNamed(state, name);
+  if (groups.size !== 1) return undefined;
+  const [dots] = groups.values();
+  const group: FileGroup = {
+    name,
+    representative: state.files.get(dots![0]!)!,
+    dots: dots!,
+    label: name,
+  };
+  return albumFileOf(group, ratingTotalOf(state, fileIdOf(group.representative)));
+}
+
 /** findFile, or a NotFound error naming the file. */
 export function requireFile(state: AlbumState, displayName: string): AlbumFile {
   const file = findFile(state, displayName);
   if (!file) throw notFound(`no file named '${displayName}' in the album`);
   return file;
+}
+
+/** True when a live file was added under exactly `name` (whatever its display name). */
+export function hasFileNamed(state: AlbumState, name: string): boolean {
+  return state.fileDotsByName.has(name);
 }
 
 /** The live entries under a name, grouped by content. */
@@ -86,28 +114,30 @@ function buildListing(state: AlbumState): AlbumFile[] {
   separateCollisions(groups);
 
   const totals = ratingTotals(state);
-  const files = groups.map((group): AlbumFile => {
-    const entry = group.representative;
-    const fileId = fileIdOf(entry);
-    const slots = totals.get(fileId);
-    const ratingSum = (entry.baseRating?.sum ?? 0) + (slots?.sum ?? 0);
-    const ratingCount = (entry.baseRating?.count ?? 0) + (slots?.count ?? 0);
-    return {
-      displayName: group.label,
-      name: group.name,
-      fileId,
-      contentKey: entry.contentKey,
-      size: entry.size,
-      addedBy: entry.addedBy,
-      ratingCount,
-      ratingSum,
-      average: ratingCount === 0 ? null : ratingSum / ratingCount,
-      dots: group.dots,
-    };
-  });
+  const files = groups.map((group) =>
+    albumFileOf(group, totals.get(fileIdOf(group.representative))),
+  );
   return files.sort(
     (a, b) => byCodeUnits(a.displayName, b.displayName) || byCodeUnits(a.fileId, b.fileId),
   );
+}
+
+function albumFileOf(group: FileGroup, slots: RatingTotal | undefined): AlbumFile {
+  const entry = group.representative;
+  const ratingSum = (entry.baseRating?.sum ?? 0) + (slots?.sum ?? 0);
+  const ratingCount = (entry.baseRating?.count ?? 0) + (slots?.count ?? 0);
+  return {
+    displayName: group.label,
+    name: group.name,
+    fileId: fileIdOf(entry),
+    contentKey: entry.contentKey,
+    size: entry.size,
+    addedBy: entry.addedBy,
+    ratingCount,
+    ratingSum,
+    average: ratingCount === 0 ? null : ratingSum / ratingCount,
+    dots: group.dots,
+  };
 }
 
 // Several contents under one name: "name (adder)", and "name (adder #k)" when
@@ -148,8 +178,25 @@ function separateCollisions(groups: FileGroup[]): void {
 const byIdentity = (a: FileGroup, b: FileGroup): number =>
   byCodeUnits(fileIdOf(a.representative), fileIdOf(b.representative)) || a.dots[0]! - b.dots[0]!;
 
-function ratingTotals(state: AlbumState): Map<FileId, { sum: number; count: number }> {
-  const totals = new Map<FileId, { sum: number; count: number }>();
+interface RatingTotal {
+  sum: number;
+  count: number;
+}
+
+/** The session's per-slot rating aggregates of one file, summed. */
+function ratingTotalOf(state: AlbumState, fileId: FileId): RatingTotal | undefined {
+  let total: RatingTotal | undefined;
+  for (const rating of state.ratings.values()) {
+    if (rating.fileId !== fileId) continue;
+    total ??= { sum: 0, count: 0 };
+    total.sum += rating.sum;
+    total.count += rating.count;
+  }
+  return total;
+}
+
+function ratingTotals(state: AlbumState): Map<FileId, RatingTotal> {
+  const totals = new Map<FileId, RatingTotal>();
   for (const rating of state.ratings.values()) {
     const total = totals.get(rating.fileId);
     if (total) {

@@ -18,7 +18,7 @@ export { join, mergeInto, assertSameEpoch } from "./album-join.ts";
 export type { EditorContext, NewFile } from "./album-operations.ts";
 export { addFile, removeFile, rateFile, addMember, removeMember } from "./album-operations.ts";
 export type { AlbumFile } from "./album-files.ts";
-export { listFiles, findFile, requireFile } from "./album-files.ts";
+export { listFiles, findFile, requireFile, hasFileNamed } from "./album-files.ts";
 export { listMembers, isMember } from "./album-members.ts";
 export type { AlbumContext } from "./album-sync.ts";
 export { causalContextOf, missingFrom, highestCounter } from "./album-sync.ts";

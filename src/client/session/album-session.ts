@@ -325,7 +325,7 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     return this.#operation(async () => {
       const fileName = checkFileName(name ?? basename(path));
       this.#requireMember();
-      if (this.#replica.files().some((file) => file.name === fileName)) {
+      if (this.#replica.hasFileNamed(fileName)) {
         throw new AlbumError(
           ErrorCode.AlreadyExists,
           `a file named '${fileName}' is already in the album; remove it first or add yours under another name (addFile <path> <name>)`,
@@ -339,9 +339,13 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
       this.#spread(
         this.#replica.addFile({ name: fileName, contentKey: uploaded.key, size: uploaded.size }),
       );
-      const added = this.#replica
-        .files()
-        .find((file) => file.name === fileName && file.contentKey === uploaded.key);
+      const likely = this.#replica.findFile(fileName);
+      const added =
+        likely?.contentKey === uploaded.key
+          ? likely
+          : this.#replica
+              .files()
+              .find((file) => file.name === fileName && file.contentKey === uploaded.key);
       return {
         name: added?.displayName ?? fileName,
         size: uploaded.size,
@@ -382,10 +386,10 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
       this.#rated.add(file.fileId);
       this.#requireOpen();
       // Concurrent edits may have renamed (disambiguated) or removed it meanwhile.
-      const current = this.#fileById(file.fileId);
+      const current = this.#fileById(file.fileId, displayName);
       if (!current) throw notFound(`'${displayName}' was removed from the album meanwhile`);
       this.#spread(this.#replica.rateFile(current.displayName, stars));
-      const rated = this.#fileById(file.fileId) ?? current;
+      const rated = this.#fileById(file.fileId, current.displayName) ?? current;
       return {
         name: rated.displayName,
         stars,
@@ -641,7 +645,10 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     this.#peer.broadcastDelta(delta);
   }
 
-  #fileById(fileId: string): AlbumFile | undefined {
+  /** The file with this FileId, looked up by its likely display name first (no listing built). */
+  #fileById(fileId: string, likelyName: string): AlbumFile | undefined {
+    const byName = this.#replica.findFile(likelyName);
+    if (byName?.fileId === fileId) return byName;
     return this.#replica.files().find((file) => file.fileId === fileId);
   }
 }

@@ -12,6 +12,8 @@ import {
   decodeDelta,
   decodeState,
   encodeContext,
+  findFile,
+  hasFileNamed,
   encodeDelta,
   encodeState,
   listFiles,
@@ -112,6 +114,15 @@ export class EditorReplica implements ReplicaPort {
 
   file(displayName: string): AlbumFile {
     return requireFile(this.#state, displayName);
+  }
+
+  findFile(displayName: string): AlbumFile | undefined {
+    return findFile(this.#state, displayName);
+  }
+
+  /** True when some listed file was added under exactly this name. */
+  hasFileNamed(name: string): boolean {
+    return hasFileNamed(this.#state, name);
   }
 
   members(): readonly string[] {
