@@ -39,6 +39,7 @@ const LATENCY_RATE_PER_SECOND = 1000;
 const LATENCY_MESSAGES = 3000;
 const THROUGHPUT_MESSAGES_PER_EDITOR = 2000;
 const PING_PONGS = 5000;
+const PACED_PING_PONGS = 2000;
 const RAW_STREAM_MESSAGES = 100_000;
 const CHAT_TEXT = "x".repeat(60);
 /** Each editor adds a file or rates one this often during the chat measurements. */
@@ -70,13 +71,23 @@ async function until(done: () => boolean, what: string, timeoutMs = 10_000): Pro
 
 // --- raw ZeroMQ baselines ------------------------------------------------------------
 
-/** Round trips of a 100-byte message to an echoing ROUTER at `endpoint`. */
-async function pingPong(endpoint: string): Promise<{ p50: number; p99: number }> {
+/**
+ * Round trips of a 100-byte message to an echoing ROUTER at `endpoint`: back
+ * to back, or one every `paceMs` (both processes then sleep between round
+ * trips, as editors do between chat messages, and pay the wake-up).
+ */
+async function pingPong(endpoint: string, paceMs?: number): Promise<{ p50: number; p99: number }> {
   const dealer = new Dealer({ linger: 0 });
   dealer.connect(endpoint);
   const payload = Buffer.alloc(100, 1);
   const samples: number[] = [];
-  for (let i = 0; i < PING_PONGS + 200; i++) {
+  const rounds = paceMs === undefined ? PING_PONGS + 200 : PACED_PING_PONGS + 200;
+  const firstAt = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    if (paceMs !== undefined) {
+      const wait = firstAt + i * paceMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
     const start = performance.now();
     await dealer.send(payload);
     await dealer.receive();
@@ -111,14 +122,14 @@ async function rawPingPong(): Promise<{ p50: number; p99: number }> {
 }
 
 /** Raw ping-pong with the echoing socket in a child process, like two editors. */
-async function rawPingPongBetweenProcesses(): Promise<{ p50: number; p99: number }> {
+async function rawPingPongBetweenProcesses(paceMs?: number): Promise<{ p50: number; p99: number }> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ["--import", "tsx"],
     env: { ...process.env, PEER_BENCH_ECHO: "1" },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const [endpoint] = (await once(child, "message")) as [string];
-  const result = await pingPong(endpoint);
+  const result = await pingPong(endpoint, paceMs);
   const exited = once(child, "exit");
   child.kill();
   await exited;
@@ -767,6 +778,21 @@ async function latencyCases(): Promise<BenchRow[]> {
       latencyCase.rawName,
       latencyCase.withGoal,
     );
+  });
+  // The same 2-process comparison against a round trip paced like the chat
+  // (one per millisecond), so both sides pay the wake-up from idle.
+  const paced: RoundTrip[] = [];
+  for (let repeat = 0; repeat < LATENCY_REPEATS; repeat++) {
+    paced.push(await rawPingPongBetweenProcesses(1000 / LATENCY_RATE_PER_SECOND));
+  }
+  const twoProcesses = runs[0]!.latency;
+  rows.push({
+    name: `chat latency p50, ${cases[0]!.label} (again)`,
+    value: median(twoProcesses.map((l) => l.p50)),
+    unit: "ms",
+    baseline: median(paced.map((r) => r.p50)),
+    baselineName: `raw round trip p50, 2 processes, paced ${LATENCY_RATE_PER_SECOND}/s`,
+    goal: "<= 2x baseline",
   });
   const rawThroughput: number[] = [];
   const throughput = EDITOR_COUNTS.map((): number[] => []);

@@ -4,18 +4,10 @@
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { AlbumError, ErrorCode } from "../../src/common/album-error.ts";
+import { ErrorCode, type AlbumError } from "../../src/common/album-error.ts";
 import { CentralClient } from "../../src/client/central-client.ts";
+import { withCode } from "./helpers/album-error-assertions.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
-
-function withCode(code: ErrorCode, message?: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof AlbumError, `expected an AlbumError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
-}
 
 describe("central server through the client library", () => {
   const temp = makeTempDir("albumshare-central-");

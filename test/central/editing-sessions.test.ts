@@ -7,24 +7,16 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { AlbumError, ErrorCode } from "../../src/common/album-error.ts";
+import { ErrorCode } from "../../src/common/album-error.ts";
 import { CentralClient, type OpenedAlbum } from "../../src/client/central-client.ts";
 import { EditorReplica } from "../../src/client/session/editor-replica.ts";
 import { decodeState, listFiles, listMembers } from "../../src/crdt/index.ts";
 import { LeaveReason, type Notification } from "../../src/gen/albumshare/central/v1/central_pb.ts";
+import { withCode } from "./helpers/album-error-assertions.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
 
 const KEY_A = "a".repeat(64);
 const KEY_B = "b".repeat(64);
-
-function withCode(code: ErrorCode, message?: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof AlbumError, `expected an AlbumError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
-}
 
 type NoticeCase = NonNullable<Notification["body"]["case"]>;
 type NoticeOf<C extends NoticeCase> = Extract<Notification["body"], { case: C }>["value"];
