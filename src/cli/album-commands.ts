@@ -114,6 +114,8 @@ export const albumCommands: readonly ShellCommand[] = [
           slot: album.slot,
           members: [...album.members()],
           files: album.listFiles(),
+          // False once the central server has acknowledged every change we know of.
+          unhandedChanges: album.hasUnhandedChanges,
           description: text,
         },
       });

@@ -14,7 +14,8 @@
 //     getAlbum     {album, slot, editors:[{user, slot}] (the others), files:<count>, members:[...]}
 //     putAlbum     {album}
 //     listFiles    {files:[{name, average|null, ratings}]}
-//     listReplica  {album, slot, members:[...], files:[{name, average, ratings, size, addedBy}], description}
+//     listReplica  {album, slot, members:[...], files:[{name, average, ratings, size, addedBy}],
+//                   unhandedChanges, description}
 //     addUser, removeUser  {user, members:[...]}
 //     addFile      {name, size, alreadyStored}
 //     removeFile   {name}

@@ -237,3 +237,51 @@ describe("editing sessions, end to end", () => {
     await alice.ok("logout");
   });
 });
+
+describe("every editor of a session crashing at once", () => {
+  let system: LocalSystem;
+
+  before(async () => {
+    system = await LocalSystem.start(1);
+  });
+
+  after(async () => {
+    await system.stop();
+  });
+
+  test("loses nothing the central server acknowledged: edits do not depend on putAlbum", async () => {
+    const alice = system.client("alice");
+    const bob = system.client("bob");
+    await alice.ok("register alice password-of-alice");
+    await bob.ok("register bob password-of-bob");
+    await alice.ok("login alice password-of-alice");
+    await bob.ok("login bob password-of-bob");
+    await alice.ok("createAlbum crash-all");
+    await alice.ok("getAlbum crash-all");
+    await alice.ok("addUser bob");
+    await bob.ok("getAlbum crash-all");
+    const photo = join(system.root, "kept.jpg");
+    writeFileSync(photo, randomBytes(50_000));
+    await alice.ok(`addFile ${photo}`);
+    await converged([alice, bob], "bob has alice's file", (files) => files.length === 1);
+    await bob.ok("rateFile kept.jpg 2");
+    await converged([alice, bob], "alice has bob's rating", (files) => files[0]?.ratings === 1);
+    // Wait for the periodic hand-offs (no putAlbum), then crash both editors.
+    for (const client of [alice, bob]) {
+      await eventually(async () => {
+        const data = (await client.ok("listReplica")).data as { unhandedChanges: boolean };
+        return !data.unhandedChanges;
+      }, `${client.name}'s changes acknowledged by the central server`);
+    }
+    await alice.kill9();
+    await bob.kill9();
+
+    const reopen = system.client("alice-again");
+    await reopen.ok("login alice password-of-alice");
+    await reopen.ok("getAlbum crash-all");
+    assert.deepEqual(await filesOf(reopen), [{ name: "kept.jpg", average: 2, ratings: 1 }]);
+    const members = (await reopen.ok("listReplica")).data as { members: string[] };
+    assert.deepEqual(members.members, ["alice", "bob"]);
+    await reopen.close();
+  });
+});

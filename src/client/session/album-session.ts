@@ -304,6 +304,11 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     return this.#replica.members();
   }
 
+  /** True while some change (ours or a peer's) has not been acknowledged by the central server. */
+  get hasUnhandedChanges(): boolean {
+    return this.#replica.hasUnhandedChanges;
+  }
+
   // ---- the album commands --------------------------------------------------------
 
   listFiles(): ListedFile[] {
