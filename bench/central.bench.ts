@@ -15,11 +15,12 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { scrypt, randomBytes } from "node:crypto";
+import { createHash, scrypt, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Benchmark, BenchRow } from "./harness.ts";
 import { opsPerSecond } from "./harness.ts";
 import { CentralClient } from "../src/client/central-client.ts";
+import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { DEFAULT_SCRYPT } from "../src/central/password-hasher.ts";
 import { encodeFrame, FrameDecoder } from "../src/protocol/frame-decoder.ts";
 
@@ -174,6 +175,13 @@ async function serverRows(): Promise<BenchRow[]> {
     const echoes = await lanes(CONNECTIONS, REQUEST_SECONDS, (lane) =>
       echoRoundTrip(sockets[lane]!, payload),
     );
+    const smallAlbumHandOffs = await handOffRate(clients[0]!, "reader0", "handoff-small", 1);
+    const largeAlbumHandOffs = await handOffRate(
+      clients[0]!,
+      "reader0",
+      "handoff-large",
+      LARGE_ALBUM_FILES,
+    );
 
     return [
       {
@@ -203,6 +211,15 @@ async function serverRows(): Promise<BenchRow[]> {
         higherIsBetter: true,
         goal: ">= 0.3x",
       },
+      {
+        name: `handOff of one edit, ${LARGE_ALBUM_FILES.toLocaleString("en-US")}-file album, 1 conn`,
+        value: largeAlbumHandOffs,
+        unit: "req/s",
+        baseline: smallAlbumHandOffs,
+        baselineName: "the same on a 1-file album",
+        higherIsBetter: true,
+        goal: ">= 0.8x (cost of the edit, not the album)",
+      },
     ];
   } finally {
     for (const client of clients) client.close();
@@ -211,6 +228,43 @@ async function serverRows(): Promise<BenchRow[]> {
     await stop(echo.child);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const LARGE_ALBUM_FILES = 10_000;
+
+/**
+ * Hand-offs per second of one small edit each (an addFile delta, as an editor
+ * sends every second) into an open session of an album that already holds
+ * `files` files. Durable like createAlbum; what should not matter is the
+ * album's size.
+ */
+async function handOffRate(
+  client: CentralClient,
+  user: string,
+  album: string,
+  files: number,
+): Promise<number> {
+  await client.createAlbum(album);
+  const opened = await client.getAlbum(album);
+  const replica = new EditorReplica(opened.replica, { slot: opened.slot, user });
+  const keyOf = (n: number): string => createHash("sha256").update(`${album}-${n}`).digest("hex");
+  for (let n = 0; n < files; n++) {
+    replica.addFile({ name: `file-${n}.jpg`, contentKey: keyOf(n), size: 1000 + n });
+  }
+  const handOff = async (): Promise<void> => {
+    const { delta, receipt } = replica.prepareHandOff();
+    await client.handOff(album, delta);
+    replica.acknowledgeHandOff(receipt);
+  };
+  await handOff();
+  let n = files;
+  const rate = await lanes(1, REQUEST_SECONDS, async () => {
+    n++;
+    replica.addFile({ name: `file-${n}.jpg`, contentKey: keyOf(n), size: 1000 + n });
+    await handOff();
+  });
+  await client.putAlbum(album, replica.prepareHandOff().delta);
+  return rate;
 }
 
 /** The wire bytes of `frames`, cut into socket-sized chunks. */

@@ -52,6 +52,20 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `);
   },
+  (db) => {
+    db.exec(`
+      -- Hand-offs of an open editing session, appended in arrival order: the
+      -- replica column plus these deltas is the album. A hand-off costs the
+      -- size of the edit, not of the album; a checkpoint folds the log into
+      -- the replica (and empties it) from time to time and when the session ends.
+      CREATE TABLE album_log (
+        id INTEGER PRIMARY KEY,
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        delta BLOB NOT NULL
+      );
+      CREATE INDEX album_log_by_album ON album_log(album, id);
+    `);
+  },
 ];
 
 export interface UserRecord {
@@ -192,6 +206,41 @@ export class CentralStore {
       if (result.changes === 0)
         throw new AlbumError(ErrorCode.NotFound, `no album named '${name}'`);
       this.replaceMembers(name, members);
+    })();
+  }
+
+  /**
+   * Appends a hand-off of an open session to the album's log, with the new
+   * member index when the members changed, in one transaction.
+   */
+  appendAlbumDelta(name: string, delta: Uint8Array, members?: readonly string[]): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare("INSERT INTO album_log (album, delta) VALUES (?, ?)")
+        .run(name, Buffer.from(delta));
+      if (members) this.replaceMembers(name, members);
+    })();
+  }
+
+  /** The album's logged hand-offs since the last checkpoint, oldest first. */
+  albumLog(name: string): Uint8Array[] {
+    return (
+      this.db.prepare("SELECT delta FROM album_log WHERE album = ? ORDER BY id").all(name) as {
+        delta: Buffer;
+      }[]
+    ).map((row) => row.delta);
+  }
+
+  /** Stores the whole replica and empties the album's log, in one transaction. */
+  checkpointAlbum(
+    name: string,
+    replica: Uint8Array,
+    members: readonly string[],
+    sessionOpen: boolean,
+  ): void {
+    this.db.transaction(() => {
+      this.updateAlbum(name, replica, members, sessionOpen);
+      this.db.prepare("DELETE FROM album_log WHERE album = ?").run(name);
     })();
   }
 

@@ -63,3 +63,24 @@ test("reopening keeps the data and does not re-run migrations", () => {
     second.close();
   });
 });
+
+test("hand-offs are logged in order, survive reopening, and a checkpoint folds them away", () => {
+  withStore((dir) => {
+    const first = CentralStore.open(dir);
+    first.insertAlbum("trip", "alice", initialReplica("alice"), ["alice"]);
+    first.appendAlbumDelta("trip", new Uint8Array([1]));
+    first.appendAlbumDelta("TRIP", new Uint8Array([2]), ["alice", "bob"]);
+    assert.ok(first.isMember("trip", "bob"), "the member index follows a logged change");
+    first.close();
+    const second = CentralStore.open(dir);
+    assert.deepEqual(
+      second.albumLog("trip").map((delta) => [...delta]),
+      [[1], [2]],
+    );
+    second.checkpointAlbum("trip", initialReplica("alice"), ["alice"], true);
+    assert.deepEqual(second.albumLog("trip"), []);
+    assert.equal(second.findAlbum("trip")?.sessionOpen, true);
+    assert.ok(!second.isMember("trip", "bob"));
+    second.close();
+  });
+});

@@ -3,8 +3,9 @@
 // tells editors who joined and left, ends the session of a removed member,
 // records ratings before they are applied, and compacts an album when its
 // last editor leaves. One EditingSessions per server; an album has at most
-// one open session, kept in memory with its decoded replica (so a hand-off
-// costs a merge and an encode, not a decode of the whole album).
+// one open session, kept in memory with its decoded replica; hand-offs are
+// appended to a log in the store, so one costs a merge and a small write,
+// never an encode or a decode of the whole album.
 // It must never reuse a slot whose holder vanished within a session, and
 // never acknowledge a hand-off before it is on disk.
 import { create } from "@bufbuild/protobuf";
@@ -51,7 +52,16 @@ interface OpenSession {
   readonly albumId: number;
   readonly state: AlbumState;
   readonly slots: SessionSlots<ConnectionState>;
+  /** Hand-offs logged since the last checkpoint, and their bytes. */
+  logEntries: number;
+  logBytes: number;
 }
+
+// When the log is folded into the stored replica: often enough that a
+// restart replays little, rarely enough that the cost of encoding a large
+// album is spread over many hand-offs.
+const CHECKPOINT_AFTER_ENTRIES = 500;
+const CHECKPOINT_AFTER_BYTES = 8 * 1024 * 1024;
 
 const FILE_ID = /^[0-9a-f]{16}$/;
 const MAX_ADDRESS_LENGTH = 300;
@@ -78,9 +88,9 @@ export class EditingSessions {
     this.#logger = options.logger.child({ component: "sessions" });
   }
 
-  /** Number of editors in the album's open session (0 if none). */
-  editorCount(album: string): number {
-    return this.#find(album)?.slots.size ?? 0;
+  /** Number of editors in the open session of the album with this canonical name (0 if none). */
+  editorCount(canonicalAlbum: string): number {
+    return this.#open.get(canonicalAlbum)?.slots.size ?? 0;
   }
 
   /** getAlbum: a slot in the album's session (opened if need be) for a member. */
@@ -166,18 +176,25 @@ export class EditingSessions {
       throw notMemberError(albumName);
     }
     let state = decodeState(record.replica);
+    for (const delta of this.#store.albumLog(record.name)) {
+      const logged = decodeDelta(delta);
+      // Only a log of the stored replica's epoch is ever written; anything else is ignored.
+      if (logged.epoch === state.epoch) mergeInto(state, logged);
+    }
     if (record.sessionOpen) {
       // The server stopped while a session was open: its holders are gone
       // and their counters unknown, so the next session starts a new epoch.
       state = compact(state);
       this.#logger.info({ album: record.name }, "compacted an album left open by a stop");
     }
-    this.#store.updateAlbum(record.name, encodeState(state), listMembers(state), true);
+    this.#store.checkpointAlbum(record.name, encodeState(state), listMembers(state), true);
     const session: OpenSession = {
       album: record.name,
       albumId: record.id,
       state,
       slots: new SessionSlots<ConnectionState>(),
+      logEntries: 0,
+      logBytes: 0,
     };
     this.#open.set(record.name, session);
     this.#logger.info({ album: record.name, epoch: state.epoch }, "editing session opened");
@@ -207,10 +224,24 @@ export class EditingSessions {
         `stale replica: it is of session ${delta.epoch} of '${session.album}', which is in session ${session.state.epoch}`,
       );
     }
+    const membersBefore = listMembers(session.state);
     mergeInto(session.state, delta);
     const members = listMembers(session.state);
-    this.#store.updateAlbum(session.album, encodeState(session.state), members, true);
-    this.#enforceMembership(session, members);
+    const membersChanged = !sameList(membersBefore, members);
+    // Durable before the caller replies: the delta goes to the log (its size,
+    // not the album's), and now and then the whole replica is rewritten.
+    this.#store.appendAlbumDelta(session.album, encoded, membersChanged ? members : undefined);
+    session.logEntries++;
+    session.logBytes += encoded.byteLength;
+    if (
+      session.logEntries >= CHECKPOINT_AFTER_ENTRIES ||
+      session.logBytes >= CHECKPOINT_AFTER_BYTES
+    ) {
+      this.#store.checkpointAlbum(session.album, encodeState(session.state), members, true);
+      session.logEntries = 0;
+      session.logBytes = 0;
+    }
+    if (membersChanged) this.#enforceMembership(session, members);
   }
 
   /** Ends the session of every editor who is no longer a member. */
@@ -253,7 +284,7 @@ export class EditingSessions {
   #end(session: OpenSession): void {
     this.#open.delete(session.album);
     const next = compact(session.state);
-    this.#store.updateAlbum(session.album, encodeState(next), listMembers(next), false);
+    this.#store.checkpointAlbum(session.album, encodeState(next), listMembers(next), false);
     this.#logger.info({ album: session.album, epoch: next.epoch }, "editing session ended");
   }
 
@@ -268,6 +299,9 @@ export class EditingSessions {
     }
   }
 }
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((item, index) => item === b[index]);
 
 function notification(body: Notification["body"]): {
   case: "notification";

@@ -477,7 +477,9 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     await this.#handOffs.stop();
     let failure: AlbumError | undefined;
     try {
-      await this.#central.putAlbum(this.album, this.#replica.encodedState());
+      // What the server lacks (it holds everything it acknowledged): the size
+      // of the recent edits, not of the album.
+      await this.#central.putAlbum(this.album, this.#replica.prepareHandOff().delta);
     } catch (error) {
       failure = AlbumError.from(error, ErrorCode.Unavailable);
     }
