@@ -10,19 +10,20 @@
 // run of well under a minute. Files live in the OS temp folder and are
 // removed afterwards.
 //
-// The same file is also the child process for each role, selected by
-// `--role <name> <json options>`, so the parent can read each process's peak
-// RSS (VmHWM) on its own.
+// Every transfer runs in processes of its own, so the parent can read each
+// one's peak RSS (VmHWM): the data server is `albumshare data` and the client
+// the compiled client library (dist/, as the product runs them); the baseline
+// roles are this same file, selected by `--role <name> <json options>`.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, open, rename, rm, readFile } from "node:fs/promises";
+import { mkdtemp, open, readdir, rename, rm, readFile, stat } from "node:fs/promises";
 import { createServer, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Benchmark, BenchRow } from "./harness.ts";
 
 const MiB = 1024 * 1024;
@@ -32,6 +33,42 @@ const IDLE = "same process, idle";
 const CHUNK = MiB;
 const TOKEN = "bench-cluster-token-0123456789abcdef";
 const here = fileURLToPath(import.meta.url);
+const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+const albumshareBin = join(repoRoot, "bin", "albumshare.js");
+const distDir = join(repoRoot, "dist") + "/";
+
+// The client side of a transfer through the real client library, compiled
+// (dist/, built by `npm run build`): what `albumshare client` runs, without a
+// TypeScript loader in the process whose memory is measured.
+const TRANSFER_CLIENT = `
+const [role, json] = process.argv.slice(1);
+const o = JSON.parse(json);
+const { ClusterRingSource } = await import(o.dist + "client/data-transfer/cluster-ring-source.js");
+const { DataTransferClient } = await import(o.dist + "client/data-transfer/data-transfer-client.js");
+const ringSource = new ClusterRingSource(o.coordinator, o.token);
+await ringSource.refresh();
+const client = new DataTransferClient(ringSource);
+const idleRss = process.memoryUsage.rss();
+const start = performance.now();
+const result = role === "upload" ? await client.upload(o.file) : await client.download(o.key, o.dest);
+const seconds = (performance.now() - start) / 1000;
+client.close();
+ringSource.close();
+process.stdout.write(JSON.stringify({ seconds, bytes: result.size, key: result.key, idleRss }) + "\\n");
+`;
+
+/** The measured processes run the compiled code; refuse to measure a stale build. */
+async function requireFreshBuild(): Promise<void> {
+  const stamp = await stat(join(distDir, ".build-stamp")).catch(() => undefined);
+  const sources = await readdir(join(repoRoot, "src"), { recursive: true, withFileTypes: true });
+  for (const entry of sources) {
+    if (!entry.isFile()) continue;
+    const modified = (await stat(join(entry.parentPath, entry.name))).mtimeMs;
+    if (!stamp || modified > stamp.mtimeMs) {
+      throw new Error("dist/ is missing or older than src/: run `npm run build` first");
+    }
+  }
+}
 const fixtures = fileURLToPath(new URL("../test/data/fixtures/", import.meta.url));
 
 function parseSize(text: string): number {
@@ -186,39 +223,6 @@ function lengthHeader(size: number): Buffer {
 
 const roles: Record<string, (options: Record<string, unknown>) => Promise<void>> = {
   // Real client: upload a file through the data path.
-  async "upload-client"(o) {
-    const { ClusterRingSource } =
-      await import("../src/client/data-transfer/cluster-ring-source.ts");
-    const { DataTransferClient } =
-      await import("../src/client/data-transfer/data-transfer-client.ts");
-    const ringSource = new ClusterRingSource(o.coordinator as string, TOKEN);
-    await ringSource.refresh();
-    const client = new DataTransferClient(ringSource);
-    const idleRss = process.memoryUsage.rss();
-    const start = performance.now();
-    const result = await client.upload(o.file as string);
-    const seconds = (performance.now() - start) / 1000;
-    client.close();
-    ringSource.close();
-    report({ seconds, bytes: result.size, key: result.key, idleRss });
-  },
-  async "download-client"(o) {
-    const { ClusterRingSource } =
-      await import("../src/client/data-transfer/cluster-ring-source.ts");
-    const { DataTransferClient } =
-      await import("../src/client/data-transfer/data-transfer-client.ts");
-    const ringSource = new ClusterRingSource(o.coordinator as string, TOKEN);
-    await ringSource.refresh();
-    const client = new DataTransferClient(ringSource);
-    const idleRss = process.memoryUsage.rss();
-    const start = performance.now();
-    const result = await client.download(o.key as string, o.dest as string);
-    const seconds = (performance.now() - start) / 1000;
-    client.close();
-    ringSource.close();
-    report({ seconds, bytes: result.size, idleRss });
-  },
-  // Baseline upload: the receiver hashes, writes, fsyncs and renames.
   async "tcp-sink"(o) {
     const server = createServer((socket) => {
       void (async () => {
@@ -286,8 +290,9 @@ class Child {
   private waiting: ((line: string) => void) | undefined;
   stderr = "";
 
-  constructor(script: string, args: string[]) {
-    this.process = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  /** `node <args>`; TypeScript scripts need ["--import", "tsx", script, ...]. */
+  constructor(args: string[]) {
+    this.process = spawn(process.execPath, args, {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, ALBUMSHARE_TEST_LOG: "warn" },
     });
@@ -304,8 +309,20 @@ class Child {
     );
   }
 
+  /** A baseline role of this file (through tsx). */
   static role(role: string, options: object): Child {
-    return new Child(here, ["--role", role, JSON.stringify(options)]);
+    return new Child(["--import", "tsx", here, "--role", role, JSON.stringify(options)]);
+  }
+
+  /** The real client library, compiled, as the product runs it. */
+  static transferClient(role: "upload" | "download", options: object): Child {
+    return new Child([
+      "--input-type=module",
+      "-e",
+      TRANSFER_CLIENT,
+      role,
+      JSON.stringify({ ...options, dist: pathToFileURL(distDir).href, token: TOKEN }),
+    ]);
   }
 
   async next<T = Record<string, unknown>>(
@@ -390,24 +407,41 @@ interface Measured {
 // server's peak RSS belongs to one size and no join waits for a stopped server.
 async function measureOurs(root: string, file: string, index: number): Promise<Measured> {
   const dir = join(root, `data-${index}`);
-  const central = new Child(join(fixtures, "coordinator-main.ts"), [
+  const central = new Child([
+    "--import",
+    "tsx",
+    join(fixtures, "coordinator-main.ts"),
     JSON.stringify({ dir: join(root, `central-${index}`), clusterToken: TOKEN }),
   ]);
   let server: Child | undefined;
   try {
     const { port } = await central.next<{ port: number }>((e) => e.event === "listening");
     const coordinator = `127.0.0.1:${port}`;
-    server = new Child(join(fixtures, "data-server-main.ts"), [
-      JSON.stringify({ central: coordinator, dir, clusterToken: TOKEN, port: 0 }),
+    // The data server as the product runs it: `albumshare data`.
+    server = new Child([
+      albumshareBin,
+      "data",
+      "--central",
+      coordinator,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--dir",
+      dir,
+      "--cluster-token",
+      TOKEN,
+      "--log-level",
+      "warn",
     ]);
-    await server.next((e) => e.event === "ready");
+    await server.next((e) => e.listening !== undefined);
     const serverIdleRss = await server.rss();
-    const uploader = Child.role("upload-client", { coordinator, file });
+    const uploader = Child.transferClient("upload", { coordinator, file });
     const upload = await uploader.next<ChildResult & { key: string }>();
     const clientUploadRss = await uploader.peakRss();
     await uploader.exited();
     const dest = join(root, `download-${index}`);
-    const downloader = Child.role("download-client", { coordinator, key: upload.key, dest });
+    const downloader = Child.transferClient("download", { coordinator, key: upload.key, dest });
     const download = await downloader.next<ChildResult>();
     const clientDownloadRss = await downloader.peakRss();
     await downloader.exited();
@@ -457,6 +491,7 @@ const benchmark: Benchmark = {
       .map(parseSize);
     const throughputSize = parseSize(process.env.ALBUMSHARE_BENCH_DATA_THROUGHPUT ?? "1G");
     const sizes = [...new Set([throughputSize, ...rssSizes])].sort((a, b) => a - b);
+    await requireFreshBuild();
     const root = await mkdtemp(join(tmpdir(), "albumshare-bench-data-"));
     const rows: BenchRow[] = [];
     try {
