@@ -291,10 +291,10 @@ class Child {
   stderr = "";
 
   /** `node <args>`; TypeScript scripts need ["--import", "tsx", script, ...]. */
-  constructor(args: string[]) {
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     this.process = spawn(process.execPath, args, {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, ALBUMSHARE_TEST_LOG: "warn" },
+      env: { ...process.env, ALBUMSHARE_TEST_LOG: "warn", ...env },
     });
     createInterface({ input: this.process.stdout! }).on("line", (line) => {
       if (this.waiting) {
@@ -417,23 +417,27 @@ async function measureOurs(root: string, file: string, index: number): Promise<M
   try {
     const { port } = await central.next<{ port: number }>((e) => e.event === "listening");
     const coordinator = `127.0.0.1:${port}`;
-    // The data server as the product runs it: `albumshare data`.
-    server = new Child([
-      albumshareBin,
-      "data",
-      "--central",
-      coordinator,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--dir",
-      dir,
-      "--cluster-token",
-      TOKEN,
-      "--log-level",
-      "warn",
-    ]);
+    // The data server as the product runs it: `albumshare data`, with the
+    // malloc arena limit `albumshare up` sets for its servers (see up.ts).
+    server = new Child(
+      [
+        albumshareBin,
+        "data",
+        "--central",
+        coordinator,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--dir",
+        dir,
+        "--cluster-token",
+        TOKEN,
+        "--log-level",
+        "warn",
+      ],
+      { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" },
+    );
     await server.next((e) => e.listening !== undefined);
     const serverIdleRss = await server.rss();
     const uploader = Child.transferClient("upload", { coordinator, file });

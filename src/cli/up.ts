@@ -19,6 +19,17 @@ export interface LocalSystemOptions {
   logLevel: LogLevel;
 }
 
+/**
+ * The servers' environment. glibc gives each thread that allocates (Node's
+ * file-system and hashing workers) a malloc arena of its own; over a long
+ * transfer their fragmentation grows a data server's RSS with the file size
+ * (measured: 134 MiB peak for a 4 GiB upload + download, 118 MiB with two
+ * arenas, same throughput). An explicit setting of the caller wins.
+ */
+function serverEnvironment(): NodeJS.ProcessEnv {
+  return { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" };
+}
+
 function clusterToken(dir: string): string {
   const file = join(dir, "cluster-token");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
@@ -30,6 +41,7 @@ function clusterToken(dir: string): string {
 function start(name: string, args: string[], children: ChildProcess[]): Promise<{ port: number }> {
   const child = spawn(process.execPath, [executable, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: serverEnvironment(),
   });
   children.push(child);
   return new Promise((resolveStart, reject) => {

@@ -7,7 +7,7 @@
 import type { Readable, Writable } from "node:stream";
 
 /** Chunks in flight per stream and direction. */
-export const STREAM_WINDOW = 4;
+export const STREAM_WINDOW = 2;
 
 /** Lowers the read-ahead of a readable gRPC stream (it reads messages as the buffer empties). */
 export function limitReadAhead(stream: Readable, messages = STREAM_WINDOW): void {
