@@ -253,7 +253,11 @@ describe("SessionPeer over ZeroMQ", () => {
     assert.deepEqual(c.replica.sorted(), a.replica.sorted());
     assert.equal(c.chat.length, 200, "the last 200 messages");
     assert.equal(new Set(texts(c)).size, 200);
-    assert.ok(texts(c).includes("a124") && texts(c).includes("b124"));
+    assert.ok(
+      texts(c).includes("a124") && texts(c).includes("b124"),
+      `the newcomer lacks the newest messages; it has ${texts(c).slice(0, 3).join(",")}…` +
+        `${texts(c).slice(-3).join(",")} after ${JSON.stringify(outcome)}`,
+    );
     assert.ok(!texts(c).includes("a0"));
     assert.equal(formatClock(c.peer.deliveredChat), formatClock(a.peer.deliveredChat));
     assert.ok(c.chat.every((e) => e.senderName === (e.text.startsWith("a") ? "ann" : "bob")));
