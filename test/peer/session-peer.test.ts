@@ -16,6 +16,7 @@ import type { PeerTimers } from "../../src/peer/peer-timers.ts";
 import { AlbumError, ErrorCode } from "../../src/common/album-error.ts";
 import { compareClocks, formatClock } from "../../src/peer/vector-clock.ts";
 import { GrowOnlySetReplica } from "./fixtures/grow-only-set-replica.ts";
+import { seededRandom } from "../support/seeded-random.ts";
 
 const EPOCH = 7;
 
@@ -79,18 +80,6 @@ function assertExactlyOnce(editor: Editor, expected: readonly string[]): void {
     [...expected].sort(),
     `${editor.contact.user} delivered`,
   );
-}
-
-/** Deterministic pseudo-random numbers for the injected faults. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("SessionPeer over ZeroMQ", () => {
