@@ -8,9 +8,10 @@
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
-import { serverChannelOptions } from "../common/grpc/channel-options.ts";
+import { FLOW_CONTROL_WINDOW, serverChannelOptions } from "../common/grpc/channel-options.ts";
 import { checkClusterTokenOption } from "../common/grpc/cluster-token.ts";
 import { ConnectionPool } from "../common/grpc/connection-pool.ts";
+import { widenReceiveWindows } from "../common/grpc/server-receive-window.ts";
 import { formatHostPort, parseHostPort } from "../common/host-port.ts";
 import { ClusterLink } from "./cluster-link.ts";
 import type { DataServerContext } from "./data-server-context.ts";
@@ -234,6 +235,9 @@ export class DataServer {
         } else resolve(port);
       });
     });
+    if (!widenReceiveWindows(server, FLOW_CONTROL_WINDOW)) {
+      this.logger.warn("cannot widen the HTTP/2 receive windows; uploads will be slower");
+    }
     this.grpcServer = server;
   }
 
