@@ -44,56 +44,70 @@ export class FrameDecoder {
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
-    if (chunk.byteLength > 0) {
-      this.pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this.pendingBytes += chunk.byteLength;
-    }
+    const input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const frames: Uint8Array[] = [];
-    for (;;) {
+    let offset = 0;
+    // 1. Finish the frame a previous chunk started (the only case that copies).
+    if (this.expectedBytes >= 0 || this.pendingBytes > 0) {
       if (this.expectedBytes < 0) {
-        if (this.pendingBytes < FRAME_HEADER_BYTES) break;
-        const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
-        if (length > this.maxFrameBytes) {
-          throw new AlbumError(
-            ErrorCode.ResourceExhausted,
-            `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
-          );
+        const headerRest = FRAME_HEADER_BYTES - this.pendingBytes;
+        if (input.byteLength < headerRest) {
+          this.stash(input);
+          return frames;
         }
-        this.expectedBytes = length;
+        this.stash(input.subarray(0, headerRest));
+        offset = headerRest;
+        this.expectedBytes = this.checkedLength(this.drain().readUInt32BE(0));
       }
-      if (this.pendingBytes < this.expectedBytes) break;
-      frames.push(this.take(this.expectedBytes));
+      const bodyRest = this.expectedBytes - this.pendingBytes;
+      if (input.byteLength - offset < bodyRest) {
+        this.stash(input.subarray(offset));
+        return frames;
+      }
+      this.stash(input.subarray(offset, offset + bodyRest));
+      offset += bodyRest;
+      frames.push(this.drain());
       this.expectedBytes = -1;
     }
+    // 2. Whole frames straight out of the chunk: views, no copies.
+    while (input.byteLength - offset >= FRAME_HEADER_BYTES) {
+      const length = this.checkedLength(input.readUInt32BE(offset));
+      const end = offset + FRAME_HEADER_BYTES + length;
+      if (end > input.byteLength) {
+        this.expectedBytes = length;
+        offset += FRAME_HEADER_BYTES;
+        break;
+      }
+      frames.push(input.subarray(offset + FRAME_HEADER_BYTES, end));
+      offset = end;
+    }
+    // 3. Keep the start of the next frame for the next chunk.
+    if (offset < input.byteLength) this.stash(input.subarray(offset));
     return frames;
   }
 
-  private take(count: number): Buffer {
-    if (count === 0) return Buffer.alloc(0);
-    const first = this.pending[0]!;
-    if (first.byteLength >= count) {
-      const head = first.subarray(0, count);
-      if (first.byteLength === count) this.pending.shift();
-      else this.pending[0] = first.subarray(count);
-      this.pendingBytes -= count;
-      return head;
+  private checkedLength(length: number): number {
+    if (length > this.maxFrameBytes) {
+      throw new AlbumError(
+        ErrorCode.ResourceExhausted,
+        `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
+      );
     }
-    const out = Buffer.allocUnsafe(count);
-    let filled = 0;
-    while (filled < count) {
-      const piece = this.pending[0]!;
-      const needed = count - filled;
-      if (piece.byteLength <= needed) {
-        out.set(piece, filled);
-        filled += piece.byteLength;
-        this.pending.shift();
-      } else {
-        out.set(piece.subarray(0, needed), filled);
-        this.pending[0] = piece.subarray(needed);
-        filled += needed;
-      }
-    }
-    this.pendingBytes -= count;
-    return out;
+    return length;
+  }
+
+  private stash(piece: Buffer): void {
+    if (piece.byteLength === 0) return;
+    this.pending.push(piece);
+    this.pendingBytes += piece.byteLength;
+  }
+
+  /** Everything stashed, as one buffer; empties the stash. */
+  private drain(): Buffer {
+    const whole =
+      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    return whole;
   }
 }
