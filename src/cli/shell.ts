@@ -53,6 +53,7 @@ import { CentralClient } from "../client/central-client.ts";
 import { AlbumSession, type PeerEndpointOptions } from "../client/session/album-session.ts";
 import { handBack } from "./album-commands.ts";
 import { splitCommandLine } from "./command-line.ts";
+import { completeLine, type CompletionSource } from "./line-completion.ts";
 import { jsonEventLine, plainEventLine, type SessionEvent } from "./session-event-lines.ts";
 import {
   isCommandLine,
@@ -140,15 +141,6 @@ class ShellSession implements ShellContext {
   }
 }
 
-function completer(line: string): [string[], string] {
-  const trimmed = line.trimStart();
-  if (trimmed.includes(" ")) return [[], line];
-  const slash = trimmed.startsWith("/") ? "/" : "";
-  const names = shellCommands.map((c) => slash + c.name);
-  const hits = names.filter((n) => n.startsWith(trimmed));
-  return [hits.length > 0 ? hits.map((h) => `${h} `) : names, trimmed];
-}
-
 /** Runs the shell until quit or end of input; resolves with the exit status. */
 export async function runShell(options: ShellOptions): Promise<number> {
   const write = (text: string): void => {
@@ -159,7 +151,14 @@ export async function runShell(options: ShellOptions): Promise<number> {
     input: options.input,
     output: options.interactive ? options.output : undefined,
     terminal: options.interactive,
-    completer: options.interactive ? completer : undefined,
+    completer: options.interactive
+      ? (line: string) =>
+          completeLine(
+            line,
+            shellCommands.map((command) => command.name),
+            session.album?.isOpen ? albumCompletion(session.album) : undefined,
+          )
+      : undefined,
     historySize: 500,
   });
   const printEvent = (event: SessionEvent): void => {
@@ -255,4 +254,11 @@ export async function runShell(options: ShellOptions): Promise<number> {
       write(JSON.stringify({ command, ok: false, code: error.code, error: error.message }));
     else write(`error: ${error.toLine()}`);
   }
+}
+
+function albumCompletion(album: AlbumSession): CompletionSource {
+  return {
+    fileNames: () => album.listFiles().map((file) => file.name),
+    memberNames: () => album.members(),
+  };
 }
