@@ -14,7 +14,8 @@ import {
   decodeState,
 } from "../../src/crdt/index.ts";
 import { EditorReplica } from "../../src/client/session/editor-replica.ts";
-import { ErrorCode } from "../../src/common/album-error.ts";
+import { AlbumError, ErrorCode } from "../../src/common/album-error.ts";
+import { createHash } from "node:crypto";
 
 const KEY_A = "a".repeat(64);
 const KEY_B = "b".repeat(64);
@@ -122,6 +123,90 @@ describe("EditorReplica hand-off bookkeeping", () => {
     replica.addFile({ name: "three.jpg", contentKey: KEY_C, size: 30 });
     handOff();
     assert.deepEqual(encodeState(server), replica.encodedState());
+  });
+});
+
+describe("EditorReplica hand-offs under random schedules", () => {
+  type Step =
+    | { kind: "edit"; editor: 0 | 1; file: number }
+    | { kind: "rate"; editor: 0 | 1; file: number; stars: number }
+    | { kind: "remove"; editor: 0 | 1; file: number }
+    | { kind: "deliver"; to: 0 | 1 }
+    | { kind: "handOff"; editor: 0 | 1; outcome: "acknowledged" | "lost" | "stored, reply lost" };
+  const editorIndex = fc.constantFrom(0 as const, 1 as const);
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant("edit" as const), editor: editorIndex, file: fc.nat(5) }),
+    fc.record({
+      kind: fc.constant("rate" as const),
+      editor: editorIndex,
+      file: fc.nat(5),
+      stars: fc.integer({ min: 0, max: 5 }),
+    }),
+    fc.record({ kind: fc.constant("remove" as const), editor: editorIndex, file: fc.nat(5) }),
+    fc.record({ kind: fc.constant("deliver" as const), to: editorIndex }),
+    fc.record({
+      kind: fc.constant("handOff" as const),
+      editor: editorIndex,
+      outcome: fc.constantFrom(
+        "acknowledged" as const,
+        "lost" as const,
+        "stored, reply lost" as const,
+      ),
+    }),
+  );
+
+  test("once each editor's last hand-off is acknowledged, the server holds every change", () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const { alice, bob } = twoEditors();
+        const editors = [alice, bob];
+        let server = decodeState(serverCopy("alice"));
+        // bob's membership reached the server with alice's first hand-off in real life.
+        const first = alice.prepareHandOff();
+        server = join(server, decodeDelta(first.delta));
+        alice.acknowledgeHandOff(first.receipt);
+        const inbox: Uint8Array[][] = [[], []];
+        const handOff = (editor: EditorReplica, outcome: string): void => {
+          const { delta, receipt } = editor.prepareHandOff();
+          if (outcome === "lost") return;
+          server = join(server, decodeDelta(delta));
+          if (outcome === "acknowledged") editor.acknowledgeHandOff(receipt);
+        };
+        const name = (n: number): string => `f${n}.jpg`;
+        for (const item of steps) {
+          try {
+            if (item.kind === "edit") {
+              const key = createHash("sha256").update(`${item.editor}-${item.file}`).digest("hex");
+              const delta = editors[item.editor]!.addFile({
+                name: name(item.file),
+                contentKey: key,
+                size: 1,
+              });
+              inbox[1 - item.editor]!.push(delta);
+            } else if (item.kind === "rate") {
+              const delta = editors[item.editor]!.rateFile(name(item.file), item.stars);
+              inbox[1 - item.editor]!.push(delta);
+            } else if (item.kind === "remove") {
+              const delta = editors[item.editor]!.removeFile(name(item.file));
+              inbox[1 - item.editor]!.push(delta);
+            } else if (item.kind === "deliver") {
+              for (const delta of inbox[item.to]!.splice(0)) editors[item.to]!.applyRemote(delta);
+            } else {
+              handOff(editors[item.editor]!, item.outcome);
+            }
+          } catch (error) {
+            // Refused operations (no such file, name taken) change nothing.
+            assert.ok(error instanceof AlbumError, String(error));
+          }
+        }
+        for (const editor of editors) handOff(editor, "acknowledged");
+        assert.equal(alice.hasUnhandedChanges || bob.hasUnhandedChanges, false);
+        const everything = join(decodeState(alice.encodedState()), decodeState(bob.encodedState()));
+        assert.deepEqual(encodeState(server), encodeState(join(everything, server)));
+        assert.deepEqual(encodeState(server), encodeState(everything));
+      }),
+      { seed: 42, numRuns: 300 },
+    );
   });
 });
 

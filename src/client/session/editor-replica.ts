@@ -1,8 +1,9 @@
 // One editor's replica of an album during an editing session: the CRDT state,
 // the editor's slot and name, local operations that return the delta to
 // spread, and the ReplicaPort the peer engine uses for remote deltas and
-// anti-entropy. It also remembers what the central server has acknowledged,
-// so a periodic hand-off sends only what the server lacks. Pure: no sockets,
+// anti-entropy. It also keeps every change (local or remote) the central
+// server has not acknowledged yet, joined into one delta, so a hand-off costs
+// the size of the changes, never a walk over the album. Pure: no sockets,
 // no timers; the session (album-session.ts) drives it.
 import {
   addFile,
@@ -25,7 +26,6 @@ import {
   removeMember,
   requireFile,
   describeReplica,
-  type AlbumContext,
   type AlbumDelta,
   type AlbumFile,
   type AlbumState,
@@ -34,6 +34,7 @@ import {
 } from "../../crdt/index.ts";
 import { contextHas, type CausalContext } from "../../crdt/causal-context.ts";
 import { dotKey } from "../../crdt/dot.ts";
+import { emptyState } from "../../crdt/album-state.ts";
 import type { ReplicaPort } from "../../peer/replica-port.ts";
 
 /** A local change: the delta to broadcast to the peers. */
@@ -44,8 +45,14 @@ export interface LocalChange {
 export class EditorReplica implements ReplicaPort {
   readonly editor: EditorContext;
   #state: AlbumState;
-  /** What the central server is known to hold (its copy at getAlbum, then our acknowledged hand-offs). */
-  #serverContext: AlbumContext;
+  /**
+   * Every change since the last prepared hand-off, joined (local and remote
+   * deltas alike): what the central server may lack. Its size is that of the
+   * changes, not of the album.
+   */
+  #pending: AlbumDelta | undefined;
+  /** Prepared hand-offs not yet acknowledged; sent again until one is. */
+  #unacknowledged: { version: number; delta: AlbumDelta }[] = [];
   /** Bumped by every change, local or remote; lets the session skip idle hand-offs. */
   #version = 0;
   #handedOffVersion = 0;
@@ -53,7 +60,6 @@ export class EditorReplica implements ReplicaPort {
   constructor(encodedServerState: Uint8Array, editor: EditorContext) {
     this.#state = decodeState(encodedServerState);
     this.editor = editor;
-    this.#serverContext = causalContextOf(this.#state);
   }
 
   get state(): AlbumState {
@@ -69,7 +75,7 @@ export class EditorReplica implements ReplicaPort {
   applyRemote(encodedDelta: Uint8Array): void {
     const delta = decodeDelta(encodedDelta);
     mergeInto(this.#state, delta);
-    this.#version++;
+    this.#remember(delta);
   }
 
   encodedContext(): Uint8Array {
@@ -141,19 +147,22 @@ export class EditorReplica implements ReplicaPort {
   }
 
   /**
-   * What the server lacks, as far as we know, plus a receipt to pass to
-   * acknowledgeHandOff once the server confirmed it.
+   * What the server may lack: every change not covered by an acknowledged
+   * hand-off (a lost hand-off is simply included again), plus a receipt to
+   * pass to acknowledgeHandOff once the server confirmed it.
    */
   prepareHandOff(): { delta: Uint8Array; receipt: HandOffReceipt } {
-    const delta = encodeDelta(missingFrom(this.#state, this.#serverContext));
-    return {
-      delta,
-      receipt: { version: this.#version, context: causalContextOf(this.#state) },
-    };
+    if (this.#pending) {
+      this.#unacknowledged.push({ version: this.#version, delta: this.#pending });
+      this.#pending = undefined;
+    }
+    const combined = emptyState(this.#state.epoch);
+    for (const { delta } of this.#unacknowledged) mergeInto(combined, delta);
+    return { delta: encodeDelta(combined), receipt: { version: this.#version } };
   }
 
   acknowledgeHandOff(receipt: HandOffReceipt): void {
-    this.#serverContext = receipt.context;
+    this.#unacknowledged = this.#unacknowledged.filter((entry) => entry.version > receipt.version);
     this.#handedOffVersion = Math.max(this.#handedOffVersion, receipt.version);
   }
 
@@ -163,14 +172,19 @@ export class EditorReplica implements ReplicaPort {
   }
 
   #commit(delta: AlbumDelta): Uint8Array {
-    this.#version++;
+    this.#remember(delta);
     return encodeDelta(delta);
+  }
+
+  #remember(delta: AlbumDelta): void {
+    this.#version++;
+    this.#pending ??= emptyState(this.#state.epoch);
+    mergeInto(this.#pending, delta);
   }
 }
 
 export interface HandOffReceipt {
   readonly version: number;
-  readonly context: AlbumContext;
 }
 
 /** True when `remote` has seen every dot `local` has. */

@@ -121,11 +121,12 @@ export class FixtureProcess {
 
   /** Freezes the process (SIGSTOP): its sockets stay open but nothing answers. */
   pause(): void {
-    this.child.kill("SIGSTOP");
+    // Never signal a pid that may already belong to another process.
+    if (!this.exited) this.child.kill("SIGSTOP");
   }
 
   resume(): void {
-    this.child.kill("SIGCONT");
+    if (!this.exited) this.child.kill("SIGCONT");
   }
 
   async kill9(): Promise<void> {
