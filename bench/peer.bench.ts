@@ -33,6 +33,7 @@ import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { decodeState, encodeState } from "../src/crdt/index.ts";
 import { PeerMesh } from "../src/peer/peer-mesh.ts";
 import { SessionPeer } from "../src/peer/session-peer.ts";
+import { eventually } from "../test/support/eventually.ts";
 
 const EDITOR_COUNTS = [2, 4, 8];
 const LATENCY_RATE_PER_SECOND = 1000;
@@ -58,16 +59,9 @@ const NEWCOMER_ROUNDS = 6;
 /** Runs of each latency and throughput case; the table gives the medians. */
 const LATENCY_REPEATS = 3;
 
+// Waits between phases poll often and give up after 10 s, as before the shared helper.
+const BENCH_POLL = { pollMs: 5, timeoutMs: 10_000 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `done()` holds, polling; throws after `timeoutMs`. */
-async function until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 // --- raw ZeroMQ baselines ------------------------------------------------------------
 
@@ -216,7 +210,11 @@ async function startSession(count: number, encodedState: Uint8Array): Promise<Se
     await peer.whenSynced();
     editors.push({ peer, replica });
   }
-  await until(() => editors.every(({ peer }) => peer.peers().length === count - 1), "the mesh");
+  await eventually(
+    () => editors.every(({ peer }) => peer.peers().length === count - 1),
+    "the mesh",
+    BENCH_POLL,
+  );
   return {
     editors,
     stop: async () => {
@@ -255,7 +253,10 @@ function startEditing(editors: readonly Editor[], ratableFiles: number): () => n
 async function checkConverged(editors: readonly Editor[]): Promise<void> {
   const digests = (): Set<string> =>
     new Set(editors.map(({ replica }) => replicaDigest(replica.files())));
-  await until(() => digests().size === 1, "the replicas to converge", 5000);
+  await eventually(() => digests().size === 1, "the replicas to converge", {
+    timeoutMs: 5000,
+    pollMs: BENCH_POLL.pollMs,
+  });
   const refused = editors.reduce((sum, { peer }) => sum + peer.stats.deltasRefused, 0);
   if (refused > 0) throw new Error(`${refused} deltas refused by the replicas`);
 }
@@ -299,7 +300,7 @@ async function chatLatency(
     }
     await sleep(1);
   }
-  await until(() => delivered >= expected, "every chat message");
+  await eventually(() => delivered >= expected, "every chat message", BENCH_POLL);
   const editsPerSecond = stopEditing();
   await checkConverged(session.editors);
   await session.stop();
@@ -335,7 +336,7 @@ async function newcomerSync(album: SessionAlbum, compacted: Uint8Array): Promise
   for (let i = 0; i < NEWCOMER_CHAT_HISTORY; i++) {
     await session.editors[i % NEWCOMER_PEERS]!.peer.sendChat(`${i} ${CHAT_TEXT}`);
   }
-  await until(() => chatted === NEWCOMER_CHAT_HISTORY, "the chat history");
+  await eventually(() => chatted === NEWCOMER_CHAT_HISTORY, "the chat history", BENCH_POLL);
   const expected = replicaDigest(session.editors[0]!.replica.files());
   const peers = session.editors.map(({ peer }) => ({
     slot: peer.slot,
@@ -365,9 +366,10 @@ async function newcomerSync(album: SessionAlbum, compacted: Uint8Array): Promise
       throw new Error("the newcomer did not get the chat history");
     }
     await newcomer.stop();
-    await until(
+    await eventually(
       () => session.editors.every(({ peer }) => peer.peers().length === NEWCOMER_PEERS - 1),
       "the newcomer's Bye",
+      BENCH_POLL,
     );
     return { decode: decoded - begin, sync: synced - decoded };
   };
@@ -464,7 +466,11 @@ async function runEditorProcess(index: number): Promise<void> {
       switch (message.kind) {
         case "connect":
           for (const peer of message.peers) if (peer.slot !== slot) editor.addPeer(peer);
-          await until(() => editor.peers().length === message.peers.length - 1, "the mesh");
+          await eventually(
+            () => editor.peers().length === message.peers.length - 1,
+            "the mesh",
+            BENCH_POLL,
+          );
           send({ kind: "connected" });
           return;
         case "armPaced": {

@@ -190,26 +190,6 @@ export class CentralStore {
   }
 
   /**
-   * Stores a new replica of an album, its member index and whether an editing
-   * session is open, in one transaction.
-   */
-  updateAlbum(
-    name: string,
-    replica: Uint8Array,
-    members: readonly string[],
-    sessionOpen = false,
-  ): void {
-    this.db.transaction(() => {
-      const result = this.db
-        .prepare("UPDATE albums SET replica = ?, session_open = ? WHERE name = ?")
-        .run(Buffer.from(replica), sessionOpen ? 1 : 0, name);
-      if (result.changes === 0)
-        throw new AlbumError(ErrorCode.NotFound, `no album named '${name}'`);
-      this.replaceMembers(name, members);
-    })();
-  }
-
-  /**
    * Appends a hand-off of an open session to the album's log, with the new
    * member index when the members changed, in one transaction.
    */
@@ -231,7 +211,10 @@ export class CentralStore {
     ).map((row) => row.delta);
   }
 
-  /** Stores the whole replica and empties the album's log, in one transaction. */
+  /**
+   * Stores the whole replica, its member index and whether an editing session
+   * is open, and empties the album's log, in one transaction.
+   */
   checkpointAlbum(
     name: string,
     replica: Uint8Array,
@@ -239,7 +222,12 @@ export class CentralStore {
     sessionOpen: boolean,
   ): void {
     this.db.transaction(() => {
-      this.updateAlbum(name, replica, members, sessionOpen);
+      const result = this.db
+        .prepare("UPDATE albums SET replica = ?, session_open = ? WHERE name = ?")
+        .run(Buffer.from(replica), sessionOpen ? 1 : 0, name);
+      if (result.changes === 0)
+        throw new AlbumError(ErrorCode.NotFound, `no album named '${name}'`);
+      this.replaceMembers(name, members);
       this.db.prepare("DELETE FROM album_log WHERE album = ?").run(name);
     })();
   }

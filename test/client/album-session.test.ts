@@ -24,6 +24,7 @@ import {
   MemoryContentStore,
   type FakeConnection,
 } from "./fixtures/fake-central.ts";
+import { eventually } from "../support/eventually.ts";
 
 const temp = mkdtempSync(join(tmpdir(), "albumshare-session-"));
 const open: AlbumSession[] = [];
@@ -69,13 +70,15 @@ async function openEditor(
   return { ...editor, session };
 }
 
-/** Waits until `condition` holds; fails after a generous deadline (never times anything). */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > 15_000) assert.fail(`gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** alice opens "trip", adds bob, and bob opens it too (one fake server and content store). */
+async function aliceThenBob() {
+  const server = new FakeCentralServer("trip", "alice");
+  server.users.add("bob");
+  const store = new MemoryContentStore();
+  const alice = await openEditor(server, "alice", store);
+  await alice.session.addUser("bob");
+  const bob = await openEditor(server, "bob", store);
+  return { server, store, alice, bob };
 }
 
 function localFile(name: string, content: string): string {
@@ -110,16 +113,16 @@ describe("AlbumSession", () => {
       bob.chat.map((m) => [m.from, m.text]),
       [["alice", "first message"]],
     );
-    await until(() => alice.joined.length === 1, "alice is told bob joined");
+    await eventually(() => alice.joined.length === 1, "alice is told bob joined");
     assert.deepEqual(alice.joined, [{ slot: 2, user: "bob" }]);
 
     await bob.session.chat("hello alice");
-    await until(() => alice.chat.length === 2, "alice gets bob's message");
+    await eventually(() => alice.chat.length === 2, "alice gets bob's message");
     assert.deepEqual(alice.chat[1], { ...bob.chat[1], slot: 2 });
     assert.equal(bob.chat[1]!.from, "bob", "own messages are delivered too");
 
     await bob.session.close();
-    await until(() => alice.left.length === 1, "alice is told bob left");
+    await eventually(() => alice.left.length === 1, "alice is told bob left");
     assert.deepEqual(alice.left, [{ slot: 2, user: "bob", reason: "left" }]);
     assert.deepEqual(alice.session.editors(), []);
     assert.deepEqual(
@@ -130,20 +133,15 @@ describe("AlbumSession", () => {
   });
 
   test("edits spread to the other editor; downloads are verified and keep the display name", async () => {
-    const server = new FakeCentralServer("trip", "alice");
-    server.users.add("bob");
-    const store = new MemoryContentStore();
-    const alice = await openEditor(server, "alice", store);
-    await alice.session.addUser("bob");
-    const bob = await openEditor(server, "bob", store);
+    const { alice, bob } = await aliceThenBob();
     const added = await bob.session.addFile(localFile("original.txt", "content"), "notes.txt");
     assert.deepEqual(added, { name: "notes.txt", size: 7, alreadyStored: false });
-    await until(() => alice.session.listFiles().length === 1, "alice sees bob's file");
+    await eventually(() => alice.session.listFiles().length === 1, "alice sees bob's file");
     const downloaded = await alice.session.downloadFile("notes.txt", temp);
     assert.equal(downloaded.path, join(temp, "notes.txt"));
     assert.equal(readFileSync(downloaded.path, "utf8"), "content");
     await alice.session.removeFile("notes.txt");
-    await until(() => bob.session.listFiles().length === 0, "bob sees the removal");
+    await eventually(() => bob.session.listFiles().length === 0, "bob sees the removal");
     await assert.rejects(alice.session.removeFile("notes.txt"), codeOf(ErrorCode.NotFound));
     await Promise.all([alice.session.close(), bob.session.close()]);
   });
@@ -222,25 +220,20 @@ describe("AlbumSession", () => {
     server.failHandOffs = true;
     const alice = await openEditor(server, "alice", new MemoryContentStore());
     await alice.session.addFile(localFile("h1.jpg", "1"));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => server.refusedHandOffs >= 2, "two refused hand-offs");
     assert.equal(server.state.files.size, 0);
     server.failHandOffs = false;
-    await until(() => server.state.files.size === 1, "the retried hand-off lands");
+    await eventually(() => server.state.files.size === 1, "the retried hand-off lands");
     await alice.session.addFile(localFile("h2.jpg", "2"));
-    await until(() => server.state.files.size === 2, "the next change is handed off");
+    await eventually(() => server.state.files.size === 2, "the next change is handed off");
     assert.equal(server.maxHandOffsInFlight, 1);
     await alice.session.close();
   });
 
   test("the server ends the session: an event, commands refused, close() does nothing", async () => {
-    const server = new FakeCentralServer("trip", "alice");
-    server.users.add("bob");
-    const store = new MemoryContentStore();
-    const alice = await openEditor(server, "alice", store);
-    await alice.session.addUser("bob");
-    const bob = await openEditor(server, "bob", store);
+    const { server, alice, bob } = await aliceThenBob();
     server.endSession("bob", "bob was removed from the members of 'trip'");
-    await until(() => bob.ended.length === 1, "bob's session ends");
+    await eventually(() => bob.ended.length === 1, "bob's session ends");
     assert.deepEqual(bob.ended, [{ reason: "bob was removed from the members of 'trip'" }]);
     assert.equal(bob.session.isOpen, false);
     await assert.rejects(bob.session.chat("still here?"), codeOf(ErrorCode.FailedPrecondition));
@@ -249,7 +242,7 @@ describe("AlbumSession", () => {
     await bob.session.close();
     await bob.session.close();
     assert.equal(server.putAlbums, puts, "no putAlbum after the end");
-    await until(() => alice.left.length === 1, "alice is told");
+    await eventually(() => alice.left.length === 1, "alice is told");
     assert.equal(alice.left[0]!.reason, "removed");
     await alice.session.close();
   });
@@ -258,7 +251,7 @@ describe("AlbumSession", () => {
     const server = new FakeCentralServer("trip", "alice");
     const alice = await openEditor(server, "alice", new MemoryContentStore());
     alice.connection.drop();
-    await until(() => alice.ended.length === 1, "the session ends");
+    await eventually(() => alice.ended.length === 1, "the session ends");
     assert.match(alice.ended[0]!.reason, /lost the connection to the central server/);
     await alice.session.close();
   });

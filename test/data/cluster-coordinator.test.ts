@@ -20,6 +20,7 @@ import { ClusterLink } from "../../src/data/cluster-link.ts";
 import { JoinPhase } from "../../src/gen/albumshare/cluster/v1/cluster_pb.ts";
 import { DataPeerService, type ReleaseRequest } from "../../src/gen/albumshare/data/v1/data_pb.ts";
 import { TEST_CLUSTER_TOKEN } from "./helpers/process-harness.ts";
+import { eventually } from "../support/eventually.ts";
 
 const idA = "ds-00000000000000aa";
 const idB = "ds-00000000000000bb";
@@ -33,14 +34,6 @@ async function nextEvent(stream: JoinStream) {
   const next = await stream.next();
   assert.ok(!next.done, "the join stream ended early");
   return next.value.event;
-}
-
-async function eventually(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  assert.fail(`never happened: ${what}`);
 }
 
 void describe("cluster coordinator", () => {

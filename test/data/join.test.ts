@@ -23,14 +23,7 @@ import {
   startDataServer,
   type StartedDataServer,
 } from "./helpers/process-harness.ts";
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { eventually } from "../support/eventually.ts";
 
 interface Known {
   key: string;

@@ -5,59 +5,22 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { albumshareBin, CliServer } from "../support/cli-server.ts";
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const cli = join(repoRoot, "bin", "albumshare.js");
 const TOKEN = "status-test-cluster-token-0123456789";
-
-interface Listening {
-  port: number;
-  clusterPort?: number;
-  serverId?: string;
-}
-
-/** Starts a long-running CLI process and waits for its `{"listening":...}` line. */
-async function startCli(
-  args: string[],
-  children: ChildProcess[],
-): Promise<{ child: ChildProcess; listening: Listening }> {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  const lines = createInterface({ input: child.stdout! });
-  const listening = await new Promise<Listening>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no listening line within 30 s\n${stderr}`)),
-      30_000,
-    );
-    lines.on("line", (line) => {
-      const parsed = JSON.parse(line) as { listening?: Listening };
-      if (parsed.listening) {
-        clearTimeout(timer);
-        resolve(parsed.listening);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code}) before listening\n${stderr}`));
-    });
-  });
-  return { child, listening };
-}
 
 /** Runs a CLI command to completion. */
 async function runCli(
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [albumshareBin, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -67,63 +30,50 @@ async function runCli(
 }
 
 void describe("albumshare status", () => {
-  const children: ChildProcess[] = [];
+  const servers: CliServer[] = [];
   let root: string;
   let cluster: string;
   const serverIds: string[] = [];
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), "albumshare-status-"));
-    const central = await startCli(
-      [
-        "central",
+    const central = await CliServer.start([
+      "central",
+      "--port",
+      "0",
+      "--cluster-port",
+      "0",
+      "--dir",
+      join(root, "central"),
+      "--cluster-token",
+      TOKEN,
+      "--log-level",
+      "warn",
+    ]);
+    servers.push(central);
+    cluster = `127.0.0.1:${central.listening.clusterPort}`;
+    // One at a time: each prints its line once it has joined.
+    for (const name of ["data-1", "data-2"]) {
+      const data = await CliServer.start([
+        "data",
+        "--central",
+        cluster,
         "--port",
         "0",
-        "--cluster-port",
-        "0",
         "--dir",
-        join(root, "central"),
+        join(root, name),
         "--cluster-token",
         TOKEN,
         "--log-level",
         "warn",
-      ],
-      children,
-    );
-    cluster = `127.0.0.1:${central.listening.clusterPort}`;
-    // One at a time: each prints its line once it has joined.
-    for (const name of ["data-1", "data-2"]) {
-      const data = await startCli(
-        [
-          "data",
-          "--central",
-          cluster,
-          "--port",
-          "0",
-          "--dir",
-          join(root, name),
-          "--cluster-token",
-          TOKEN,
-          "--log-level",
-          "warn",
-        ],
-        children,
-      );
+      ]);
+      servers.push(data);
       serverIds.push(data.listening.serverId!);
     }
   });
 
   after(async () => {
-    await Promise.all(
-      children.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(force);
-      }),
-    );
+    await Promise.all(servers.map((server) => server.stop()));
     await rm(root, { recursive: true, force: true });
   });
 

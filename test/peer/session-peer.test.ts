@@ -17,6 +17,7 @@ import { AlbumError, ErrorCode } from "../../src/common/album-error.ts";
 import { compareClocks, formatClock } from "../../src/peer/vector-clock.ts";
 import { GrowOnlySetReplica } from "./fixtures/grow-only-set-replica.ts";
 import { seededRandom } from "../support/seeded-random.ts";
+import { eventually } from "../support/eventually.ts";
 
 const EPOCH = 7;
 
@@ -63,15 +64,6 @@ async function startEditor(
   return { peer, mesh, replica, chat, contact: { slot, user, address: peer.address } };
 }
 
-/** Waits until `condition` holds; fails (does not time anything) after a generous deadline. */
-async function until(condition: () => boolean, what: string, deadlineMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > deadlineMs) assert.fail(`gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const texts = (editor: Editor): string[] => editor.chat.map((entry) => entry.text);
 
 function assertExactlyOnce(editor: Editor, expected: readonly string[]): void {
@@ -99,7 +91,7 @@ describe("SessionPeer over ZeroMQ", () => {
     assert.equal(outcome.timedOut, false);
     assert.deepEqual([...outcome.chatFrom].sort(), [0, 1, 2]);
     const editors = [a, b, c, d];
-    await until(() => editors.every((e) => e.peer.peers().length === 3), "full mesh");
+    await eventually(() => editors.every((e) => e.peer.peers().length === 3), "full mesh");
 
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
@@ -109,8 +101,14 @@ describe("SessionPeer over ZeroMQ", () => {
       }
     }
     await Promise.all(sends);
-    await until(() => editors.every((e) => e.replica.items.size === 80), "80 items everywhere");
-    await until(() => editors.every((e) => e.chat.length === 20), "20 chat messages everywhere");
+    await eventually(
+      () => editors.every((e) => e.replica.items.size === 80),
+      "80 items everywhere",
+    );
+    await eventually(
+      () => editors.every((e) => e.chat.length === 20),
+      "20 chat messages everywhere",
+    );
     const expected = texts(a);
     for (const editor of editors) {
       assert.deepEqual(editor.replica.sorted(), a.replica.sorted());
@@ -133,13 +131,16 @@ describe("SessionPeer over ZeroMQ", () => {
       },
     });
     await b.peer.whenSynced();
-    await until(() => a.peer.peers().length === 1, "a knows b");
+    await eventually(() => a.peer.peers().length === 1, "a knows b");
     a.peer.broadcastDelta(a.replica.add("x1"));
     a.peer.broadcastDelta(a.replica.add("x2"));
     await a.peer.sendChat("first");
     await a.peer.sendChat("second, after first");
-    await until(() => b.replica.items.has("x1") && b.replica.items.has("x2"), "both deltas at b");
-    await until(() => b.chat.length === 2, "both chat messages at b");
+    await eventually(
+      () => b.replica.items.has("x1") && b.replica.items.has("x2"),
+      "both deltas at b",
+    );
+    await eventually(() => b.chat.length === 2, "both chat messages at b");
     assert.equal(dropped, 2);
     assert.deepEqual(texts(b), ["first", "second, after first"]);
     assert.ok(b.peer.stats.crdtRepairRequests > 0 && b.peer.stats.chatRepairRequests > 0);
@@ -152,10 +153,10 @@ describe("SessionPeer over ZeroMQ", () => {
         envelope.body.case === "crdtDelta" || envelope.body.case === "chatMessage" ? [] : undefined,
     });
     await b.peer.whenSynced();
-    await until(() => a.peer.peers().length === 1, "a knows b");
+    await eventually(() => a.peer.peers().length === 1, "a knows b");
     a.peer.broadcastDelta(a.replica.add("only"));
     await a.peer.sendChat("nobody hears me directly");
-    await until(() => b.replica.items.has("only") && b.chat.length === 1, "repaired at b");
+    await eventually(() => b.replica.items.has("only") && b.chat.length === 1, "repaired at b");
     assert.equal(b.chat[0]!.senderName, "ann");
     assert.ok(b.peer.stats.antiEntropyRounds > 0);
   });
@@ -177,7 +178,7 @@ describe("SessionPeer over ZeroMQ", () => {
     children.push(child);
     const [line] = (await once(child.stdout!, "data")) as [Buffer];
     const childAddress = /^ready (\S+)/.exec(line.toString())![1]!;
-    await until(
+    await eventually(
       () => [a, b].every((e) => e.replica.items.has("from-child") && e.chat.length === 1),
       "the child's item and chat everywhere",
     );
@@ -191,7 +192,7 @@ describe("SessionPeer over ZeroMQ", () => {
       sends.push(b.peer.sendChat(`b${i}`));
     }
     await Promise.all(sends);
-    await until(
+    await eventually(
       () => [a, b].every((e) => e.replica.items.size === 101 && e.chat.length === 101),
       "survivors in sync",
     );
@@ -226,15 +227,18 @@ describe("SessionPeer over ZeroMQ", () => {
     const a = await startEditor(0, "ann", []);
     const b = await startEditor(1, "bob", [a]);
     await b.peer.whenSynced();
-    await until(() => a.peer.peers().length === 1, "a knows b");
+    await eventually(() => a.peer.peers().length === 1, "a knows b");
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < 125; i++) {
       sends.push(a.peer.sendChat(`a${i}`), b.peer.sendChat(`b${i}`));
       a.peer.broadcastDelta(a.replica.add(`item${i}`));
     }
     await Promise.all(sends);
-    await until(() => a.chat.length === 250 && b.chat.length === 250, "250 messages at a and b");
-    await until(() => b.replica.items.size === 125, "items at b");
+    await eventually(
+      () => a.chat.length === 250 && b.chat.length === 250,
+      "250 messages at a and b",
+    );
+    await eventually(() => b.replica.items.size === 125, "items at b");
 
     const c = await startEditor(4, "cy", [a, b]);
     const outcome = await c.peer.whenSynced();
@@ -253,22 +257,22 @@ describe("SessionPeer over ZeroMQ", () => {
 
     await c.peer.sendChat("hello, I am new");
     await a.peer.sendChat("welcome");
-    await until(
+    await eventually(
       () =>
         [a, b].every((e) => texts(e).includes("hello, I am new")) && texts(c).includes("welcome"),
       "live chat with the newcomer",
     );
     a.peer.broadcastDelta(a.replica.add("after-join"));
-    await until(() => c.replica.items.has("after-join"), "live delta at the newcomer");
+    await eventually(() => c.replica.items.has("after-join"), "live delta at the newcomer");
   });
 
   test("a newcomer in a slot freed by a clean leave continues its numbering", async () => {
     const a = await startEditor(0, "ann", []);
     const b = await startEditor(1, "bob", [a]);
     await b.peer.whenSynced();
-    await until(() => a.peer.peers().length === 1, "a knows b");
+    await eventually(() => a.peer.peers().length === 1, "a knows b");
     for (const text of ["one", "two", "three"]) await b.peer.sendChat(text);
-    await until(() => a.chat.length === 3, "b's messages at a");
+    await eventually(() => a.chat.length === 3, "b's messages at a");
     const left = once(a.peer, "peerLeft");
     await b.peer.stop();
     assert.equal(((await left) as [{ reason: string }])[0].reason, "bye");
@@ -277,7 +281,7 @@ describe("SessionPeer over ZeroMQ", () => {
     await e.peer.whenSynced();
     const entry = await e.peer.sendChat("eve here");
     assert.equal(entry.seq, 4);
-    await until(() => texts(a).includes("eve here"), "eve's message at a");
+    await eventually(() => texts(a).includes("eve here"), "eve's message at a");
     assert.equal(a.chat.at(-1)!.senderName, "eve");
   });
 
@@ -298,7 +302,7 @@ describe("SessionPeer over ZeroMQ", () => {
       await editor.peer.whenSynced();
       editors.push(editor);
     }
-    await until(() => editors.every((e) => e.peer.peers().length === 3), "full mesh");
+    await eventually(() => editors.every((e) => e.peer.peers().length === 3), "full mesh");
 
     // Each editor answers some topics of the others: "re:<topic>@<name>".
     const topics = slots.flatMap((slot) =>
@@ -328,7 +332,7 @@ describe("SessionPeer over ZeroMQ", () => {
         sends.push(editor.peer.sendChat(`t${i}@${editor.contact.user}`));
     }
     await Promise.all(sends);
-    await until(
+    await eventually(
       () => editors.every((e) => e.chat.length >= expected.length),
       `${expected.length} messages everywhere`,
     );
@@ -384,7 +388,7 @@ describe("SessionPeer over ZeroMQ", () => {
     await b.peer.stop();
     assert.equal(live, 0, "no timer left");
     assert.deepEqual(await collected, ["last words"]);
-    await until(() => a.peer.peers().length === 0, "a dropped b on its bye");
+    await eventually(() => a.peer.peers().length === 0, "a dropped b on its bye");
     await assert.rejects(
       b.peer.sendChat("too late"),
       (e: unknown) => e instanceof AlbumError && e.code === ErrorCode.FailedPrecondition,
@@ -394,7 +398,7 @@ describe("SessionPeer over ZeroMQ", () => {
       sessionEpoch: EPOCH + 1,
       initialSyncTimeoutMs: 300,
     });
-    await until(() => a.peer.stats.hellosIgnored > 0, "a ignored the other session's hello");
+    await eventually(() => a.peer.stats.hellosIgnored > 0, "a ignored the other session's hello");
     assert.equal(a.peer.peers().length, 0);
     assert.equal((await stranger.peer.whenSynced()).timedOut, true);
   });

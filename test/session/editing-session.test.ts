@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { eventually, LocalSystem, type ShellClient } from "./helpers/local-system.ts";
+import { eventually } from "../support/eventually.ts";
+import { LocalSystem, type ShellClient } from "./helpers/local-system.ts";
 
 interface ListedFile {
   name: string;
@@ -43,7 +44,7 @@ async function converged(
       return check(files);
     },
     what,
-    30_000,
+    { pollMs: 100 },
   );
   return files;
 }
@@ -268,10 +269,14 @@ describe("every editor of a session crashing at once", () => {
     await converged([alice, bob], "alice has bob's rating", (files) => files[0]?.ratings === 1);
     // Wait for the periodic hand-offs (no putAlbum), then crash both editors.
     for (const client of [alice, bob]) {
-      await eventually(async () => {
-        const data = (await client.ok("listReplica")).data as { unhandedChanges: boolean };
-        return !data.unhandedChanges;
-      }, `${client.name}'s changes acknowledged by the central server`);
+      await eventually(
+        async () => {
+          const data = (await client.ok("listReplica")).data as { unhandedChanges: boolean };
+          return !data.unhandedChanges;
+        },
+        `${client.name}'s changes acknowledged by the central server`,
+        { pollMs: 100 },
+      );
     }
     await alice.kill9();
     await bob.kill9();

@@ -80,7 +80,11 @@ export interface EditingSessionsOptions {
 export class EditingSessions {
   readonly #store: CentralStore;
   readonly #logger: Logger;
-  /** Open sessions by the album's canonical name. */
+  /**
+   * Open sessions by album name in lower case: album names are ASCII and the
+   * store compares them case-insensitively, so this finds a session without
+   * asking the store.
+   */
   readonly #open = new Map<string, OpenSession>();
 
   constructor(options: EditingSessionsOptions) {
@@ -88,9 +92,9 @@ export class EditingSessions {
     this.#logger = options.logger.child({ component: "sessions" });
   }
 
-  /** Number of editors in the open session of the album with this canonical name (0 if none). */
-  editorCount(canonicalAlbum: string): number {
-    return this.#open.get(canonicalAlbum)?.slots.size ?? 0;
+  /** Number of editors in the album's open session (0 if none). */
+  editorCount(album: string): number {
+    return this.#find(album)?.slots.size ?? 0;
   }
 
   /** getAlbum: a slot in the album's session (opened if need be) for a member. */
@@ -165,8 +169,7 @@ export class EditingSessions {
   }
 
   #find(albumName: string): OpenSession | undefined {
-    const record = this.#store.findAlbum(albumName);
-    return record ? this.#open.get(record.name) : undefined;
+    return this.#open.get(sessionKey(albumName));
   }
 
   #start(albumName: string, user: string): OpenSession {
@@ -196,7 +199,7 @@ export class EditingSessions {
       logEntries: 0,
       logBytes: 0,
     };
-    this.#open.set(record.name, session);
+    this.#open.set(sessionKey(record.name), session);
     this.#logger.info({ album: record.name, epoch: state.epoch }, "editing session opened");
     return session;
   }
@@ -282,7 +285,7 @@ export class EditingSessions {
 
   /** The last editor left: compact into the next epoch and close the session. */
   #end(session: OpenSession): void {
-    this.#open.delete(session.album);
+    this.#open.delete(sessionKey(session.album));
     const next = compact(session.state);
     this.#store.checkpointAlbum(session.album, encodeState(next), listMembers(next), false);
     this.#logger.info({ album: session.album, epoch: next.epoch }, "editing session ended");
@@ -299,6 +302,8 @@ export class EditingSessions {
     }
   }
 }
+
+const sessionKey = (album: string): string => album.toLowerCase();
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((item, index) => item === b[index]);

@@ -53,9 +53,8 @@ export class EditorReplica implements ReplicaPort {
   #pending: AlbumDelta | undefined;
   /** Prepared hand-offs not yet acknowledged; sent again until one is. */
   #unacknowledged: { version: number; delta: AlbumDelta }[] = [];
-  /** Bumped by every change, local or remote; lets the session skip idle hand-offs. */
+  /** Bumped by every change, local or remote: which changes a receipt covers. */
   #version = 0;
-  #handedOffVersion = 0;
 
   constructor(encodedServerState: Uint8Array, editor: EditorContext) {
     this.#state = decodeState(encodedServerState);
@@ -143,7 +142,7 @@ export class EditorReplica implements ReplicaPort {
 
   /** True when something changed since the last acknowledged hand-off. */
   get hasUnhandedChanges(): boolean {
-    return this.#version !== this.#handedOffVersion;
+    return this.#pending !== undefined || this.#unacknowledged.length > 0;
   }
 
   /**
@@ -163,7 +162,6 @@ export class EditorReplica implements ReplicaPort {
 
   acknowledgeHandOff(receipt: HandOffReceipt): void {
     this.#unacknowledged = this.#unacknowledged.filter((entry) => entry.version > receipt.version);
-    this.#handedOffVersion = Math.max(this.#handedOffVersion, receipt.version);
   }
 
   /** The whole replica, for putAlbum. */

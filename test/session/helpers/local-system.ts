@@ -8,66 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { albumshareBin, CliServer } from "../../support/cli-server.ts";
 
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const cli = join(repoRoot, "bin", "albumshare.js");
 const CLUSTER_TOKEN = "session-test-cluster-token-0123456789";
-
-interface Listening {
-  port: number;
-  clusterPort?: number;
-}
-
-/** A long-running CLI process that printed its `{"listening":...}` line. */
-class ServerProcess {
-  readonly child: ChildProcess;
-  stderr = "";
-  constructor(child: ChildProcess) {
-    this.child = child;
-    child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
-  }
-
-  static async start(args: string[]): Promise<{ server: ServerProcess; listening: Listening }> {
-    const child = spawn(process.execPath, [cli, ...args, "--log-level", "warn"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      cwd: repoRoot,
-    });
-    const server = new ServerProcess(child);
-    const lines = createInterface({ input: child.stdout! });
-    const listening = await new Promise<Listening>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${args[0]}: no listening line within 60 s\n${server.stderr}`)),
-        60_000,
-      );
-      lines.on("line", (line) => {
-        try {
-          const parsed = JSON.parse(line) as { listening?: Listening };
-          if (parsed.listening) {
-            clearTimeout(timer);
-            resolve(parsed.listening);
-          }
-        } catch {
-          // not the listening line
-        }
-      });
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${args[0]} exited (${code}) before listening\n${server.stderr}`));
-      });
-    });
-    return { server, listening };
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, "exit");
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 export type ShellLine = Record<string, unknown>;
 export interface CommandOk {
@@ -100,11 +43,15 @@ export class ShellClient {
 
   constructor(name: string, central: string, cwd: string) {
     this.name = name;
-    this.child = spawn(process.execPath, [cli, "client", "--central", central, "--json"], {
-      stdio: ["pipe", "pipe", "pipe"],
-      cwd,
-      env: { ...process.env, ALBUMSHARE_PEER_HOST: "127.0.0.1", ALBUMSHARE_PEER_PORT: "0" },
-    });
+    this.child = spawn(
+      process.execPath,
+      [albumshareBin, "client", "--central", central, "--json"],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+        cwd,
+        env: { ...process.env, ALBUMSHARE_PEER_HOST: "127.0.0.1", ALBUMSHARE_PEER_PORT: "0" },
+      },
+    );
     this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
     this.exit = once(this.child, "exit").then(([code]) => {
       for (const pending of this.#pending.splice(0)) {
@@ -229,10 +176,10 @@ export class ShellClient {
 export class LocalSystem {
   readonly root: string;
   readonly central: string;
-  readonly #servers: ServerProcess[];
+  readonly #servers: CliServer[];
   readonly #clients: ShellClient[] = [];
 
-  private constructor(root: string, central: string, servers: ServerProcess[]) {
+  private constructor(root: string, central: string, servers: CliServer[]) {
     this.root = root;
     this.central = central;
     this.#servers = servers;
@@ -240,7 +187,7 @@ export class LocalSystem {
 
   static async start(dataServers = 3): Promise<LocalSystem> {
     const root = mkdtempSync(join(tmpdir(), "albumshare-system-"));
-    const { server: central, listening } = await ServerProcess.start([
+    const central = await CliServer.start([
       "central",
       "--host",
       "127.0.0.1",
@@ -252,11 +199,14 @@ export class LocalSystem {
       join(root, "central"),
       "--cluster-token",
       CLUSTER_TOKEN,
+      "--log-level",
+      "warn",
     ]);
+    const { listening } = central;
     const servers = [central];
     // One at a time: each prints its line once it is in the ring.
     for (let index = 1; index <= dataServers; index++) {
-      const { server } = await ServerProcess.start([
+      const server = await CliServer.start([
         "data",
         "--central",
         `127.0.0.1:${listening.clusterPort}`,
@@ -268,6 +218,8 @@ export class LocalSystem {
         join(root, `data-${index}`),
         "--cluster-token",
         CLUSTER_TOKEN,
+        "--log-level",
+        "warn",
       ]);
       servers.push(server);
     }
@@ -286,18 +238,5 @@ export class LocalSystem {
     await Promise.all(this.#clients.map((client) => client.kill9()));
     for (const server of this.#servers.reverse()) await server.stop();
     rmSync(this.root, { recursive: true, force: true });
-  }
-}
-
-/** Polls `check` until it returns true. */
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
