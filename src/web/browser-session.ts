@@ -37,6 +37,8 @@ interface OpenAlbum {
   /** Stars this user gave through this web server (the replica keeps only aggregates). */
   readonly myStars: Map<string, number>;
   idleTimer: NodeJS.Timeout | undefined;
+  /** Calls running on the session (an upload may take minutes). */
+  busy: number;
   viewTimer: NodeJS.Timeout | undefined;
 }
 
@@ -76,9 +78,21 @@ export class BrowserSession {
     return count;
   }
 
-  /** The album's editing session, opened on first use. */
-  async album(name: string): Promise<AlbumSession> {
-    return (await this.#open(name)).session;
+  /**
+   * Runs `use` on the album's editing session (opened on first use). The
+   * album stays open while any call runs or any page is attached.
+   */
+  async withAlbum<T>(name: string, use: (album: AlbumSession) => Promise<T>): Promise<T> {
+    const open = await this.#open(name);
+    open.busy++;
+    clearTimeout(open.idleTimer);
+    open.idleTimer = undefined;
+    try {
+      return await use(open.session);
+    } finally {
+      open.busy--;
+      this.#closeWhenIdle(open);
+    }
   }
 
   /** Attaches a page: it gets the album and the chat so far, then every change. */
@@ -91,27 +105,40 @@ export class BrowserSession {
     for (const message of open.chat) sink.send({ type: "chat", message });
     return () => {
       open.sinks.delete(sink);
-      if (open.sinks.size === 0 && this.#albums.get(open.session.album) === open) {
-        open.idleTimer = setTimeout(() => void this.#closeAlbum(open), this.#options.idleCloseMs);
-      }
+      this.#closeWhenIdle(open);
     };
   }
 
-  /** The file with this FileId in an album this session has open (content key included: internal). */
-  async file(albumName: string, fileId: string): Promise<{ album: AlbumSession; file: AlbumFile }> {
-    const album = await this.album(albumName);
-    const file = album.filesInDetail().find((candidate) => candidate.fileId === fileId);
-    if (!file) throw new AlbumError(ErrorCode.NotFound, "no such file in the album");
-    return { album, file };
+  #closeWhenIdle(open: OpenAlbum): void {
+    if (open.sinks.size > 0 || open.busy > 0 || open.idleTimer) return;
+    if (this.#albums.get(open.session.album) !== open) return;
+    open.idleTimer = setTimeout(() => {
+      open.idleTimer = undefined;
+      if (open.sinks.size === 0 && open.busy === 0) void this.#closeAlbum(open);
+    }, this.#options.idleCloseMs);
+  }
+
+  /** Runs `use` on the file with this FileId (content key included: internal, never to a page). */
+  withFile<T>(
+    albumName: string,
+    fileId: string,
+    use: (album: AlbumSession, file: AlbumFile) => Promise<T>,
+  ): Promise<T> {
+    return this.withAlbum(albumName, (album) => {
+      const file = album.filesInDetail().find((candidate) => candidate.fileId === fileId);
+      if (!file) throw new AlbumError(ErrorCode.NotFound, "no such file in the album");
+      return use(album, file);
+    });
   }
 
   /** Rates by FileId, and remembers our stars for the page. */
   async rate(albumName: string, fileId: string, stars: number): Promise<void> {
-    const { album, file } = await this.file(albumName, fileId);
-    await album.rateFile(file.displayName, stars);
-    const open = this.#albums.get(album.album);
-    open?.myStars.set(fileId, stars);
-    if (open) this.#scheduleView(open);
+    await this.withFile(albumName, fileId, async (album, file) => {
+      await album.rateFile(file.displayName, stars);
+      const open = this.#albums.get(album.album);
+      open?.myStars.set(fileId, stars);
+      if (open) this.#scheduleView(open);
+    });
   }
 
   async addFile(
@@ -120,8 +147,7 @@ export class BrowserSession {
     name: string,
     options: AddFileOptions,
   ): Promise<void> {
-    const album = await this.album(albumName);
-    await album.addFile(path, name, undefined, options);
+    await this.withAlbum(albumName, (album) => album.addFile(path, name, undefined, options));
   }
 
   /** Hands every album back and logs out; the central connection closes. */
@@ -178,6 +204,7 @@ export class BrowserSession {
       chat,
       myStars: new Map(),
       idleTimer: undefined,
+      busy: 0,
       viewTimer: undefined,
     };
     const opened = open;

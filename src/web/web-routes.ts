@@ -118,8 +118,7 @@ export const routes: readonly Route[] = [
     async handle(context) {
       const body = await readJson(context.request);
       const text = stringField(body, "text", 4000);
-      const album = await loggedIn(context).album(context.params[0]!);
-      await album.chat(text);
+      await loggedIn(context).withAlbum(context.params[0]!, (album) => album.chat(text));
       sendJson(context.response, 200, { sent: true });
     },
   },
@@ -128,8 +127,10 @@ export const routes: readonly Route[] = [
     pattern: new RegExp(`^/api/albums/${ALBUM}/members$`),
     async handle(context) {
       const body = await readJson(context.request);
-      const album = await loggedIn(context).album(context.params[0]!);
-      const change = await album.addUser(stringField(body, "name", 64));
+      const name = stringField(body, "name", 64);
+      const change = await loggedIn(context).withAlbum(context.params[0]!, (album) =>
+        album.addUser(name),
+      );
       sendJson(context.response, 200, { members: change.members });
     },
   },
@@ -137,8 +138,9 @@ export const routes: readonly Route[] = [
     method: "DELETE",
     pattern: new RegExp(`^/api/albums/${ALBUM}/members/([^/]+)$`),
     async handle(context) {
-      const album = await loggedIn(context).album(context.params[0]!);
-      const change = await album.removeUser(context.params[1]!);
+      const change = await loggedIn(context).withAlbum(context.params[0]!, (album) =>
+        album.removeUser(context.params[1]!),
+      );
       sendJson(context.response, 200, { members: change.members });
     },
   },
@@ -176,9 +178,12 @@ export const routes: readonly Route[] = [
     method: "DELETE",
     pattern: new RegExp(`^/api/albums/${ALBUM}/files/${FILE_ID}$`),
     async handle(context) {
-      const { album, file } = await loggedIn(context).file(context.params[0]!, context.params[1]!);
-      await album.removeFile(file.displayName);
-      sendJson(context.response, 200, { removed: file.displayName });
+      const removed = await loggedIn(context).withFile(
+        context.params[0]!,
+        context.params[1]!,
+        async (album, file) => (await album.removeFile(file.displayName)).name,
+      );
+      sendJson(context.response, 200, { removed });
     },
   },
   {
@@ -197,9 +202,12 @@ export const routes: readonly Route[] = [
     pattern: new RegExp(`^/api/albums/${ALBUM}/files/${FILE_ID}/(original|preview|thumbnail)$`),
     async handle(context, { cache }) {
       const session = loggedIn(context);
-      const { file } = await session.file(context.params[0]!, context.params[1]!);
       const variant = context.params[2] as "original" | "preview" | "thumbnail";
-      const served = servedContent(file, variant, context.url.searchParams.has("download"));
+      const download = context.url.searchParams.has("download");
+      // The album stays open while the content is fetched, not while it streams.
+      const served = await session.withFile(context.params[0]!, context.params[1]!, (_, file) =>
+        Promise.resolve(servedContent(file, variant, download)),
+      );
       const content = await cache.open(served.key, async (key, path) => {
         await session.transfer.download(key, path);
       });
