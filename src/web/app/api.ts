@@ -21,13 +21,21 @@ async function errorOf(response: Response): Promise<ApiError> {
   }
 }
 
+/** Dispatched on window when the server no longer knows our session. */
+export const LOGGED_OUT = "albumshare-logged-out";
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(path, {
     method,
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? null : JSON.stringify(body),
   });
-  if (!response.ok) throw await errorOf(response);
+  if (!response.ok) {
+    // The login is gone (logged out elsewhere, or the web server restarted): back to the login page.
+    if (response.status === 401 && path !== "/api/login")
+      window.dispatchEvent(new Event(LOGGED_OUT));
+    throw await errorOf(response);
+  }
   return (await response.json()) as T;
 }
 

@@ -2,7 +2,7 @@
 // page, "my albums" or an album (#/album/NAME), with a header to go back and
 // log out. Plain TypeScript and DOM, no framework, no network beyond its own
 // server.
-import { api } from "./api.ts";
+import { api, LOGGED_OUT } from "./api.ts";
 import { albumPage, type AlbumPage } from "./album-page.ts";
 import { albumsView } from "./albums-view.ts";
 import { h } from "./dom.ts";
@@ -59,6 +59,11 @@ function render(): void {
 }
 
 window.addEventListener("hashchange", render);
+window.addEventListener(LOGGED_OUT, () => {
+  if (user === null) return;
+  user = null;
+  render();
+});
 api<{ user: string | null }>("GET", "/api/me").then(
   (me) => {
     user = me.user;
