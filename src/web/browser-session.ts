@@ -39,6 +39,8 @@ interface OpenAlbum {
   idleTimer: NodeJS.Timeout | undefined;
   /** Calls running on the session (an upload may take minutes). */
   busy: number;
+  /** Thumbnail keys already known to the pages (undefined until the first page attached). */
+  knownThumbnails: Set<string> | undefined;
   viewTimer: NodeJS.Timeout | undefined;
 }
 
@@ -49,7 +51,16 @@ export interface BrowserSessionOptions {
   logger: Logger;
   /** How long an album stays open after its last page left (a reload comes back at once). */
   idleCloseMs: number;
+  /**
+   * Warms the content cache with a thumbnail a page is about to ask for: the
+   * first screen of an album when it opens, and each file added while pages
+   * watch. Best effort; never awaited.
+   */
+  prefetch?: (session: BrowserSession, key: string) => void;
 }
+
+/** Thumbnails warmed when an album opens: about a first screen. */
+const PREFETCH_FIRST_SCREEN = 60;
 
 export class BrowserSession {
   readonly user: string;
@@ -101,6 +112,7 @@ export class BrowserSession {
     clearTimeout(open.idleTimer);
     open.idleTimer = undefined;
     open.sinks.add(sink);
+    this.#prefetchThumbnails(open);
     sink.send({ type: "album", album: this.#view(open) });
     for (const message of open.chat) sink.send({ type: "chat", message });
     return () => {
@@ -205,6 +217,7 @@ export class BrowserSession {
       myStars: new Map(),
       idleTimer: undefined,
       busy: 0,
+      knownThumbnails: undefined,
       viewTimer: undefined,
     };
     const opened = open;
@@ -230,9 +243,28 @@ export class BrowserSession {
     open.viewTimer = setTimeout(() => {
       open.viewTimer = undefined;
       if (!open.session.isOpen) return;
+      this.#prefetchThumbnails(open);
       const message: LiveMessage = { type: "album", album: this.#view(open) };
       for (const sink of open.sinks) sink.send(message);
     }, VIEW_COALESCE_MS);
+  }
+
+  #prefetchThumbnails(open: OpenAlbum): void {
+    const prefetch = this.#options.prefetch;
+    if (!prefetch) return;
+    const first = open.knownThumbnails === undefined;
+    const known = (open.knownThumbnails ??= new Set());
+    let warmed = 0;
+    // In page order, so the first screen comes first; later, only files new since the last view.
+    for (const file of open.session.filesInDetail()) {
+      const key = file.media?.thumbnailKey;
+      if (key === undefined || known.has(key)) continue;
+      known.add(key);
+      if (!first || warmed < PREFETCH_FIRST_SCREEN) {
+        prefetch(this, key);
+        warmed++;
+      }
+    }
   }
 
   #forget(open: OpenAlbum): void {

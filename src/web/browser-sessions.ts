@@ -8,7 +8,7 @@ import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import type { Logger } from "../common/logger.ts";
 import { CentralClient } from "../client/central-client.ts";
 import type { PeerEndpointOptions } from "../client/session/album-session.ts";
-import { BrowserSession } from "./browser-session.ts";
+import { BrowserSession, type BrowserSessionOptions } from "./browser-session.ts";
 
 export interface BrowserSessionsOptions {
   central: string;
@@ -19,6 +19,7 @@ export interface BrowserSessionsOptions {
   idleTimeoutMs: number;
   /** An album with no page open is handed back after this long. */
   albumIdleCloseMs: number;
+  prefetch?: BrowserSessionOptions["prefetch"];
 }
 
 interface Held {
@@ -86,6 +87,7 @@ export class BrowserSessions {
       peer: this.#options.peer,
       logger: this.#options.logger.child({ user }),
       idleCloseMs: this.#options.albumIdleCloseMs,
+      ...(this.#options.prefetch ? { prefetch: this.#options.prefetch } : {}),
     });
     const token = randomBytes(32).toString("base64url");
     this.#byToken.set(token, { session, lastUsed: Date.now() });

@@ -18,6 +18,7 @@ import type { PeerEndpointOptions } from "../client/session/album-session.ts";
 import { BrowserSessions } from "./browser-sessions.ts";
 import type { LiveMessage } from "./browser-session.ts";
 import { ContentCache } from "./content-cache.ts";
+import { Prefetcher } from "./prefetcher.ts";
 import { loadFrontEnd, type FrontEndAssets } from "./front-end-assets.ts";
 import { sendError, sendJson, writeHead } from "./http-io.ts";
 import { UploadStaging } from "./upload-staging.ts";
@@ -62,6 +63,11 @@ export class WebServer {
 
   constructor(options: WebServerOptions) {
     this.#options = options;
+    const cache = new ContentCache({
+      dir: join(options.dir, "cache"),
+      maxBytes: options.cacheBytes,
+    });
+    const prefetcher = new Prefetcher(cache);
     this.#deps = {
       sessions: new BrowserSessions({
         central: options.central,
@@ -70,8 +76,9 @@ export class WebServer {
         maxSessions: options.maxSessions ?? 64,
         idleTimeoutMs: 12 * 3600_000,
         albumIdleCloseMs: 5000,
+        prefetch: (session, key) => prefetcher.add(session, key),
       }),
-      cache: new ContentCache({ dir: join(options.dir, "cache"), maxBytes: options.cacheBytes }),
+      cache,
       uploads: new UploadStaging({
         dir: join(options.dir, "uploads"),
         maxUploadBytes: options.maxUploadBytes,

@@ -376,19 +376,22 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
         );
       }
       await checkLocalFile(path);
+      // Renditions are made while the original uploads (they read the same local file).
+      const making = this.#fileMedia?.(
+        {
+          path,
+          name: fileName,
+          ...(options.posterPath ? { posterPath: options.posterPath } : {}),
+        },
+        this.#transfer,
+      );
+      making?.catch(() => {}); // awaited below; only reported if the original made it
       const uploaded = await this.#transfer
         .upload(path, onProgress)
         .catch((error: unknown) => Promise.reject(dataPathError(error, "upload")));
-      const media = this.#fileMedia
-        ? await this.#fileMedia(
-            {
-              path,
-              name: fileName,
-              ...(options.posterPath ? { posterPath: options.posterPath } : {}),
-            },
-            this.#transfer,
-          )
-        : undefined;
+      const media = await making?.catch((error: unknown) =>
+        Promise.reject(dataPathError(error, "upload")),
+      );
       this.#requireOpen();
       this.#spread(
         this.#replica.addFile({
