@@ -11,6 +11,7 @@ import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.
 import { runShell } from "./shell.ts";
 import { runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
+import { addWebCommand } from "../web/web-command.ts";
 
 const logLevelOption = (): Option =>
   new Option("--log-level <level>", "log level")
@@ -289,6 +290,8 @@ program
       ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
     });
   });
+
+addWebCommand(program, { parsePort, logLevelOption, stopOnSignals });
 
 function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;

@@ -1,5 +1,5 @@
 // `albumshare up`: a whole local system from embedded defaults — the central
-// server and N data servers as child processes, all data under one folder, a
+// server, N data servers and the web app as child processes, all data under one folder, a
 // cluster token generated once and kept there. Stops them all on Ctrl-C or
 // SIGTERM, and stops everything if one of them dies.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -123,10 +123,28 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
         children,
       );
     }
+    // The web app, on the central port + 80 (7480 by default).
+    const web = await start(
+      "web",
+      [
+        "web",
+        "--central",
+        `127.0.0.1:${central.port}`,
+        "--port",
+        String(options.port + 80),
+        "--dir",
+        join(dir, "web"),
+        "--json",
+        "--log-level",
+        options.logLevel,
+      ],
+      children,
+    );
     process.stdout.write(
       [
         "",
         `AlbumSharing is up: central server on 127.0.0.1:${central.port}, ${options.dataServers} data servers, data in ${dir}`,
+        `In a browser:      http://127.0.0.1:${web.port}/`,
         `Connect a client:  npx albumshare client --central 127.0.0.1:${central.port}`,
         "Stop with Ctrl-C.",
         "",

@@ -37,6 +37,7 @@ import {
 import { byCodeUnits } from "./album-members.ts";
 import { fileNameProblem, isUserName, MAX_STARS } from "./album-names.ts";
 import type { AlbumContext } from "./album-sync.ts";
+import { readFileMedia, writeFileMedia, type FileMedia } from "./file-media.ts";
 
 // Field numbers, as in album.proto.
 const STATE = { epoch: 1, causal: 2, users: 3, members: 4, files: 5, removals: 6, ratings: 7 };
@@ -55,6 +56,7 @@ const FILE = {
   epochAdded: 8,
   ratingSum: 9,
   ratingCount: 10,
+  media: 11,
 };
 const REMOVAL = { slot: 1, counter: 2, removed: 3, witness: 4 };
 const RATING = { fileId: 1, slot: 2, counter: 3, sum: 4, count: 5 };
@@ -96,6 +98,7 @@ export function encodeState(state: AlbumState): Uint8Array {
       writer.tag(FILE.ratingSum, WireType.Varint).uint64(entry.baseRating.sum);
       writer.tag(FILE.ratingCount, WireType.Varint).uint64(entry.baseRating.count);
     }
+    if (entry.media) writeFileMedia(writer, FILE.media, entry.media);
     writer.join();
   }
 
@@ -493,6 +496,7 @@ function decodeAlbum(bytes: Uint8Array, what: string): AlbumState {
         ...(file.ratingCount > 0n
           ? { baseRating: { sum: Number(file.ratingSum), count: Number(file.ratingCount) } }
           : {}),
+        ...(file.media ? { media: readMediaAt(file.media, at) } : {}),
       };
       putFile(state, key, entry);
     }
@@ -550,6 +554,16 @@ interface RawFile {
   epochAdded: number;
   ratingSum: bigint;
   ratingCount: bigint;
+  media: Uint8Array | undefined;
+}
+
+function readMediaAt(bytes: Uint8Array, at: () => string): FileMedia {
+  try {
+    return readFileMedia(bytes);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AlbumError(ErrorCode.InvalidArgument, `invalid album state: ${at()}: ${reason}`);
+  }
 }
 
 // The hot path of big albums: one reader over the whole buffer, no closure per entry.
@@ -570,16 +584,17 @@ function readFile(
     epochAdded: 0,
     ratingSum: 0n,
     ratingCount: 0n,
+    media: undefined,
   };
   const end = entry.byteOffset - bytes.byteOffset + entry.byteLength;
   reader.pos = end - entry.byteLength;
   while (reader.pos < end) {
     const [field, wire] = reader.tag();
     const wanted =
-      field === FILE.nameSuffix || field === FILE.contentKey
+      field === FILE.nameSuffix || field === FILE.contentKey || field === FILE.media
         ? WireType.LengthDelimited
         : WireType.Varint;
-    if (field >= FILE.slot && field <= FILE.ratingCount)
+    if (field >= FILE.slot && field <= FILE.media)
       check(wire === wanted, "a file field has the wrong wire type");
     switch (field) {
       case FILE.slot:
@@ -611,6 +626,9 @@ function readFile(
         break;
       case FILE.ratingCount:
         file.ratingCount = uint64(reader);
+        break;
+      case FILE.media:
+        file.media = reader.bytes();
         break;
       default:
         reader.skip(wire, field);

@@ -52,6 +52,7 @@ export function compact(state: AlbumState): AlbumState {
       ...(file.ratingCount > 0
         ? { baseRating: { sum: file.ratingSum, count: file.ratingCount } }
         : {}),
+      ...(representative.media ? { media: representative.media } : {}),
     };
     putFile(next, baseDot(++index), entry);
   }

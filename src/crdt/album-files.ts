@@ -10,6 +10,7 @@ import type { AlbumState, ContentKey, FileEntry, FileId } from "./album-state.ts
 import { byCodeUnits } from "./album-members.ts";
 import { cachedView } from "./view-cache.ts";
 import { fileIdOf } from "./file-id.ts";
+import type { FileMedia } from "./file-media.ts";
 
 export interface AlbumFile {
   /** Unique among the listed files; what people type. */
@@ -25,6 +26,8 @@ export interface AlbumFile {
   readonly ratingSum: number;
   /** ratingSum / ratingCount, or null before the first rating. */
   readonly average: number | null;
+  /** Renditions and metadata, when the adder recorded them; the keys are never to be shown. */
+  readonly media?: FileMedia;
   /** The live add events behind this file, ascending (more than one after concurrent adds). */
   readonly dots: readonly DotKey[];
 }
@@ -137,6 +140,7 @@ function albumFileOf(group: FileGroup, slots: RatingTotal | undefined): AlbumFil
     ratingSum,
     average: ratingCount === 0 ? null : ratingSum / ratingCount,
     dots: group.dots,
+    ...(entry.media ? { media: entry.media } : {}),
   };
 }
 

@@ -41,6 +41,7 @@ import {
   checkStars,
   checkUserName,
 } from "./album-names.ts";
+import { fileMediaProblem, type FileMedia } from "./file-media.ts";
 import { isWitnessFallback, listMembers, memberDots } from "./album-members.ts";
 
 /** Who performs an operation: the editor's session slot and user name. */
@@ -54,6 +55,8 @@ export interface NewFile {
   /** SHA-256 of the content, 64 hex digits. */
   readonly contentKey: string;
   readonly size: number;
+  /** Renditions and metadata the adder made (checked here: a peer may send anything). */
+  readonly media?: FileMedia;
 }
 
 /** Adds a file under `name`. Refused if a file of that name is already listed. */
@@ -81,9 +84,16 @@ export function addFile(state: AlbumState, editor: EditorContext, file: NewFile)
     size,
     addedBy: editor.user,
     epochAdded: state.epoch,
+    ...(file.media ? { media: checkMedia(file.media) } : {}),
   };
   putFile(builder.delta, builder.newDot(), entry);
   return builder.commit();
+}
+
+function checkMedia(media: FileMedia): FileMedia {
+  const problem = fileMediaProblem(media);
+  if (problem !== undefined) throw new AlbumError(ErrorCode.InvalidArgument, problem);
+  return media;
 }
 
 /** Removes the listed file `displayName` (every add of it this replica has seen). */

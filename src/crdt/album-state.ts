@@ -4,6 +4,7 @@
 // here because downloads need them, but nothing in this folder may print one.
 import { cloneContext, emptyContext, type CausalContext } from "./causal-context.ts";
 import { BASE_SLOT, dotKey, type DotKey, type SessionSlot } from "./dot.ts";
+import type { FileMedia } from "./file-media.ts";
 
 /** Stable identity of a file, 16 lowercase hex digits (see docs/crdt.md). */
 export type FileId = string;
@@ -25,6 +26,8 @@ export interface FileEntry {
   readonly epochAdded: number;
   /** Base entries only: the ratings compaction folded in. */
   readonly baseRating?: RatingTotal;
+  /** Renditions and metadata, when the adder recorded them (see file-media.ts). */
+  readonly media?: FileMedia;
 }
 
 /** The ratings one slot gave one file during the epoch (linear per slot: highest counter wins). */

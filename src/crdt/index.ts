@@ -13,6 +13,7 @@ export type {
   SlotRating,
   Removal,
 } from "./album-state.ts";
+export type { FileMedia, MediaKind } from "./file-media.ts";
 export { cloneState } from "./album-state.ts";
 export { join, mergeInto, assertSameEpoch } from "./album-join.ts";
 export type { EditorContext, NewFile } from "./album-operations.ts";

@@ -37,6 +37,7 @@ import type { ChatEntry } from "../../peer/chat-history.ts";
 import type { OpenedAlbum } from "../central-client.ts";
 import { DataTransferClient } from "../data-transfer/data-transfer-client.ts";
 import type { ProgressListener } from "../data-transfer/transfer-progress.ts";
+import { fileMediaMaker, type FileMediaMaker } from "../renditions/file-media-maker.ts";
 import type { ContentTransfer } from "./content-transfer.ts";
 import { EditorReplica } from "./editor-replica.ts";
 import { HandOffLoop } from "./hand-off-loop.ts";
@@ -66,6 +67,11 @@ export interface AlbumSessionOptions {
    * is delivered while open() runs, before the caller could attach them.
    */
   events?: SessionListeners;
+  /**
+   * What an added file records for the web app (thumbnail, preview, size,
+   * dates); default: sharp renditions. False: record nothing (tests).
+   */
+  fileMedia?: FileMediaMaker | false;
   /** Overrides the central server's hand-off period (tests). */
   handOffIntervalMs?: number;
   /** Tuning of the peer engine (tests). */
@@ -106,6 +112,8 @@ export interface AlbumSessionEvents {
   editorLeft: [EditorLeftView];
   /** The session ended without close(): removed from the members, session ended by the server, connection lost. */
   ended: [SessionEnd];
+  /** The replica changed (a local command or a peer's delta): files, members or ratings. */
+  changed: [];
 }
 
 export type SessionListeners = {
@@ -128,6 +136,11 @@ export interface AddedFile {
   size: number;
   /** The data servers held the content already (nothing was sent). */
   alreadyStored: boolean;
+}
+
+export interface AddFileOptions {
+  /** A still frame of a video to make its thumbnail and preview from (the browser draws one). */
+  posterPath?: string;
 }
 
 export interface RatedFile {
@@ -169,6 +182,7 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
   readonly #peer: SessionPeer;
   readonly #transfer: ContentTransfer;
   readonly #handOffs: HandOffLoop;
+  readonly #fileMedia: FileMediaMaker | undefined;
   readonly #logger: Logger;
   /** FileIds we rated, in any session (from getAlbum, then our own ratings). */
   readonly #rated: Set<string>;
@@ -193,7 +207,11 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
       slot: opened.slot,
     });
     this.#rated = new Set(opened.ratedFileIds);
-    this.#replica = new EditorReplica(opened.replica, { slot: opened.slot, user: options.user });
+    this.#replica = new EditorReplica(
+      opened.replica,
+      { slot: opened.slot, user: options.user },
+      () => this.emit("changed"),
+    );
     this.#mesh = new PeerMesh({
       slot: opened.slot,
       bindHost: options.peer.bindHost,
@@ -226,6 +244,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     if (events.editorLeft) this.on("editorLeft", events.editorLeft);
     if (events.ended) this.on("ended", events.ended);
     this.#transfer = options.transfer ?? new DataTransferClient(options.central);
+    this.#fileMedia =
+      options.fileMedia === false ? undefined : (options.fileMedia ?? fileMediaMaker(this.#logger));
     this.#handOffs = new HandOffLoop({
       intervalMs:
         options.handOffIntervalMs ?? (opened.handOffIntervalMs || DEFAULT_HAND_OFF_INTERVAL_MS),
@@ -316,6 +336,20 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     return this.#replica.files().map(listedFile);
   }
 
+  /**
+   * Every file with its FileId and content key, for a trusted embedder (the
+   * web app) that serves content by album and FileId: never show the key.
+   */
+  filesInDetail(): readonly AlbumFile[] {
+    this.#requireOpen();
+    return this.#replica.files();
+  }
+
+  /** True when we rated this file, in this session or an earlier one. */
+  hasRated(fileId: string): boolean {
+    return this.#rated.has(fileId);
+  }
+
   /** The replica's debug view: members, files, ratings, causal metadata; never a content key. */
   listReplica(): string {
     this.#requireOpen();
@@ -326,7 +360,12 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
    * Uploads the file at `path` to the data servers and, once the owner
    * confirmed it, adds it to the album as `name` (default: the file's base name).
    */
-  addFile(path: string, name?: string, onProgress?: ProgressListener): Promise<AddedFile> {
+  addFile(
+    path: string,
+    name?: string,
+    onProgress?: ProgressListener,
+    options: AddFileOptions = {},
+  ): Promise<AddedFile> {
     return this.#operation(async () => {
       const fileName = checkFileName(name ?? basename(path));
       this.#requireMember();
@@ -337,12 +376,30 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
         );
       }
       await checkLocalFile(path);
+      // Renditions are made while the original uploads (they read the same local file).
+      const making = this.#fileMedia?.(
+        {
+          path,
+          name: fileName,
+          ...(options.posterPath ? { posterPath: options.posterPath } : {}),
+        },
+        this.#transfer,
+      );
+      making?.catch(() => {}); // awaited below; only reported if the original made it
       const uploaded = await this.#transfer
         .upload(path, onProgress)
         .catch((error: unknown) => Promise.reject(dataPathError(error, "upload")));
+      const media = await making?.catch((error: unknown) =>
+        Promise.reject(dataPathError(error, "upload")),
+      );
       this.#requireOpen();
       this.#spread(
-        this.#replica.addFile({ name: fileName, contentKey: uploaded.key, size: uploaded.size }),
+        this.#replica.addFile({
+          name: fileName,
+          contentKey: uploaded.key,
+          size: uploaded.size,
+          ...(media ? { media } : {}),
+        }),
       );
       const likely = this.#replica.findFile(fileName);
       const added =

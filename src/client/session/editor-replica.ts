@@ -56,9 +56,13 @@ export class EditorReplica implements ReplicaPort {
   /** Bumped by every change, local or remote: which changes a receipt covers. */
   #version = 0;
 
-  constructor(encodedServerState: Uint8Array, editor: EditorContext) {
+  /** Called after every change, local or remote (the web app's live view listens). */
+  readonly #onChange: (() => void) | undefined;
+
+  constructor(encodedServerState: Uint8Array, editor: EditorContext, onChange?: () => void) {
     this.#state = decodeState(encodedServerState);
     this.editor = editor;
+    this.#onChange = onChange;
   }
 
   get state(): AlbumState {
@@ -178,6 +182,7 @@ export class EditorReplica implements ReplicaPort {
     this.#version++;
     this.#pending ??= emptyState(this.#state.epoch);
     mergeInto(this.#pending, delta);
+    this.#onChange?.();
   }
 }
 

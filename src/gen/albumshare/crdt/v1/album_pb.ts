@@ -9,15 +9,15 @@
 // @generated from file albumshare/crdt/v1/album.proto (package albumshare.crdt.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file albumshare/crdt/v1/album.proto.
  */
 export const file_albumshare_crdt_v1_album: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hbGJ1bXNoYXJlL2NyZHQvdjEvYWxidW0ucHJvdG8SEmFsYnVtc2hhcmUuY3JkdC52MSJxCg1DYXVzYWxDb250ZXh0EjgKDnZlcnNpb25fdmVjdG9yGAEgAygLMiAuYWxidW1zaGFyZS5jcmR0LnYxLlZlcnNpb25FbnRyeRImCgVjbG91ZBgCIAMoCzIXLmFsYnVtc2hhcmUuY3JkdC52MS5Eb3QiLQoMVmVyc2lvbkVudHJ5EgwKBHNsb3QYASABKA0SDwoHY291bnRlchgCIAEoDSIkCgNEb3QSDAoEc2xvdBgBIAEoDRIPCgdjb3VudGVyGAIgASgNIlAKDEFsYnVtQ29udGV4dBINCgVlcG9jaBgBIAEoBxIxCgZjYXVzYWwYAiABKAsyIS5hbGJ1bXNoYXJlLmNyZHQudjEuQ2F1c2FsQ29udGV4dCKdAgoKQWxidW1TdGF0ZRINCgVlcG9jaBgBIAEoBxIxCgZjYXVzYWwYAiABKAsyIS5hbGJ1bXNoYXJlLmNyZHQudjEuQ2F1c2FsQ29udGV4dBINCgV1c2VycxgDIAMoCRIwCgdtZW1iZXJzGAQgAygLMh8uYWxidW1zaGFyZS5jcmR0LnYxLk1lbWJlckVudHJ5EiwKBWZpbGVzGAUgAygLMh0uYWxidW1zaGFyZS5jcmR0LnYxLkZpbGVFbnRyeRItCghyZW1vdmFscxgGIAMoCzIbLmFsYnVtc2hhcmUuY3JkdC52MS5SZW1vdmFsEi8KB3JhdGluZ3MYByADKAsyHi5hbGJ1bXNoYXJlLmNyZHQudjEuU2xvdFJhdGluZyI6CgtNZW1iZXJFbnRyeRIMCgRzbG90GAEgASgNEg8KB2NvdW50ZXIYAiABKA0SDAoEdXNlchgDIAEoDSLIAQoJRmlsZUVudHJ5EgwKBHNsb3QYASABKA0SDwoHY291bnRlchgCIAEoDRITCgtuYW1lX3ByZWZpeBgDIAEoDRITCgtuYW1lX3N1ZmZpeBgEIAEoCRITCgtjb250ZW50X2tleRgFIAEoDBIMCgRzaXplGAYgASgEEhAKCGFkZGVkX2J5GAcgASgNEhMKC2Vwb2NoX2FkZGVkGAggASgNEhIKCnJhdGluZ19zdW0YCSABKAQSFAoMcmF0aW5nX2NvdW50GAogASgEImMKB1JlbW92YWwSDAoEc2xvdBgBIAEoDRIPCgdjb3VudGVyGAIgASgNEigKB3JlbW92ZWQYAyADKAsyFy5hbGJ1bXNoYXJlLmNyZHQudjEuRG90Eg8KB3dpdG5lc3MYBCABKA0iWAoKU2xvdFJhdGluZxIPCgdmaWxlX2lkGAEgASgGEgwKBHNsb3QYAiABKA0SDwoHY291bnRlchgDIAEoDRILCgNzdW0YBCABKA0SDQoFY291bnQYBSABKA1iBnByb3RvMw");
+  fileDesc("Ch5hbGJ1bXNoYXJlL2NyZHQvdjEvYWxidW0ucHJvdG8SEmFsYnVtc2hhcmUuY3JkdC52MSJxCg1DYXVzYWxDb250ZXh0EjgKDnZlcnNpb25fdmVjdG9yGAEgAygLMiAuYWxidW1zaGFyZS5jcmR0LnYxLlZlcnNpb25FbnRyeRImCgVjbG91ZBgCIAMoCzIXLmFsYnVtc2hhcmUuY3JkdC52MS5Eb3QiLQoMVmVyc2lvbkVudHJ5EgwKBHNsb3QYASABKA0SDwoHY291bnRlchgCIAEoDSIkCgNEb3QSDAoEc2xvdBgBIAEoDRIPCgdjb3VudGVyGAIgASgNIlAKDEFsYnVtQ29udGV4dBINCgVlcG9jaBgBIAEoBxIxCgZjYXVzYWwYAiABKAsyIS5hbGJ1bXNoYXJlLmNyZHQudjEuQ2F1c2FsQ29udGV4dCKdAgoKQWxidW1TdGF0ZRINCgVlcG9jaBgBIAEoBxIxCgZjYXVzYWwYAiABKAsyIS5hbGJ1bXNoYXJlLmNyZHQudjEuQ2F1c2FsQ29udGV4dBINCgV1c2VycxgDIAMoCRIwCgdtZW1iZXJzGAQgAygLMh8uYWxidW1zaGFyZS5jcmR0LnYxLk1lbWJlckVudHJ5EiwKBWZpbGVzGAUgAygLMh0uYWxidW1zaGFyZS5jcmR0LnYxLkZpbGVFbnRyeRItCghyZW1vdmFscxgGIAMoCzIbLmFsYnVtc2hhcmUuY3JkdC52MS5SZW1vdmFsEi8KB3JhdGluZ3MYByADKAsyHi5hbGJ1bXNoYXJlLmNyZHQudjEuU2xvdFJhdGluZyI6CgtNZW1iZXJFbnRyeRIMCgRzbG90GAEgASgNEg8KB2NvdW50ZXIYAiABKA0SDAoEdXNlchgDIAEoDSL2AQoJRmlsZUVudHJ5EgwKBHNsb3QYASABKA0SDwoHY291bnRlchgCIAEoDRITCgtuYW1lX3ByZWZpeBgDIAEoDRITCgtuYW1lX3N1ZmZpeBgEIAEoCRITCgtjb250ZW50X2tleRgFIAEoDBIMCgRzaXplGAYgASgEEhAKCGFkZGVkX2J5GAcgASgNEhMKC2Vwb2NoX2FkZGVkGAggASgNEhIKCnJhdGluZ19zdW0YCSABKAQSFAoMcmF0aW5nX2NvdW50GAogASgEEiwKBW1lZGlhGAsgASgLMh0uYWxidW1zaGFyZS5jcmR0LnYxLkZpbGVNZWRpYSKnAQoJRmlsZU1lZGlhEisKBGtpbmQYASABKA4yHS5hbGJ1bXNoYXJlLmNyZHQudjEuTWVkaWFLaW5kEhUKDXRodW1ibmFpbF9rZXkYAiABKAwSEwoLcHJldmlld19rZXkYAyABKAwSDQoFd2lkdGgYBCABKA0SDgoGaGVpZ2h0GAUgASgNEhAKCHRha2VuX2F0GAYgASgDEhAKCGFkZGVkX2F0GAcgASgDImMKB1JlbW92YWwSDAoEc2xvdBgBIAEoDRIPCgdjb3VudGVyGAIgASgNEigKB3JlbW92ZWQYAyADKAsyFy5hbGJ1bXNoYXJlLmNyZHQudjEuRG90Eg8KB3dpdG5lc3MYBCABKA0iWAoKU2xvdFJhdGluZxIPCgdmaWxlX2lkGAEgASgGEgwKBHNsb3QYAiABKA0SDwoHY291bnRlchgDIAEoDRILCgNzdW0YBCABKA0SDQoFY291bnQYBSABKA0qaAoJTWVkaWFLaW5kEhoKFk1FRElBX0tJTkRfVU5TUEVDSUZJRUQQABIUChBNRURJQV9LSU5EX0lNQUdFEAESFAoQTUVESUFfS0lORF9WSURFTxACEhMKD01FRElBX0tJTkRfRklMRRADYgZwcm90bzM");
 
 /**
  * The dots a replica has seen: every counter up to `counter` for each slot of
@@ -281,6 +281,15 @@ export type FileEntry = Message<"albumshare.crdt.v1.FileEntry"> & {
    * @generated from field: uint64 rating_count = 10;
    */
   ratingCount: bigint;
+
+  /**
+   * What the web app shows of the file, set once when it is added; absent in
+   * entries written before it existed (they stay readable) and for files
+   * whose adder made no renditions.
+   *
+   * @generated from field: albumshare.crdt.v1.FileMedia media = 11;
+   */
+  media?: FileMedia | undefined;
 };
 
 /**
@@ -289,6 +298,66 @@ export type FileEntry = Message<"albumshare.crdt.v1.FileEntry"> & {
  */
 export const FileEntrySchema: GenMessage<FileEntry> = /*@__PURE__*/
   messageDesc(file_albumshare_crdt_v1_album, 6);
+
+/**
+ * Renditions and metadata of a file. The keys are SHA-256 of contents stored
+ * on the data servers like any file: capabilities, never displayed.
+ *
+ * @generated from message albumshare.crdt.v1.FileMedia
+ */
+export type FileMedia = Message<"albumshare.crdt.v1.FileMedia"> & {
+  /**
+   * @generated from field: albumshare.crdt.v1.MediaKind kind = 1;
+   */
+  kind: MediaKind;
+
+  /**
+   * About 256 px on the long side, WebP.
+   *
+   * @generated from field: bytes thumbnail_key = 2;
+   */
+  thumbnailKey: Uint8Array;
+
+  /**
+   * About 1440 px on the long side, WebP (a video's poster frame at that size).
+   *
+   * @generated from field: bytes preview_key = 3;
+   */
+  previewKey: Uint8Array;
+
+  /**
+   * Pixel size of the original image, or of the video's frame.
+   *
+   * @generated from field: uint32 width = 4;
+   */
+  width: number;
+
+  /**
+   * @generated from field: uint32 height = 5;
+   */
+  height: number;
+
+  /**
+   * When the photo was taken (EXIF), unix ms; 0 = unknown.
+   *
+   * @generated from field: int64 taken_at = 6;
+   */
+  takenAt: bigint;
+
+  /**
+   * When the file was added (the adder's clock), unix ms; 0 = unknown.
+   *
+   * @generated from field: int64 added_at = 7;
+   */
+  addedAt: bigint;
+};
+
+/**
+ * Describes the message albumshare.crdt.v1.FileMedia.
+ * Use `create(FileMediaSchema)` to create a new message.
+ */
+export const FileMediaSchema: GenMessage<FileMedia> = /*@__PURE__*/
+  messageDesc(file_albumshare_crdt_v1_album, 7);
 
 /**
  * One remove event: the adds it observed and removes.
@@ -328,7 +397,7 @@ export type Removal = Message<"albumshare.crdt.v1.Removal"> & {
  * Use `create(RemovalSchema)` to create a new message.
  */
 export const RemovalSchema: GenMessage<Removal> = /*@__PURE__*/
-  messageDesc(file_albumshare_crdt_v1_album, 7);
+  messageDesc(file_albumshare_crdt_v1_album, 8);
 
 /**
  * The ratings one slot gave one file during the epoch. A slot's history is
@@ -368,5 +437,36 @@ export type SlotRating = Message<"albumshare.crdt.v1.SlotRating"> & {
  * Use `create(SlotRatingSchema)` to create a new message.
  */
 export const SlotRatingSchema: GenMessage<SlotRating> = /*@__PURE__*/
-  messageDesc(file_albumshare_crdt_v1_album, 8);
+  messageDesc(file_albumshare_crdt_v1_album, 9);
+
+/**
+ * @generated from enum albumshare.crdt.v1.MediaKind
+ */
+export enum MediaKind {
+  /**
+   * @generated from enum value: MEDIA_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: MEDIA_KIND_IMAGE = 1;
+   */
+  IMAGE = 1,
+
+  /**
+   * @generated from enum value: MEDIA_KIND_VIDEO = 2;
+   */
+  VIDEO = 2,
+
+  /**
+   * @generated from enum value: MEDIA_KIND_FILE = 3;
+   */
+  FILE = 3,
+}
+
+/**
+ * Describes the enum albumshare.crdt.v1.MediaKind.
+ */
+export const MediaKindSchema: GenEnum<MediaKind> = /*@__PURE__*/
+  enumDesc(file_albumshare_crdt_v1_album, 0);
 

@@ -1,0 +1,290 @@
+// Web app benchmark, each figure beside a baseline from the same run:
+// - renditions of a 12 MP JPEG (thumbnail + preview + metadata + EXIF) next
+//   to sharp's bare resize of the same image to the thumbnail size;
+// - the first screen of thumbnails of a 1,000-photo album in Chromium (page
+//   navigation until every thumbnail in the viewport has loaded), cold (empty
+//   content cache) and warm, next to the same browser loading a static page
+//   of 1,000 lazy images of the same bytes from a bare node:http server;
+// - from an add in one page (file picker) to the thumbnail loaded in another
+//   person's page, next to the same add through the client library alone
+//   (upload, renditions, delta; no browser and no web server).
+// Real processes on loopback: central server, 2 data servers, `albumshare web`.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import sharp from "sharp";
+import { CentralClient } from "../src/client/central-client.ts";
+import { makeImageRenditions } from "../src/client/renditions/image-renditions.ts";
+import { AlbumSession } from "../src/client/session/album-session.ts";
+import { LocalSystem } from "../test/session/helpers/local-system.ts";
+import { browserSkipReason, PersonBrowser } from "../test/web/helpers/browser.ts";
+import { WebProcess } from "../test/web/helpers/web-process.ts";
+import { testJpeg } from "../test/web/helpers/test-media.ts";
+import type { Benchmark, BenchRow } from "./harness.ts";
+
+const ALBUM_PHOTOS = 1000;
+const RENDITION_RUNS = 5;
+const ADD_RUNS = 5;
+
+// The few DOM members the page functions use (this file compiles without the
+// DOM library). Functions, not strings: the page's CSP forbids eval.
+interface PageImage {
+  alt: string;
+  complete: boolean;
+  naturalWidth: number;
+  getBoundingClientRect(): { top: number };
+}
+interface PageGlobal {
+  document: { querySelectorAll(selector: string): Iterable<PageImage> };
+  innerHeight: number;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+async function renditionRows(dir: string): Promise<BenchRow[]> {
+  const path = join(dir, "12mp.jpg");
+  // Noise, so the encoder works as on a real photo rather than on a flat colour.
+  const noise = await sharp({
+    create: {
+      width: 4000,
+      height: 3000,
+      channels: 3,
+      background: "#808080",
+      noise: { type: "gaussian", mean: 128, sigma: 40 },
+    },
+  })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  writeFileSync(path, noise);
+  const ours: number[] = [];
+  const bare: number[] = [];
+  for (let run = 0; run < RENDITION_RUNS; run++) {
+    ours.push(await timed(() => makeImageRenditions(path)));
+    bare.push(await timed(() => sharp(path).resize(256, 256, { fit: "inside" }).webp().toBuffer()));
+  }
+  return [
+    {
+      name: "thumbnail+preview+metadata of a 12 MP JPEG (median of 5)",
+      value: median(ours),
+      unit: "ms",
+      baseline: median(bare),
+      baselineName: "sharp's bare resize to 256 px WebP",
+      goal: "< 3x baseline",
+    },
+  ];
+}
+
+async function fillAlbum(system: LocalSystem, dir: string): Promise<void> {
+  const central = await CentralClient.connect({ address: system.central });
+  await central.register("bench-alice", "bench-alice-password").catch(() => {});
+  await central.login("bench-alice", "bench-alice-password");
+  await central.createAlbum("thousand");
+  const album = await AlbumSession.open({
+    central,
+    album: "thousand",
+    user: "bench-alice",
+    peer: { bindHost: "127.0.0.1", bindPort: 0 },
+  });
+  await album.addUser("bench-bob");
+  await album.addUser("bench-carol");
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ALBUM_PHOTOS) {
+      const index = next++;
+      const path = join(dir, `photo-${String(index).padStart(4, "0")}.jpg`);
+      writeFileSync(path, await testJpeg(320, 240, index + 1));
+      await album.addFile(path);
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  await album.close();
+  central.close();
+}
+
+/** Navigates and returns ms from navigation start until every thumbnail on screen has loaded. */
+async function firstScreen(
+  browser: PersonBrowser,
+  url: string,
+  selector: string,
+  count: number,
+): Promise<number> {
+  const page = browser.page;
+  await page.goto(url);
+  await page.waitForFunction(
+    ({ selector, count }) => {
+      // Runs in the page (serialized by playwright): nothing from outside.
+      const page = globalThis as unknown as PageGlobal;
+      const images = [...page.document.querySelectorAll(selector)];
+      if (images.length < count) return false;
+      const onScreen = images.filter((img) => img.getBoundingClientRect().top < page.innerHeight);
+      return onScreen.length > 0 && onScreen.every((img) => img.complete && img.naturalWidth > 0);
+    },
+    { selector, count },
+    { timeout: 120_000, polling: "raf" },
+  );
+  return page.evaluate(() => performance.now());
+}
+
+async function staticBaseline(browser: PersonBrowser, thumbnail: Buffer): Promise<number> {
+  const html = `<!doctype html><link rel="stylesheet" href="/s.css"><ul class="gallery">${Array.from(
+    { length: ALBUM_PHOTOS },
+    (_, i) =>
+      `<li><img src="/t/${i}.webp" alt="photo ${i}" loading="lazy" width="256" height="256"></li>`,
+  ).join("")}</ul>`;
+  const css =
+    ".gallery{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:.5rem}img{width:100%;height:auto}";
+  const server = createServer((request, response) => {
+    if (request.url === "/") response.writeHead(200, { "Content-Type": "text/html" }).end(html);
+    else if (request.url === "/s.css")
+      response.writeHead(200, { "Content-Type": "text/css" }).end(css);
+    else
+      response
+        .writeHead(200, { "Content-Type": "image/webp", "Cache-Control": "no-store" })
+        .end(thumbnail);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    return await firstScreen(browser, `http://127.0.0.1:${port}/`, ".gallery img", ALBUM_PHOTOS);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
+async function login(browser: PersonBrowser, base: string, name: string): Promise<void> {
+  const page = browser.page;
+  await page.goto(base);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(`${name}-password`);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: `${name}'s albums` }).waitFor();
+}
+
+async function browserRows(dir: string): Promise<BenchRow[]> {
+  const system = await LocalSystem.start(2);
+  let web: WebProcess | undefined;
+  const browsers: PersonBrowser[] = [];
+  try {
+    const others = await CentralClient.connect({ address: system.central });
+    await others.register("bench-bob", "bench-bob-password");
+    await others.register("bench-carol", "bench-carol-password");
+    others.close();
+    await fillAlbum(system, dir);
+    web = await WebProcess.start(system.central, dir);
+    const base = `${web.origin}/`;
+    const alice = await PersonBrowser.launch();
+    const bob = await PersonBrowser.launch();
+    browsers.push(alice, bob);
+    await login(alice, base, "bench-alice");
+    await login(bob, base, "bench-bob");
+    const albumUrl = `${base}#/album/thousand`;
+    const cold = await firstScreen(alice, albumUrl, ".gallery img", ALBUM_PHOTOS);
+    await alice.page.goto(base);
+    const warm = await firstScreen(alice, albumUrl, ".gallery img", ALBUM_PHOTOS);
+    const thumbnail = (await makeImageRenditions(join(dir, "photo-0000.jpg"))).thumbnail;
+    const baseline = await staticBaseline(bob, thumbnail);
+    process.stderr.write(
+      `web bench: first screen cold ${cold} ms, warm ${warm} ms, static ${baseline} ms\n`,
+    );
+
+    // Add-to-thumbnail: alice adds by the picker, bob's page shows the thumbnail.
+    await alice.page.goto(albumUrl);
+    await alice.page.getByText("live", { exact: true }).waitFor();
+    await bob.page.goto(albumUrl);
+    await bob.page.getByText("live", { exact: true }).waitFor();
+    const adds: number[] = [];
+    for (let run = 0; run < ADD_RUNS; run++) {
+      const name = `added-${run}.jpg`;
+      const buffer = await testJpeg(640, 480, 5000 + run);
+      const start = performance.now();
+      await alice.page
+        .getByLabel("Add photos and videos")
+        .setInputFiles({ name, mimeType: "image/jpeg", buffer });
+      await bob.page.waitForFunction(
+        (alt) => {
+          const page = globalThis as unknown as PageGlobal;
+          const images = [...page.document.querySelectorAll(".gallery img")];
+          const img = images.find((candidate) => candidate.alt === alt);
+          return img !== undefined && img.complete && img.naturalWidth > 0;
+        },
+        name,
+        { timeout: 60_000, polling: "raf" },
+      );
+      adds.push(performance.now() - start);
+    }
+    // The same add through the client library alone, in this process (carol: bob's page holds his slot).
+    const central = await CentralClient.connect({ address: system.central });
+    await central.login("bench-carol", "bench-carol-password");
+    const album = await AlbumSession.open({
+      central,
+      album: "thousand",
+      user: "bench-carol",
+      peer: { bindHost: "127.0.0.1", bindPort: 0 },
+    });
+    const library: number[] = [];
+    for (let run = 0; run < ADD_RUNS; run++) {
+      const path = join(dir, `library-${run}.jpg`);
+      writeFileSync(path, await testJpeg(640, 480, 6000 + run));
+      library.push(await timed(() => album.addFile(path)));
+    }
+    await album.close();
+    central.close();
+    return [
+      {
+        name: `first screen of thumbnails, ${ALBUM_PHOTOS}-photo album, cold cache`,
+        value: cold,
+        unit: "ms",
+        baseline,
+        baselineName: "static page of 1,000 lazy images, same browser",
+        goal: "< 1000 ms",
+      },
+      {
+        name: `first screen of thumbnails, ${ALBUM_PHOTOS}-photo album, warm cache`,
+        value: warm,
+        unit: "ms",
+        baseline,
+        baselineName: "static page of 1,000 lazy images, same browser",
+        goal: "< 1000 ms",
+      },
+      {
+        name: "add in one page to thumbnail in another (median of 5)",
+        value: median(adds),
+        unit: "ms",
+        baseline: median(library),
+        baselineName: "addFile through the client library alone",
+        goal: "< 500 ms",
+      },
+    ];
+  } finally {
+    for (const browser of browsers) await browser.close();
+    await web?.stop();
+    await system.stop();
+  }
+}
+
+const benchmark: Benchmark = {
+  id: "web",
+  title: "Web app: renditions, first screen of thumbnails, add-to-thumbnail across pages",
+  async run() {
+    const dir = mkdtempSync(join((await import("node:os")).tmpdir(), "albumshare-web-bench-"));
+    const rows = await renditionRows(dir);
+    const skip = browserSkipReason();
+    if (skip) {
+      process.stderr.write(`web bench: browser figures skipped: ${skip}\n`);
+      return rows;
+    }
+    return [...rows, ...(await browserRows(dir))];
+  },
+};
+export default benchmark;

@@ -1,0 +1,132 @@
+// The `albumshare web` subcommand: options (each also an ALBUMSHARE_WEB_*
+// environment variable), start the web server, print one line with the URL
+// to open (or, with --json, the {"listening":...} line scripts and `up`
+// read), and stop cleanly on SIGINT/SIGTERM (every browser session hands its
+// albums back).
+import { type Command, Option } from "commander";
+import { resolve } from "node:path";
+import { invalidArgument } from "../common/album-error.ts";
+import { parseHostPort } from "../common/host-port.ts";
+import { createLogger, type LogLevel } from "../common/logger.ts";
+import { DEFAULT_CENTRAL_PORT } from "../protocol/version.ts";
+import { WebServer } from "./web-server.ts";
+
+export const DEFAULT_WEB_PORT = 7480;
+
+export interface WebCommandHelpers {
+  parsePort(value: string): number;
+  logLevelOption(): Option;
+  stopOnSignals(stop: () => Promise<void>): void;
+}
+
+function parseMegabytes(value: string): number {
+  const megabytes = Number(value);
+  if (!Number.isInteger(megabytes) || megabytes < 1) {
+    throw invalidArgument(`'${value}' must be a whole number of megabytes, at least 1`);
+  }
+  return megabytes;
+}
+
+export function addWebCommand(program: Command, helpers: WebCommandHelpers): void {
+  program
+    .command("web")
+    .description(
+      "the web app: a local web server hosting one client core per logged-in browser session",
+    )
+    .addOption(
+      new Option("--central <host:port>", "the central server")
+        .default(`127.0.0.1:${DEFAULT_CENTRAL_PORT}`)
+        .env("ALBUMSHARE_CENTRAL"),
+    )
+    .addOption(
+      new Option("--host <host>", "interface to listen on")
+        .default("127.0.0.1")
+        .env("ALBUMSHARE_WEB_HOST"),
+    )
+    .addOption(
+      new Option("--port <port>", "port (0 = any free port)")
+        .default(DEFAULT_WEB_PORT)
+        .argParser(helpers.parsePort)
+        .env("ALBUMSHARE_WEB_PORT"),
+    )
+    .addOption(
+      new Option("--dir <dir>", "folder for the content cache and staged uploads")
+        .default(".albumshare/web")
+        .env("ALBUMSHARE_WEB_DIR"),
+    )
+    .addOption(
+      new Option("--cache-mb <n>", "bound of the on-disk content cache, MiB")
+        .default(1024)
+        .argParser(parseMegabytes)
+        .env("ALBUMSHARE_WEB_CACHE_MB"),
+    )
+    .addOption(
+      new Option("--max-upload-mb <n>", "largest file a browser may upload, MiB")
+        .default(16 * 1024)
+        .argParser(parseMegabytes)
+        .env("ALBUMSHARE_WEB_MAX_UPLOAD_MB"),
+    )
+    .addOption(
+      new Option(
+        "--allow-host <host:port...>",
+        "further Host names to answer (e.g. behind a reverse proxy); the bound address always works",
+      ).env("ALBUMSHARE_WEB_ALLOW_HOST"),
+    )
+    .addOption(
+      new Option("--peer-host <host>", "interface the editing sessions' peer endpoints bind to")
+        .default("127.0.0.1")
+        .env("ALBUMSHARE_PEER_HOST"),
+    )
+    .addOption(
+      new Option(
+        "--advertise <host>",
+        "peer host the other editors should use (with a wildcard --peer-host)",
+      ).env("ALBUMSHARE_ADVERTISE"),
+    )
+    .option("--json", 'print the {"listening":...} line instead of the URL line', false)
+    .addOption(helpers.logLevelOption())
+    .action(
+      async (options: {
+        central: string;
+        host: string;
+        port: number;
+        dir: string;
+        cacheMb: number;
+        maxUploadMb: number;
+        allowHost?: string[] | string;
+        peerHost: string;
+        advertise?: string;
+        json: boolean;
+        logLevel: LogLevel;
+      }) => {
+        parseHostPort(options.central, DEFAULT_CENTRAL_PORT);
+        const logger = createLogger("web", options.logLevel);
+        const extra =
+          options.allowHost === undefined
+            ? []
+            : [options.allowHost].flat().flatMap((h) => h.split(","));
+        const server = new WebServer({
+          central: options.central,
+          host: options.host,
+          port: options.port,
+          dir: resolve(options.dir),
+          cacheBytes: options.cacheMb * 1024 * 1024,
+          maxUploadBytes: options.maxUploadMb * 1024 * 1024,
+          allowedHosts: extra.map((h) => h.trim()).filter((h) => h !== ""),
+          peer: {
+            bindHost: options.peerHost,
+            bindPort: 0,
+            ...(options.advertise ? { advertisedHost: options.advertise } : {}),
+          },
+          logger,
+        });
+        await server.start();
+        helpers.stopOnSignals(() => server.stop());
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify({ listening: { port: server.port, url: server.url } })}\n`
+            : `AlbumSharing web app: open ${server.url} in a browser (Ctrl-C stops it)\n`,
+        );
+      },
+    );
+}
