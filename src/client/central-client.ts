@@ -14,6 +14,7 @@ import {
   GetAlbumRequestSchema,
   HandOffRequestSchema,
   HelloSchema,
+  LoginRequestSchema,
   PutAlbumRequestSchema,
   RecordRatingRequestSchema,
   ServerFrameSchema,
@@ -266,7 +267,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
   async login(name: string, password: string): Promise<string> {
     const reply = await this.request("login", {
       case: "login",
-      value: { $typeName: "albumshare.central.v1.LoginRequest", name, password },
+      value: create(LoginRequestSchema, { name, password }),
     });
     return reply.name;
   }
