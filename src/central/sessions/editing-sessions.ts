@@ -16,27 +16,21 @@
 // let anyone but an away holder (with its resume key) reclaim a slot, and
 // never acknowledge a hand-off or hand out a slot before it is on disk.
 import { create } from "@bufbuild/protobuf";
-import { AlbumError, ErrorCode, permissionDenied } from "../../common/album-error.ts";
+import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import type { Logger } from "../../common/logger.ts";
 import {
   compact,
   decodeDelta,
-  decodeState,
   encodeState,
-  highestCounter,
   isMember,
   listMembers,
   mergeInto,
   type AlbumState,
 } from "../../crdt/index.ts";
 import {
-  ChatRecordSchema,
   EditorJoinedSchema,
   EditorLeftSchema,
-  LeaveReason,
-  NotificationSchema,
   ResumeOutcome,
-  SessionEditorSchema,
   SessionEndedSchema,
   type ChatRecord,
   type Notification,
@@ -44,10 +38,18 @@ import {
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { ConnectionState } from "../handler-context.ts";
-import { ChatArchive, type ArchivedChat } from "./chat-archive.ts";
-import { newResumeKey, resumeKeyMatches } from "./resume-keys.ts";
-import { SessionSlots, type Departure, type SlotHolder, type SlotRecord } from "./session-slots.ts";
-import { SlotTableStore } from "./slot-table-store.ts";
+import { openSession, sessionIdOf, sessionKey, type OpenSession } from "./open-session.ts";
+import { decideResume, type ResumeClaim } from "./resume-claim.ts";
+import { newResumeKey } from "./resume-keys.ts";
+import { SessionDurability } from "./session-durability.ts";
+import { SessionSlots, type Departure, type SlotHolder } from "./session-slots.ts";
+import {
+  chatToWire,
+  departureReason,
+  notification,
+  notMemberError,
+  toWireEditor,
+} from "./session-wire.ts";
 
 export const DEFAULT_HAND_OFF_INTERVAL_MS = 1000;
 /** How long an editor whose connection dropped keeps its slot (docs/sessions.md). */
@@ -74,17 +76,7 @@ export interface OpenedSession {
   readonly resumeGraceMs: number;
 }
 
-/** What an editor states when it comes back (ResumeAlbumRequest). */
-export interface ResumeClaim {
-  readonly epoch: number;
-  readonly slot: number;
-  readonly resumeKey: Uint8Array;
-  /** The highest counter of its own slot in its replica. */
-  readonly counter: bigint;
-  readonly delta: Uint8Array;
-  readonly chat: readonly ChatRecord[];
-  readonly address: string;
-}
+export type { ResumeClaim } from "./resume-claim.ts";
 
 export interface ResumeResult {
   readonly outcome: ResumeOutcome;
@@ -92,32 +84,8 @@ export interface ResumeResult {
   readonly reason: string;
 }
 
-interface OpenSession {
-  readonly album: string;
-  readonly albumId: number;
-  readonly state: AlbumState;
-  readonly slots: SessionSlots<ConnectionState>;
-  /** Hand-offs logged since the last checkpoint, and their bytes. */
-  logEntries: number;
-  logBytes: number;
-  /** When to enforce a removal seen in a hand-off (on the merged state then). */
-  removalCheckAt: number | undefined;
-}
-
-// When the log is folded into the stored replica: often enough that a
-// restart replays little, rarely enough that the cost of encoding a large
-// album is spread over many hand-offs.
-const CHECKPOINT_AFTER_ENTRIES = 500;
-const CHECKPOINT_AFTER_BYTES = 8 * 1024 * 1024;
-
 const FILE_ID = /^[0-9a-f]{16}$/;
 const MAX_ADDRESS_LENGTH = 300;
-
-const departureReason: Record<Departure, LeaveReason> = {
-  left: LeaveReason.LEFT,
-  lost: LeaveReason.LOST,
-  removed: LeaveReason.REMOVED,
-};
 
 export interface EditingSessionsOptions {
   store: CentralStore;
@@ -141,8 +109,7 @@ export class EditingSessions {
    * asking the store.
    */
   readonly #open = new Map<string, OpenSession>();
-  readonly #slotTable: SlotTableStore;
-  readonly #chat: ChatArchive;
+  readonly #durable: SessionDurability;
   readonly #now: () => number;
   readonly #graceMs: number;
   readonly #settleMs: number;
@@ -155,8 +122,7 @@ export class EditingSessions {
     this.#graceMs = options.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
     this.#settleMs =
       REMOVAL_SETTLE_PERIODS * (options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS);
-    this.#slotTable = new SlotTableStore(options.store.database);
-    this.#chat = new ChatArchive(options.store.database, { now: this.#now });
+    this.#durable = new SessionDurability(options.store, this.#now);
     this.#recover();
     const sweepMs = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
     if (sweepMs > 0) {
@@ -187,7 +153,7 @@ export class EditingSessions {
     const resume = newResumeKey();
     const holder = session.slots.take(user, connection, resume.hash);
     try {
-      this.#saveSlot(session, holder, "held");
+      this.#durable.saveSlot(session, holder, "held");
     } catch (error) {
       session.slots.release(holder.slot, "lost");
       throw error;
@@ -201,7 +167,7 @@ export class EditingSessions {
       ratedFileIds: this.#store.ratedFileIds(session.album, user),
       editors: this.#othersOf(session, holder),
       resumeKey: resume.key,
-      chatHistory: this.#chat.history(session.album, session.state.epoch).map(chatToWire),
+      chatHistory: this.#durable.chatBefore(session.album, session.state.epoch).map(chatToWire),
       resumeGraceMs: this.#graceMs,
     };
   }
@@ -222,31 +188,15 @@ export class EditingSessions {
       throw new AlbumError(ErrorCode.InvalidArgument, "the peer address is too long");
     }
     const session = this.#find(albumName);
-    if (!session || session.state.epoch !== claim.epoch) {
-      throw new AlbumError(
-        ErrorCode.FailedPrecondition,
-        `stale replica: the editing session of '${session?.album ?? albumName}' you were in has ended; open the album again`,
-      );
-    }
-    const holder = session.slots.holder(claim.slot);
-    if (holder && holder.user === user && resumeKeyMatches(claim.resumeKey, holder.resumeKeyHash)) {
-      // The replica must hold every event of its own slot the server has
-      // seen; otherwise it would number new events with used dots.
-      const known = highestCounter(session.state, claim.slot);
-      if (BigInt(known) > claim.counter) {
-        throw new AlbumError(
-          ErrorCode.FailedPrecondition,
-          `your replica is behind the server's copy of slot ${claim.slot} (counter ${claim.counter} < ${known}); open the album again`,
-        );
-      }
+    const decision = decideResume(session, albumName, user, claim);
+    if (!session) throw notMemberError(albumName); // decideResume refused already
+    if (decision.kind === "reclaim") {
+      const holder = decision.holder;
+      // Merged first: a refused delta leaves the editor away, to try again.
       this.#mergeAndStore(session, claim.delta, claim.chat);
-      // The merge may have ended this very session (the editor was removed).
-      if (session.slots.holder(claim.slot) !== holder || this.#find(albumName) !== session) {
-        throw notMemberError(session.album);
-      }
       session.slots.reclaim(claim.slot, connection);
       if (claim.address !== "") holder.address = claim.address;
-      this.#saveSlot(session, holder, "held");
+      this.#durable.saveSlot(session, holder, "held");
       this.#logger.info({ album: session.album, user, slot: holder.slot }, "editor resumed");
       if (holder.address !== undefined) {
         this.#notifyOthers(session, holder, {
@@ -260,24 +210,13 @@ export class EditingSessions {
         reason: "",
       };
     }
-    const retired = session.slots.retired(claim.slot);
-    if (
-      retired &&
-      retired.user === user &&
-      resumeKeyMatches(claim.resumeKey, retired.resumeKeyHash)
-    ) {
-      this.#mergeAndStore(session, claim.delta, claim.chat);
-      this.#logger.info({ album: session.album, user, slot: claim.slot }, "late editor handed off");
-      return {
-        outcome: ResumeOutcome.HANDED_OFF,
-        editors: [],
-        reason: `your slot in '${session.album}' was given up while you were away; your changes were handed off, open the album again to keep editing`,
-      };
-    }
-    throw new AlbumError(
-      ErrorCode.PermissionDenied,
-      `slot ${claim.slot} of '${session.album}' is not yours to resume`,
-    );
+    this.#mergeAndStore(session, claim.delta, claim.chat);
+    this.#logger.info({ album: session.album, user, slot: claim.slot }, "late editor handed off");
+    return {
+      outcome: ResumeOutcome.HANDED_OFF,
+      editors: [],
+      reason: `your slot in '${session.album}' was given up while you were away; your changes were handed off, open the album again to keep editing`,
+    };
   }
 
   /** The editor's peer endpoint is up: record it and tell the others. */
@@ -288,7 +227,7 @@ export class EditingSessions {
     const { session, holder } = this.#holderOf(albumName, connection);
     holder.address = address;
     // Kept with the slot so a newcomer after a restart learns of away editors too.
-    this.#saveSlot(session, holder, "held");
+    this.#durable.saveSlot(session, holder, "held");
     this.#notifyOthers(session, holder, {
       case: "editorJoined",
       value: create(EditorJoinedSchema, { album: session.album, editor: toWireEditor(holder) }),
@@ -394,11 +333,11 @@ export class EditingSessions {
    */
   #recover(): void {
     const now = this.#now();
-    for (const album of this.#slotTable.openAlbums()) {
+    for (const album of this.#durable.openAlbums()) {
       const record = this.#store.findAlbum(album);
       if (!record || record.replica === null) continue;
-      const state = this.#replay(record.name, record.replica);
-      const slots = this.#slotTable.load(record.name, state.epoch);
+      const state = this.#durable.replay(record.name, record.replica);
+      const slots = this.#durable.slotTable(record.name, state.epoch);
       if (!slots.some((slot) => slot.state === "held")) continue; // compacted at the next getAlbum
       const session = this.#register(
         record.name,
@@ -423,29 +362,17 @@ export class EditingSessions {
     if (!record || record.replica === null || !this.#store.isMember(record.name, user)) {
       throw notMemberError(albumName);
     }
-    let state = this.#replay(record.name, record.replica);
+    let state = this.#durable.replay(record.name, record.replica);
     if (record.sessionOpen) {
       // Left open by a stop with no slot anybody may resume (recovery keeps
       // the others): nobody holds a slot of it, so start a new epoch.
       state = compact(state);
       this.#logger.info({ album: record.name }, "compacted an album left open by a stop");
     }
-    this.#slotTable.clear(record.name);
-    this.#store.checkpointAlbum(record.name, encodeState(state), listMembers(state), true);
+    this.#durable.startSession(record.name, state);
     const session = this.#register(record.name, record.id, state, new SessionSlots());
     this.#logger.info({ album: record.name, epoch: state.epoch }, "editing session opened");
     return session;
-  }
-
-  /** The stored replica with the log of its epoch merged in. */
-  #replay(album: string, replica: Uint8Array): AlbumState {
-    const state = decodeState(replica);
-    for (const delta of this.#store.albumLog(album)) {
-      const logged = decodeDelta(delta);
-      // Only a log of the stored replica's epoch is ever written; anything else is ignored.
-      if (logged.epoch === state.epoch) mergeInto(state, logged);
-    }
-    return state;
   }
 
   #register(
@@ -454,31 +381,9 @@ export class EditingSessions {
     state: AlbumState,
     slots: SessionSlots<ConnectionState>,
   ): OpenSession {
-    const session: OpenSession = {
-      album,
-      albumId,
-      state,
-      slots,
-      logEntries: 0,
-      logBytes: 0,
-      removalCheckAt: undefined,
-    };
+    const session = openSession(album, albumId, state, slots);
     this.#open.set(sessionKey(album), session);
     return session;
-  }
-
-  #saveSlot(
-    session: OpenSession,
-    holder: SlotHolder<ConnectionState>,
-    state: SlotRecord["state"],
-  ): void {
-    this.#slotTable.save(session.album, session.state.epoch, {
-      slot: holder.slot,
-      user: holder.user,
-      state,
-      resumeKeyHash: holder.resumeKeyHash,
-      address: holder.address,
-    });
   }
 
   #othersOf(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor[] {
@@ -509,7 +414,7 @@ export class EditingSessions {
     chat: readonly ChatRecord[] = [],
   ): void {
     // Chat first: a refused batch must not leave the delta half-applied.
-    this.#chat.store(session.album, session.state.epoch, chat.map(chatFromWire));
+    this.#durable.storeChat(session, chat);
     if (encoded.byteLength === 0) return;
     const delta = decodeDelta(encoded);
     if (delta.epoch !== session.state.epoch) {
@@ -524,17 +429,7 @@ export class EditingSessions {
     const membersChanged = !sameList(membersBefore, members);
     // Durable before the caller replies: the delta goes to the log (its size,
     // not the album's), and now and then the whole replica is rewritten.
-    this.#store.appendAlbumDelta(session.album, encoded, membersChanged ? members : undefined);
-    session.logEntries++;
-    session.logBytes += encoded.byteLength;
-    if (
-      session.logEntries >= CHECKPOINT_AFTER_ENTRIES ||
-      session.logBytes >= CHECKPOINT_AFTER_BYTES
-    ) {
-      this.#store.checkpointAlbum(session.album, encodeState(session.state), members, true);
-      session.logEntries = 0;
-      session.logBytes = 0;
-    }
+    this.#durable.logHandOff(session, encoded, membersChanged ? members : undefined);
     if (membersChanged && session.slots.holders().some((h) => !members.includes(h.user))) {
       // Not at once: a concurrent hand-off may keep the member (e.g. two
       // editors removing each other); decided on the merged state later.
@@ -567,7 +462,7 @@ export class EditingSessions {
 
   /** Frees the slot (recorded first), tells the others; never ends the session. */
   #release(session: OpenSession, holder: SlotHolder<ConnectionState>, how: Departure): void {
-    this.#saveSlot(session, holder, how === "left" ? "reusable" : "retired");
+    this.#durable.saveSlot(session, holder, how === "left" ? "reusable" : "retired");
     session.slots.release(holder.slot, how);
     this.#logger.info(
       { album: session.album, user: holder.user, slot: holder.slot, how },
@@ -587,9 +482,7 @@ export class EditingSessions {
   /** The last editor left: compact into the next epoch and close the session. */
   #end(session: OpenSession): void {
     this.#open.delete(sessionKey(session.album));
-    const next = compact(session.state);
-    this.#store.checkpointAlbum(session.album, encodeState(next), listMembers(next), false);
-    this.#slotTable.clear(session.album);
+    const next = this.#durable.endSession(session);
     this.#logger.info({ album: session.album, epoch: next.epoch }, "editing session ended");
   }
 
@@ -605,48 +498,5 @@ export class EditingSessions {
   }
 }
 
-const sessionKey = (album: string): string => album.toLowerCase();
-
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((item, index) => item === b[index]);
-
-function notification(body: Notification["body"]): {
-  case: "notification";
-  value: Notification;
-} {
-  return { case: "notification", value: create(NotificationSchema, { body }) };
-}
-
-function toWireEditor(holder: SlotHolder<ConnectionState>): SessionEditor {
-  return create(SessionEditorSchema, {
-    slot: holder.slot,
-    user: holder.user,
-    address: holder.address ?? "",
-  });
-}
-
-function chatToWire(message: ArchivedChat): ChatRecord {
-  return create(ChatRecordSchema, { ...message, sentAtUnixMs: BigInt(message.sentAtUnixMs) });
-}
-
-function chatFromWire(record: ChatRecord): ArchivedChat {
-  return {
-    epoch: record.epoch,
-    slot: record.slot,
-    seq: record.seq,
-    sender: record.sender,
-    text: record.text,
-    // Out-of-range times are refused by the archive, not wrapped.
-    sentAtUnixMs:
-      record.sentAtUnixMs > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(record.sentAtUnixMs),
-  };
-}
-
-/** Unique per (album, epoch): peers of an earlier session of the album are ignored. */
-function sessionIdOf(session: OpenSession): bigint {
-  return (BigInt(session.albumId) << 32n) | BigInt(session.state.epoch);
-}
-
-function notMemberError(album: string): AlbumError {
-  return permissionDenied(`'${album}' is not an album you are a member of`);
-}
