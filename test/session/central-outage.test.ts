@@ -176,6 +176,11 @@ describe("editing through central-server outages, end to end", () => {
     const rating = await bob.run("rateFile during.jpg 4");
     assert.ok(!rating.ok && rating.code === "unavailable", JSON.stringify(rating));
     assert.match(rating.error, /unreachable/);
+    // Handing the album back needs the server too: refused, the album stays open.
+    const handBack = await alice.run("putAlbum");
+    assert.ok(!handBack.ok && handBack.code === "unavailable", JSON.stringify(handBack));
+    assert.match(handBack.error, /stays open/);
+    await alice.ok("listFiles");
     await system.restartCentral();
     await eventually(
       () => [alice, bob].every((c) => count(c, (e) => e.event === "restored") === 2),
