@@ -234,8 +234,13 @@ describe("editing through central-server outages, end to end", () => {
     await alice.ok("addUser carol");
     await alice.ok("before the newcomer");
     await handedOff(alice, bob);
+    // Carol is logged in (not editing); she notices the crash like everyone.
+    const carolLost = count(carol, (e) => e.event === "reconnecting");
     await system.killCentral();
-    await carol.waitEvent((e) => e.event === "reconnecting", "carol reconnecting");
+    await eventually(
+      () => count(carol, (e) => e.event === "reconnecting") === carolLost + 1,
+      "carol reconnecting",
+    );
     // Carol asks to join while the server is down; it comes back meanwhile.
     const joining = carol.run("getAlbum newcomer");
     await system.restartCentral();
