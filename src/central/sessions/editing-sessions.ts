@@ -392,6 +392,9 @@ export class EditingSessions {
         `stale replica: it is of session ${delta.epoch} of '${session.album}', which is in session ${session.state.epoch}`,
       );
     }
+    // No event at all (e.g. a hand-off that only carried chat): nothing to
+    // merge or log; the base of an epoch is the same in every replica.
+    if (delta.causal.versionVector.size === 0 && delta.causal.cloud.size === 0) return;
     const membersBefore = listMembers(session.state);
     mergeInto(session.state, delta);
     const members = listMembers(session.state);
