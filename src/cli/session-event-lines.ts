@@ -15,7 +15,8 @@ export type SessionEvent =
   | { kind: "chat"; message: SessionChatMessage }
   | { kind: "joined"; editor: SessionEditorView }
   | { kind: "left"; editor: EditorLeftView }
-  | { kind: "sessionEnded"; end: SessionEnd };
+  | { kind: "sessionEnded"; end: SessionEnd }
+  | { kind: "connectionLost"; address: string };
 
 const LEAVE_NOTE: Record<LeaveKind, string> = {
   left: "",
@@ -33,6 +34,8 @@ export function plainEventLine(event: SessionEvent): string {
       return `* ${printable(event.editor.user)} left${LEAVE_NOTE[event.editor.reason]}`;
     case "sessionEnded":
       return `* session ended: ${printable(event.end.reason)}`;
+    case "connectionLost":
+      return `* lost the connection to the central server at ${event.address}; log in again once it is back`;
   }
 }
 
@@ -56,6 +59,8 @@ export function jsonEventLine(event: SessionEvent): string {
       });
     case "sessionEnded":
       return JSON.stringify({ event: "sessionEnded", reason: event.end.reason });
+    case "connectionLost":
+      return JSON.stringify({ event: "connectionLost", address: event.address });
   }
 }
 

@@ -326,7 +326,12 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
    * Uploads the file at `path` to the data servers and, once the owner
    * confirmed it, adds it to the album as `name` (default: the file's base name).
    */
-  addFile(path: string, name?: string, onProgress?: ProgressListener): Promise<AddedFile> {
+  addFile(
+    path: string,
+    name?: string,
+    onProgress?: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<AddedFile> {
     return this.#operation(async () => {
       const fileName = checkFileName(name ?? basename(path));
       this.#requireMember();
@@ -338,7 +343,7 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
       }
       await checkLocalFile(path);
       const uploaded = await this.#transfer
-        .upload(path, onProgress)
+        .upload(path, onProgress, signal)
         .catch((error: unknown) => Promise.reject(dataPathError(error, "upload")));
       this.#requireOpen();
       this.#spread(
@@ -441,13 +446,14 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     displayName: string,
     dest?: string,
     onProgress?: ProgressListener,
+    signal?: AbortSignal,
   ): Promise<DownloadedFile> {
     return this.#operation(async () => {
       const file = this.#replica.file(displayName);
       let path = resolve(dest ?? file.displayName);
       if (dest !== undefined && (await isDirectory(path))) path = join(path, file.displayName);
       const result = await this.#transfer
-        .download(file.contentKey, path, onProgress)
+        .download(file.contentKey, path, onProgress, signal)
         .catch((error: unknown) => Promise.reject(dataPathError(error, "download", displayName)));
       return { name: file.displayName, path, size: result.size };
     });
