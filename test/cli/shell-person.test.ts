@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { seededRandom } from "../support/seeded-random.ts";
 import { LocalSystem, type ShellClient } from "../session/helpers/local-system.ts";
+import { CTRL_C, PtyShell } from "./helpers/pty-shell.ts";
 import { runScript } from "./helpers/run-script.ts";
 
 describe("the shell as a person meets it", () => {
@@ -162,6 +163,35 @@ describe("the shell as a person meets it", () => {
     // Again: every file exists now, so nothing is replaced without --force.
     const again = await bob.fails(`downloadFile --all ${out}`, "failed_precondition");
     assert.match(again, /already exists/);
+  });
+
+  test("6, 15: on a terminal, Ctrl-C cancels an upload; a notice prints above the bar", async () => {
+    const big = join(system.root, "big.bin");
+    // Sparse: a large file without writing it; hashing it takes long enough to act meanwhile.
+    execFileSync("truncate", ["-s", "1G", big]);
+    const vera = PtyShell.start(["client", "--central", system.central], { columns: 100 });
+    try {
+      await vera.waitFor(/albumshare> $/, "the prompt");
+      vera.type("register vera password-of-vera\rlogin vera password-of-vera\r");
+      await vera.waitFor(/albumshare\(vera\)> $/, "logged in");
+      await alice.ok("addUser vera");
+      vera.type("getAlbum trip\r");
+      await vera.waitFor(/albumshare\(vera:trip\)> $/, "editing");
+      vera.type(`addFile ${big}\r`);
+      await vera.waitFor(/addFile hashing/, "the progress bar");
+      await bob.ok("hi vera");
+      await vera.waitFor(/\[bob\] hi vera/, "bob's chat");
+      // eslint-disable-next-line no-control-regex -- the terminal's line clearing is what is checked
+      assert.match(vera.raw, /\r\x1b\[2K\[bob\] hi vera\r\n/, "on a line of its own");
+      const mark = vera.text.length;
+      vera.type(CTRL_C);
+      await vera.waitFor(/cancelled: nothing was added/, "the cancellation", mark);
+      await vera.waitFor(/albumshare\(vera:trip\)> $/, "the prompt again", mark);
+      const files = (await bob.ok("listFiles")).data as { files: { name: string }[] };
+      assert.ok(!files.files.some((file) => file.name === "big.bin"));
+    } finally {
+      await vera.kill();
+    }
   });
 
   test("9: a client pointed at the cluster port is told it is not a central server's port", async () => {

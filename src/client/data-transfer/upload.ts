@@ -50,8 +50,11 @@ async function uploadFrom(
   onProgress: ProgressListener | undefined,
   options: TransferOptions,
 ): Promise<UploadResult> {
-  const { key, bytes } = await sha256OfFile(path, size, (done) =>
-    onProgress?.({ phase: "hashing", doneBytes: done, totalBytes: size }),
+  const { key, bytes } = await sha256OfFile(
+    path,
+    size,
+    (done) => onProgress?.({ phase: "hashing", doneBytes: done, totalBytes: size }),
+    options.signal,
   );
   if (bytes !== size) throw changedWhileReading(path);
   return callOwner(
