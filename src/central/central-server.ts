@@ -73,12 +73,6 @@ export class CentralServer {
       });
       await this.coordinator.start();
       ring = this.coordinator.ringProvider();
-      this.logger.info(
-        {
-          address: formatHostPort({ host: this.options.cluster.host, port: this.coordinator.port }),
-        },
-        "cluster coordinator listening",
-      );
     }
     this.sessions = new EditingSessions({ store: this.store, logger: this.logger });
     const services: CentralServices = {

@@ -264,13 +264,28 @@ export class CentralStore {
     ).map((row) => row.fileId);
   }
 
-  albumsOf(user: string): { name: string; memberCount: number }[] {
+  albumsOf(user: string): { name: string; memberCount: number; createdBy: string }[] {
     return this.db
       .prepare(
-        `SELECT a.name AS name, (SELECT COUNT(*) FROM album_members m2 WHERE m2.album = a.name) AS memberCount
+        `SELECT a.name AS name, (SELECT COUNT(*) FROM album_members m2 WHERE m2.album = a.name) AS memberCount,
+                a.created_by AS createdBy
          FROM album_members m JOIN albums a ON a.name = m.album
          WHERE m.user = ? ORDER BY a.name`,
       )
-      .all(user) as { name: string; memberCount: number }[];
+      .all(user) as { name: string; memberCount: number; createdBy: string }[];
+  }
+
+  /**
+   * The albums shown as `displayName`: canonical name `displayName` or
+   * `<creator>/displayName` (see album-reference.ts), case-insensitively.
+   */
+  albumsNamed(displayName: string): { name: string; createdBy: string }[] {
+    return this.db
+      .prepare(
+        `SELECT name, created_by AS createdBy FROM albums
+         WHERE name = @name OR substr(name, instr(name, '/') + 1) = @name COLLATE NOCASE
+         ORDER BY rowid`,
+      )
+      .all({ name: displayName }) as { name: string; createdBy: string }[];
   }
 }

@@ -41,10 +41,13 @@ export const albumCommands: readonly ShellCommand[] = [
   {
     name: "getAlbum",
     args: ["<album>"],
-    summary: "start (or join) editing an album: a local replica, the other editors, chat",
-    arity: [1, 1],
+    summary:
+      "start (or join) editing an album: a local replica, the other editors, chat " +
+      "(<creator>/<album> when two of yours share a name)",
+    arity: [1, Number.POSITIVE_INFINITY],
     needsLogin: true,
-    async run(context, [name]) {
+    async run(context, words) {
+      const name = words.join(" ");
       const open = context.album;
       if (open?.isOpen) {
         throw new AlbumError(
@@ -52,7 +55,7 @@ export const albumCommands: readonly ShellCommand[] = [
           `already editing '${open.album}'; putAlbum first (one album at a time)`,
         );
       }
-      const album = await context.openAlbum(name!);
+      const album = await context.openAlbum(name);
       const editors = album.editors();
       const members = [...album.members()];
       const files = album.listFiles().length;

@@ -291,7 +291,7 @@ program
   .option("--json", "print one JSON object", false)
   .action(
     async (options: { central: string; clusterToken?: string; dir: string; json: boolean }) => {
-      const clusterToken = options.clusterToken ?? readKeptClusterToken(options.dir);
+      const clusterToken = options.clusterToken || readKeptClusterToken(options.dir);
       await runStatusCommand({
         central: options.central,
         json: options.json,

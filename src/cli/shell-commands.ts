@@ -11,7 +11,9 @@ import {
 import type { CentralClient } from "../client/central-client.ts";
 import type { AlbumSession } from "../client/session/album-session.ts";
 import { albumCommands, handBack, NOT_IN_SESSION } from "./album-commands.ts";
+import { albumReferences } from "./album-references.ts";
 import { SAY_COMMAND } from "./chat-or-command.ts";
+import { printable } from "./session-event-lines.ts";
 import { suggest } from "./command-line.ts";
 import { transferCommands } from "./transfer-commands.ts";
 import type { TransferProgressBar } from "./transfer-progress-bar.ts";
@@ -127,11 +129,14 @@ export const shellCommands: readonly ShellCommand[] = [
   {
     name: "createAlbum",
     args: ["<name>"],
-    summary: "create an album; you become its first member",
-    arity: [1, 1],
+    summary:
+      "create an album (spaces allowed: createAlbum summer 2024); you become its first member",
+    arity: [1, Number.POSITIVE_INFINITY],
     needsLogin: true,
-    async run(context, [name]) {
-      await (await context.central()).createAlbum(name!);
+    async run(context, words) {
+      // The words of the line are the name: people write "summer 2024" without quotes.
+      const name = words.join(" ");
+      await (await context.central()).createAlbum(name);
       return { text: `created album '${name}'`, data: { name } };
     },
   },
@@ -145,9 +150,11 @@ export const shellCommands: readonly ShellCommand[] = [
       const albums = await (await context.central()).listAlbums();
       if (albums.length === 0)
         return { text: "no albums yet (createAlbum <name>)", data: { albums } };
+      const shown = albumReferences(albums);
       const lines = albums.map(
-        (a) =>
-          `${a.name} (${a.memberCount} member${a.memberCount === 1 ? "" : "s"}` +
+        (a, index) =>
+          `${printable(shown[index]!)} (${a.memberCount} member${a.memberCount === 1 ? "" : "s"}` +
+          `${a.creator && a.creator !== context.user ? `, created by ${a.creator}` : ""}` +
           `${a.editorCount > 0 ? `, ${a.editorCount} editing now` : ""})`,
       );
       return { text: lines.join("\n"), data: { albums } };

@@ -200,4 +200,18 @@ describe("the shell as a person meets it", () => {
     assert.equal(run.errors.length, 1, run.stderr);
     assert.match(run.errors[0]!, /is not an AlbumSharing central server's client port/);
   });
+
+  test("10: names with spaces; two albums named 'trip' are told apart as creator/trip", async () => {
+    await bob.ok("putAlbum");
+    await bob.ok("createAlbum summer 2024");
+    await bob.ok("createAlbum trip");
+    const listed = await bob.ok("listAlbums");
+    const lines = listed.text.split("\n");
+    assert.deepEqual(lines.slice(0, 2), ["bob/trip (1 member)", "summer 2024 (1 member)"]);
+    assert.match(lines[2]!, /^alice\/trip \(3 members, created by alice, \d editing now\)$/);
+    const ambiguous = await bob.fails("getAlbum trip", "invalid_argument");
+    assert.match(ambiguous, /'trip' is ambiguous: alice\/trip, bob\/trip/);
+    const opened = await bob.ok("getAlbum alice/trip");
+    assert.equal((opened.data as { album: string }).album, "trip");
+  });
 });
