@@ -10,13 +10,15 @@ import type {
   SessionEditorView,
   SessionEnd,
 } from "../client/session/album-session.ts";
+import { albumChangeLines, type FilesChanged } from "./album-change-lines.ts";
 
 export type SessionEvent =
   | { kind: "chat"; message: SessionChatMessage }
   | { kind: "joined"; editor: SessionEditorView }
   | { kind: "left"; editor: EditorLeftView }
   | { kind: "sessionEnded"; end: SessionEnd }
-  | { kind: "connectionLost"; address: string };
+  | { kind: "connectionLost"; address: string }
+  | { kind: "filesChanged"; batches: FilesChanged[] };
 
 const LEAVE_NOTE: Record<LeaveKind, string> = {
   left: "",
@@ -36,6 +38,8 @@ export function plainEventLine(event: SessionEvent): string {
       return `* session ended: ${printable(event.end.reason)}`;
     case "connectionLost":
       return `* lost the connection to the central server at ${event.address}; log in again once it is back`;
+    case "filesChanged":
+      return albumChangeLines(event.batches).join("\n");
   }
 }
 
@@ -61,6 +65,12 @@ export function jsonEventLine(event: SessionEvent): string {
       return JSON.stringify({ event: "sessionEnded", reason: event.end.reason });
     case "connectionLost":
       return JSON.stringify({ event: "connectionLost", address: event.address });
+    case "filesChanged":
+      return event.batches
+        .map((batch) =>
+          JSON.stringify({ event: "filesChanged", by: batch.by ?? null, changes: batch.changes }),
+        )
+        .join("\n");
   }
 }
 

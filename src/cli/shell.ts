@@ -83,6 +83,9 @@ import {
 import { startTransferProgressBar, type TransferProgressBar } from "./transfer-progress-bar.ts";
 import { invalidArgument } from "../common/album-error.ts";
 
+/** How long changes are gathered before they are shown, so many arrive as one line. */
+const CHANGE_BATCH_MS = 150;
+
 export interface ShellOptions {
   central: string;
   json: boolean;
@@ -144,6 +147,7 @@ class ShellSession implements ShellContext {
         chat: (message) => this.onEvent({ kind: "chat", message }),
         editorJoined: (editor) => this.onEvent({ kind: "joined", editor }),
         editorLeft: (editor) => this.onEvent({ kind: "left", editor }),
+        filesChanged: (batch) => this.onEvent({ kind: "filesChanged", batches: [batch] }),
         ended: (end) => {
           // May run while open() still runs (then open() fails and nothing was kept).
           if (this.album && !this.album.isOpen) this.album = undefined;
@@ -232,7 +236,26 @@ export async function runShell(options: ShellOptions): Promise<number> {
   }
   // Our own chat message, just sent: its result line stands for it in --json.
   const ownPending = new Map<string, number>();
+  // Changes arriving together (a bulk add is a delta per file) are shown together.
+  let changesPending: SessionEvent & { kind: "filesChanged" } = {
+    kind: "filesChanged",
+    batches: [],
+  };
+  let changesTimer: NodeJS.Timeout | undefined;
   const printEvent = (event: SessionEvent): void => {
+    if (event.kind === "filesChanged" && !options.json) {
+      changesPending.batches.push(...event.batches);
+      changesTimer ??= setTimeout(() => {
+        changesTimer = undefined;
+        const batch = changesPending;
+        changesPending = { kind: "filesChanged", batches: [] };
+        printNow(batch);
+      }, CHANGE_BATCH_MS);
+      return;
+    }
+    printNow(event);
+  };
+  const printNow = (event: SessionEvent): void => {
     if (
       options.json &&
       event.kind === "chat" &&
@@ -315,6 +338,10 @@ export async function runShell(options: ShellOptions): Promise<number> {
     prompt();
   }
   if (options.interactive) options.output.write("\n");
+  if (changesTimer) {
+    clearTimeout(changesTimer);
+    printNow(changesPending);
+  }
   if (session.album?.isOpen) {
     busy = true;
     await execute("putAlbum", async () => (await handBack(session)) ?? { text: "" });

@@ -9,10 +9,20 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { eventually } from "../support/eventually.ts";
 import { seededRandom } from "../support/seeded-random.ts";
 import { LocalSystem, type ShellClient } from "../session/helpers/local-system.ts";
 import { CTRL_C, PtyShell } from "./helpers/pty-shell.ts";
 import { runScript } from "./helpers/run-script.ts";
+
+/** The files another editor's additions announced to this client, in order. */
+function addedSeenBy(client: ShellClient): string[] {
+  return client.events
+    .filter((e) => e.event === "filesChanged")
+    .flatMap((e) => e.changes as { kind: string; name: string }[])
+    .filter((change) => change.kind === "added")
+    .map((change) => change.name);
+}
 
 describe("the shell as a person meets it", () => {
   let system: LocalSystem;
@@ -117,6 +127,13 @@ describe("the shell as a person meets it", () => {
 
   test("12: listFiles is an aligned table with size, who added it and the rating", async () => {
     await bob.ok("rateFile beach.jpg 4");
+    // 11: alice is told, naming bob, the stars and the new average.
+    const rated = await alice.waitEvent((e) => e.event === "filesChanged", "bob's rating");
+    assert.deepEqual(rated, {
+      event: "filesChanged",
+      by: "bob",
+      changes: [{ kind: "rated", name: "beach.jpg", stars: 4, average: 4, ratings: 1 }],
+    });
     const listed = await bob.ok("listFiles");
     assert.deepEqual((listed.data as { files: unknown[] }).files, [
       { name: "beach.jpg", average: 4, ratings: 1 },
@@ -153,6 +170,9 @@ describe("the shell as a person meets it", () => {
     }
     const added = await alice.ok(`addFile ${folder}`);
     assert.match(added.text, /added 3 of 3 files/);
+    // 11: bob is told of each file alice added.
+    await eventually(() => addedSeenBy(bob).includes("c.png"), "bob told of alice's files");
+    assert.deepEqual(addedSeenBy(bob).slice(-3), ["a.jpg", "b.jpg", "c.png"]);
     const out = join(system.root, "everything");
     mkdirSync(out);
     const all = await bob.ok(`downloadFile --all ${out}`);

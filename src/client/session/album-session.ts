@@ -39,6 +39,7 @@ import { DataTransferClient } from "../data-transfer/data-transfer-client.ts";
 import type { ProgressListener } from "../data-transfer/transfer-progress.ts";
 import type { ContentTransfer } from "./content-transfer.ts";
 import { EditorReplica } from "./editor-replica.ts";
+import { fileChanges, snapshotFiles, type FileChange, type FileSnapshot } from "./file-changes.ts";
 import { HandOffLoop } from "./hand-off-loop.ts";
 import { redactContentKeys } from "./redact-content-keys.ts";
 import type { SessionCentral } from "./session-central.ts";
@@ -106,6 +107,8 @@ export interface AlbumSessionEvents {
   editorLeft: [EditorLeftView];
   /** The session ended without close(): removed from the members, session ended by the server, connection lost. */
   ended: [SessionEnd];
+  /** Another editor's changes to the files arrived (`by`: the editor who sent them, if known). */
+  filesChanged: [{ by: string | undefined; changes: FileChange[] }];
 }
 
 export type SessionListeners = {
@@ -225,6 +228,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     if (events.editorJoined) this.on("editorJoined", events.editorJoined);
     if (events.editorLeft) this.on("editorLeft", events.editorLeft);
     if (events.ended) this.on("ended", events.ended);
+    if (events.filesChanged) this.on("filesChanged", events.filesChanged);
+    this.#peer.on("remoteDelta", (from) => this.#announceFileChanges(from));
     this.#transfer = options.transfer ?? new DataTransferClient(options.central);
     this.#handOffs = new HandOffLoop({
       intervalMs:
@@ -517,6 +522,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     await this.#central.announceEditor(this.album, this.#mesh.address);
     this.#handOffs.start();
     this.syncOutcome = await this.#peer.whenSynced();
+    // What the initial sync brought is the state we start from, not news.
+    this.#announced = snapshotFiles(this.#replica.files());
     if (this.#state !== "open") throw this.#endedError();
   }
 
@@ -604,6 +611,19 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     }
   }
 
+  /** Files as last announced; undefined until the initial sync is done (what a newcomer syncs is not news). */
+  #announced: FileSnapshot | undefined;
+
+  #announceFileChanges(from: number): void {
+    const before = this.#announced;
+    if (!before || this.#state !== "open" || this.listenerCount("filesChanged") === 0) return;
+    const files = this.#replica.files();
+    this.#announced = snapshotFiles(files);
+    const changes = fileChanges(before, files);
+    if (changes.length > 0)
+      this.emit("filesChanged", { by: this.#editors.get(from)?.user, changes });
+  }
+
   #editorLeft(left: EditorLeft): void {
     const reason = leaveKind(left.reason);
     if (left.slot === this.slot) {
@@ -655,6 +675,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
   }
 
   #spread(delta: Uint8Array): void {
+    // Our own changes are not news to us.
+    if (this.#announced) this.#announced = snapshotFiles(this.#replica.files());
     this.#peer.broadcastDelta(delta);
   }
 
