@@ -264,15 +264,14 @@ export class CentralStore {
     ).map((row) => row.fileId);
   }
 
-  albumsOf(user: string): { name: string; memberCount: number; createdBy: string }[] {
+  albumsOf(user: string): { name: string; memberCount: number }[] {
     return this.db
       .prepare(
-        `SELECT a.name AS name, (SELECT COUNT(*) FROM album_members m2 WHERE m2.album = a.name) AS memberCount,
-                a.created_by AS createdBy
+        `SELECT a.name AS name, (SELECT COUNT(*) FROM album_members m2 WHERE m2.album = a.name) AS memberCount
          FROM album_members m JOIN albums a ON a.name = m.album
          WHERE m.user = ? ORDER BY a.name`,
       )
-      .all(user) as { name: string; memberCount: number; createdBy: string }[];
+      .all(user) as { name: string; memberCount: number }[];
   }
 
   /**

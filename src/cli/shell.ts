@@ -20,10 +20,11 @@
 //     listReplica  {album, slot, members:[...], files:[{name, average, ratings, size, addedBy}],
 //                   unhandedChanges, description}
 //     addUser, removeUser  {user, members:[...]}
-//     addFile      {name, size, alreadyStored}
+//     addFile      {name, size, alreadyStored}; several files: {added:[...], failed:[{what, error}]}
 //     removeFile   {name}
 //     rateFile     {name, stars, average, ratings}
-//     downloadFile {name, path, size}
+//     downloadFile {name, path, size}; --all: {downloaded:[...], failed:[{what, error}]}
+//     (a bulk command with any failure fails as a whole; its message lists each file)
 //     logout, quit {album} when they handed an open album back first, else null
 //
 // Chat. In an editing session a line that is not a command is a chat message:
@@ -43,11 +44,15 @@
 //           * bob left                   (+ " (connection lost)" / " (removed from the album)")
 //           * session ended: <reason>
 //           * lost the connection to the central server at <address> ...
+//           * bob added beach.jpg / * bob rated beach.jpg 4 (avg 3.0 of 2) / * bob removed x.jpg
+//             (another editor's changes; "* bob added 12 files" when many arrive at once)
 //   --json: {"event":"chat","from":"alice","text":"hello there","time":<unix ms>}
 //           {"event":"joined","user":"bob","slot":2}
 //           {"event":"left","user":"bob","slot":2,"reason":"left|lost|removed"}
 //           {"event":"sessionEnded","reason":"..."}
 //           {"event":"connectionLost","address":"..."}
+//           {"event":"filesChanged","by":"bob"|null,"changes":[{"kind":"added","name","size","addedBy"}|
+//              {"kind":"removed","name"}|{"kind":"rated","name","stars"|null,"average","ratings"}]}
 // A newcomer's chat history arrives as chat events before the getAlbum result.
 //
 // logout and quit in a session, and the end of the input, hand the album back
@@ -57,10 +62,8 @@
 // Content keys never appear in anything printed.
 import { createInterface, type Interface } from "node:readline";
 import { AlbumError } from "../common/album-error.ts";
-import { CentralClient } from "../client/central-client.ts";
-import { AlbumSession, type PeerEndpointOptions } from "../client/session/album-session.ts";
+import type { AlbumSession, PeerEndpointOptions } from "../client/session/album-session.ts";
 import { handBack } from "./album-commands.ts";
-import { centralConnectError } from "./central-connect-error.ts";
 import { classifyLine, mistypedMessage } from "./chat-or-command.ts";
 import { splitCommandLine } from "./command-line.ts";
 import { UNLIMITED_WIDTH } from "./files-table.ts";
@@ -73,14 +76,8 @@ import {
   saveHistory,
   withoutPassword,
 } from "./shell-history.ts";
-import {
-  commandNames,
-  runCommand,
-  sayText,
-  type CommandResult,
-  type ShellContext,
-} from "./shell-commands.ts";
-import { startTransferProgressBar, type TransferProgressBar } from "./transfer-progress-bar.ts";
+import { commandNames, runCommand, sayText, type CommandResult } from "./shell-commands.ts";
+import { ShellSession } from "./shell-session.ts";
 import { invalidArgument } from "../common/album-error.ts";
 
 /** How long changes are gathered before they are shown, so many arrive as one line. */
@@ -100,98 +97,6 @@ export interface ShellOptions {
   progressStream?: NodeJS.WriteStream;
   /** The history file of the interactive shell (default: under the user's state folder). */
   historyFile?: string;
-}
-
-class ShellSession implements ShellContext {
-  user: string | undefined;
-  quitRequested = false;
-  album: AlbumSession | undefined;
-  signal: AbortSignal = new AbortController().signal;
-  askSecret: ((prompt: string) => Promise<string>) | undefined;
-  /** The bar of the running transfer, so notices can print above it. */
-  bar: TransferProgressBar | undefined;
-  private client: CentralClient | undefined;
-
-  constructor(
-    private readonly address: string,
-    private readonly peer: PeerEndpointOptions,
-    private readonly onEvent: (event: SessionEvent) => void,
-    private readonly progressStream: NodeJS.WriteStream | undefined,
-    readonly columns: number,
-  ) {}
-
-  async central(): Promise<CentralClient> {
-    if (this.client && !this.client.isClosed) return this.client;
-    if (this.client) this.user = undefined; // the login died with the old connection
-    const client = await CentralClient.connect({ address: this.address }).catch((error: unknown) =>
-      Promise.reject(centralConnectError(error, this.address)),
-    );
-    client.once("close", () => {
-      if (this.client !== client) return;
-      // Said at once, not at the next command; the prompt loses the login.
-      this.user = undefined;
-      this.onEvent({ kind: "connectionLost", address: this.address });
-    });
-    this.client = client;
-    return client;
-  }
-
-  async openAlbum(name: string): Promise<AlbumSession> {
-    const central = await this.central();
-    const album = await AlbumSession.open({
-      central,
-      album: name,
-      user: this.user!,
-      peer: this.peer,
-      events: {
-        chat: (message) => this.onEvent({ kind: "chat", message }),
-        editorJoined: (editor) => this.onEvent({ kind: "joined", editor }),
-        editorLeft: (editor) => this.onEvent({ kind: "left", editor }),
-        filesChanged: (batch) => this.onEvent({ kind: "filesChanged", batches: [batch] }),
-        ended: (end) => {
-          // May run while open() still runs (then open() fails and nothing was kept).
-          if (this.album && !this.album.isOpen) this.album = undefined;
-          this.onEvent({ kind: "sessionEnded", end });
-        },
-      },
-    });
-    this.album = album;
-    return album;
-  }
-
-  async closeAlbum(): Promise<string | undefined> {
-    const album = this.album;
-    if (!album?.isOpen) {
-      this.album = undefined;
-      return undefined;
-    }
-    try {
-      await album.close();
-    } finally {
-      this.album = undefined;
-    }
-    return album.album;
-  }
-
-  transferProgress(label: string): TransferProgressBar | undefined {
-    if (!this.progressStream) return undefined;
-    const bar = startTransferProgressBar(label, this.progressStream);
-    this.bar = bar;
-    return {
-      listener: bar.listener,
-      notice: bar.notice,
-      stop: () => {
-        if (this.bar === bar) this.bar = undefined;
-        bar.stop();
-      },
-    };
-  }
-
-  close(): void {
-    const client = this.client;
-    this.client = undefined;
-    client?.close();
-  }
 }
 
 /** Runs the shell until quit or end of input; resolves with the exit status. */

@@ -3,6 +3,7 @@
 // downloading, verifying). Only for interactive use: scripted and --json runs
 // never get one, so their output stays machine-readable.
 import cliProgress from "cli-progress";
+import { formatBytes } from "../common/format-bytes.ts";
 import type {
   ProgressListener,
   TransferProgress,
@@ -86,14 +87,4 @@ export function startTransferProgressBar(
   };
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
+export { formatBytes };

@@ -125,7 +125,7 @@ describe("the shell as a person meets it", () => {
     assert.match(run.errors[1]!, /^error: already exists:/);
   });
 
-  test("12: listFiles is an aligned table with size, who added it and the rating", async () => {
+  test("12: listFiles is an aligned table with size, who added it and the rating; listReplica too", async () => {
     await bob.ok("rateFile beach.jpg 4");
     // 11: alice is told, naming bob, the stars and the new average.
     const rated = await alice.waitEvent((e) => e.event === "filesChanged", "bob's rating");
@@ -142,6 +142,18 @@ describe("the shell as a person meets it", () => {
     assert.match(lines[0]!, /^name\s+size\s+added by\s+rating$/);
     assert.match(lines[1]!, /^beach\.jpg\s+16 KiB\s+alice\s+4\.0 of 1$/);
     assert.equal(lines[0]!.indexOf("added by"), lines[1]!.indexOf("alice"));
+
+    // listReplica keeps the causal details, labelled and aligned, sizes for people.
+    const replica = (await bob.ok("listReplica")).text.split("\n");
+    const header = replica.indexOf("files (1):") + 1;
+    assert.match(
+      replica[header]!,
+      /^ {2}name\s+file id\s+size\s+added by\s+rating\s+added by changes$/,
+    );
+    const row = replica[header + 1]!;
+    assert.match(row, /^ {2}beach\.jpg\s+[0-9a-f]{16}\s+16 KiB\s+alice\s+4\.00 of 1\s+\d+\.\d+$/);
+    assert.equal(replica[header]!.indexOf("added by"), row.indexOf("alice"));
+    assert.ok(replica.some((line) => line.includes("version vector {")));
   });
 
   test("18: a pseudo-file is stored with what was read; a FIFO is refused in one line", async () => {

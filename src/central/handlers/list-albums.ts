@@ -14,7 +14,7 @@ export const handleListAlbums: Handler<"listAlbums"> = (_request, { connection, 
       name: album.name,
       memberCount: album.memberCount,
       editorCount: services.sessions.editorCount(album.name),
-      creator: album.createdBy,
+      creator: services.store.findAlbum(album.name)?.createdBy ?? "",
     }),
   );
   return { case: "listAlbums", value: create(ListAlbumsReplySchema, { albums }) };
