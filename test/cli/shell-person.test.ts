@@ -201,7 +201,8 @@ describe("the shell as a person meets it", () => {
     const big = join(system.root, "big.bin");
     // Sparse: a large file without writing it; hashing it takes long enough to act meanwhile.
     execFileSync("truncate", ["-s", "1G", big]);
-    const vera = PtyShell.start(["client", "--central", system.central], { columns: 100 });
+    // 50 columns: the bar keeps its percentage and drops its decorations.
+    const vera = PtyShell.start(["client", "--central", system.central], { columns: 50 });
     try {
       await vera.waitFor(/albumshare> $/, "the prompt");
       vera.type("register vera password-of-vera\rlogin vera password-of-vera\r");
@@ -210,11 +211,19 @@ describe("the shell as a person meets it", () => {
       vera.type("getAlbum trip\r");
       await vera.waitFor(/albumshare\(vera:trip\)> $/, "editing");
       vera.type(`addFile ${big}\r`);
-      await vera.waitFor(/addFile hashing/, "the progress bar");
+      await vera.waitFor(/\d+% \[[█░]+\] /, "the progress bar");
       await bob.ok("hi vera");
       await vera.waitFor(/\[bob\] hi vera/, "bob's chat");
       // eslint-disable-next-line no-control-regex -- the terminal's line clearing is what is checked
       assert.match(vera.raw, /\r\x1b\[2K\[bob\] hi vera\r\n/, "on a line of its own");
+      // Each redraw starts at column 1 (ESC [ 1 G) and ends before the next escape.
+      const bars = vera.raw
+        .split("\x1b[1G")
+        .map((draw) => draw.split("\x1b")[0]!)
+        .filter((draw) => /^\s*\d+% \[/.test(draw));
+      assert.ok(bars.length > 0, "the bar was drawn");
+      for (const bar of bars) assert.ok([...bar].length < 50, `wider than the terminal: ${bar}`);
+      assert.doesNotMatch(vera.text, /addFile hashing/);
       const mark = vera.text.length;
       vera.type(CTRL_C);
       await vera.waitFor(/cancelled: nothing was added/, "the cancellation", mark);
