@@ -202,7 +202,11 @@ describe("the shell as a person meets it", () => {
     // Sparse: a large file without writing it; hashing it takes long enough to act meanwhile.
     execFileSync("truncate", ["-s", "1G", big]);
     // 50 columns: the bar keeps its percentage and drops its decorations.
-    const vera = PtyShell.start(["client", "--central", system.central], { columns: 50 });
+    const vera = PtyShell.start(["client", "--central", system.central], {
+      columns: 50,
+      // Its history goes to the test's folder, not the tester's.
+      env: { HOME: home, XDG_STATE_HOME: join(system.root, "state") },
+    });
     try {
       await vera.waitFor(/albumshare> $/, "the prompt");
       vera.type("register vera password-of-vera\rlogin vera password-of-vera\r");
