@@ -76,12 +76,6 @@ export class CentralServer {
       });
       await this.coordinator.start();
       ring = this.coordinator.ringProvider();
-      this.logger.info(
-        {
-          address: formatHostPort({ host: this.options.cluster.host, port: this.coordinator.port }),
-        },
-        "cluster coordinator listening",
-      );
     }
     const handOffIntervalMs = this.options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS;
     this.sessions = new EditingSessions({

@@ -314,4 +314,18 @@ export class CentralStore {
       )
       .all(user) as { name: string; memberCount: number }[];
   }
+
+  /**
+   * The albums shown as `displayName`: canonical name `displayName` or
+   * `<creator>/displayName` (see album-reference.ts), case-insensitively.
+   */
+  albumsNamed(displayName: string): { name: string; createdBy: string }[] {
+    return this.db
+      .prepare(
+        `SELECT name, created_by AS createdBy FROM albums
+         WHERE name = @name OR substr(name, instr(name, '/') + 1) = @name COLLATE NOCASE
+         ORDER BY rowid`,
+      )
+      .all({ name: displayName }) as { name: string; createdBy: string }[];
+  }
 }

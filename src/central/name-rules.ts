@@ -21,8 +21,39 @@ function checkName(kind: string, value: string, max: number): string {
 
 export const checkUserName = (value: string): string =>
   checkName("user name", value, MAX_USER_NAME);
-export const checkAlbumName = (value: string): string =>
-  checkName("album name", value, MAX_ALBUM_NAME);
+/**
+ * Album names are what people write: spaces and letters of any language,
+ * 1 to 64 characters, no control or invisible formatting characters (they
+ * could disguise a name on a terminal), no slashes (`creator/name` refers to
+ * an album), no spaces at either end. Unique per creator (album-reference.ts).
+ */
+export function checkAlbumName(typed: string): string {
+  // One spelling per name, whichever way the keyboard composed its letters.
+  const value = typed.normalize("NFC");
+  const length = [...value].length;
+  if (length < 1 || length > MAX_ALBUM_NAME) {
+    throw invalidArgument(`album name must be 1 to ${MAX_ALBUM_NAME} characters long`);
+  }
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(value)) {
+    throw invalidArgument("album name must not contain control or invisible characters");
+  }
+  if (/[/\\]/.test(value)) {
+    throw invalidArgument(
+      `album name '${value}' must not contain '/' or '\\' ('creator/name' refers to another's album)`,
+    );
+  }
+  if (value.trim() !== value) {
+    throw invalidArgument("album name must not start or end with a space");
+  }
+  return value;
+}
+
+/** An album as a request names it: its name, or `creator/name`. */
+export function checkAlbumReference(value: string): string {
+  const slash = value.indexOf("/");
+  if (slash < 0) return checkAlbumName(value);
+  return `${checkUserName(value.slice(0, slash))}/${checkAlbumName(value.slice(slash + 1))}`;
+}
 
 export function checkPassword(value: string): string {
   const length = [...value].length;

@@ -4,10 +4,9 @@
 // people, data for --json). Outside a session they fail with one line saying
 // so. Never prints a content key: AlbumSession reports none.
 import { AlbumError, ErrorCode, failedPrecondition } from "../common/album-error.ts";
-import type { ProgressListener } from "../client/data-transfer/transfer-progress.ts";
 import type { ListedFile } from "../client/session/album-session.ts";
 import type { CommandResult, ShellCommand, ShellContext } from "./shell-commands.ts";
-import { formatBytes } from "./transfer-progress-bar.ts";
+import { formatFilesTable } from "./files-table.ts";
 
 export const NOT_IN_SESSION = "not in an editing session (getAlbum <album> first)";
 
@@ -38,27 +37,17 @@ function parseStars(text: string): number {
   return /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
 }
 
-async function withProgress<T>(
-  context: ShellContext,
-  label: string,
-  run: (onProgress: ProgressListener | undefined) => Promise<T>,
-): Promise<T> {
-  const bar = context.transferProgress(label);
-  try {
-    return await run(bar?.listener);
-  } finally {
-    bar?.stop();
-  }
-}
-
 export const albumCommands: readonly ShellCommand[] = [
   {
     name: "getAlbum",
     args: ["<album>"],
-    summary: "start (or join) editing an album: a local replica, the other editors, chat",
-    arity: [1, 1],
+    summary:
+      "start (or join) editing an album: a local replica, the other editors, chat " +
+      "(<creator>/<album> when two of yours share a name)",
+    arity: [1, Number.POSITIVE_INFINITY],
     needsLogin: true,
-    async run(context, [name]) {
+    async run(context, words) {
+      const name = words.join(" ");
       const open = context.album;
       if (open?.isOpen) {
         throw new AlbumError(
@@ -66,7 +55,7 @@ export const albumCommands: readonly ShellCommand[] = [
           `already editing '${open.album}'; putAlbum first (one album at a time)`,
         );
       }
-      const album = await context.openAlbum(name!);
+      const album = await context.openAlbum(name);
       const editors = album.editors();
       const members = [...album.members()];
       const files = album.listFiles().length;
@@ -124,20 +113,19 @@ export const albumCommands: readonly ShellCommand[] = [
   {
     name: "listFiles",
     args: [],
-    summary: "list the album's files: name, average rating, number of ratings",
+    summary: "list the album's files: name, size, who added it, average rating and count",
     arity: [0, 0],
     needsLogin: true,
     needsSession: true,
     run(context) {
       const files = openSession(context).listFiles();
       const data = {
+        // Kept to these three fields: scripts and tests compare them whole (listReplica has the rest).
         files: files.map(({ name, average, ratings }) => ({ name, average, ratings })),
       };
       if (files.length === 0)
         return Promise.resolve({ text: "no files yet (addFile <path>)", data });
-      const width = Math.min(40, Math.max(...files.map((f) => f.name.length)));
-      const lines = files.map((file) => `${file.name.padEnd(width)}  ${describeAverage(file)}`);
-      return Promise.resolve({ text: lines.join("\n"), data });
+      return Promise.resolve({ text: formatFilesTable(files, context.columns), data });
     },
   },
   {
@@ -175,25 +163,6 @@ export const albumCommands: readonly ShellCommand[] = [
     },
   },
   {
-    name: "addFile",
-    args: ["<path>", "[name]"],
-    summary: "upload a local file and add it to the album (under its base name, or [name])",
-    arity: [1, 2],
-    needsLogin: true,
-    needsSession: true,
-    async run(context, [path, name]) {
-      const album = openSession(context);
-      const added = await withProgress(context, "addFile", (onProgress) =>
-        album.addFile(path!, name, onProgress),
-      );
-      const stored = added.alreadyStored ? ", content already stored" : "";
-      return {
-        text: `added '${added.name}' (${formatBytes(added.size)}${stored})`,
-        data: added,
-      };
-    },
-  },
-  {
     name: "removeFile",
     args: ["<name>"],
     summary: "remove a file from the album",
@@ -217,24 +186,6 @@ export const albumCommands: readonly ShellCommand[] = [
       return {
         text: `rated '${rated.name}' ${rated.stars} star${rated.stars === 1 ? "" : "s"}; ${describeAverage(rated)}`,
         data: rated,
-      };
-    },
-  },
-  {
-    name: "downloadFile",
-    args: ["<name>", "[dest]"],
-    summary: "download a file's content (verified) to [dest], default: its name here",
-    arity: [1, 2],
-    needsLogin: true,
-    needsSession: true,
-    async run(context, [name, dest]) {
-      const album = openSession(context);
-      const downloaded = await withProgress(context, "downloadFile", (onProgress) =>
-        album.downloadFile(name!, dest, onProgress),
-      );
-      return {
-        text: `downloaded '${downloaded.name}' to ${downloaded.path} (${formatBytes(downloaded.size)}, verified)`,
-        data: downloaded,
       };
     },
   },

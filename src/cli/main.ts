@@ -8,8 +8,9 @@ import { createLogger, LOG_LEVELS, type LogLevel } from "../common/logger.ts";
 import { CentralServer } from "../central/central-server.ts";
 import { runDataServerCommand } from "../data/run-data-server.ts";
 import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.ts";
+import { packageVersion } from "./package-version.ts";
 import { runShell } from "./shell.ts";
-import { runStatusCommand } from "./status-command.ts";
+import { readKeptClusterToken, runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
 import { addWebCommand } from "../web/web-command.ts";
 
@@ -29,6 +30,7 @@ function parsePort(value: string): number {
 
 const program = new Command("albumshare")
   .description("AlbumSharing: shared photo and video albums, edited together peer to peer")
+  .version(packageVersion(), "-V, --version", "print the version")
   .showHelpAfterError("(add --help for usage)");
 
 program
@@ -302,19 +304,28 @@ program
       .env("ALBUMSHARE_CENTRAL_CLUSTER"),
   )
   .addOption(
-    new Option("--cluster-token <token>", "shared secret of the cluster").env(
-      "ALBUMSHARE_CLUSTER_TOKEN",
-    ),
+    new Option(
+      "--cluster-token <token>",
+      "shared secret of the cluster (default: the one `up` keeps in <dir>/cluster-token)",
+    ).env("ALBUMSHARE_CLUSTER_TOKEN"),
+  )
+  .addOption(
+    new Option("--dir <dir>", "the folder of a local system started by `up`")
+      .default(".albumshare")
+      .env("ALBUMSHARE_DIR"),
   )
   .option("--json", "print one JSON object", false)
-  .action(async (options: { central: string; clusterToken?: string; json: boolean }) => {
-    await runStatusCommand({
-      central: options.central,
-      json: options.json,
-      output: process.stdout,
-      ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
-    });
-  });
+  .action(
+    async (options: { central: string; clusterToken?: string; dir: string; json: boolean }) => {
+      const clusterToken = options.clusterToken || readKeptClusterToken(options.dir);
+      await runStatusCommand({
+        central: options.central,
+        json: options.json,
+        output: process.stdout,
+        ...(clusterToken ? { clusterToken } : {}),
+      });
+    },
+  );
 
 addWebCommand(program, { parsePort, logLevelOption, stopOnSignals });
 

@@ -10,6 +10,7 @@ import type {
   SessionEditorView,
   SessionEnd,
 } from "../client/session/album-session.ts";
+import { albumChangeLines, type FilesChanged } from "./album-change-lines.ts";
 
 export type SessionEvent =
   | { kind: "chat"; message: SessionChatMessage }
@@ -18,7 +19,10 @@ export type SessionEvent =
   | { kind: "sessionEnded"; end: SessionEnd }
   // The connection to the central server: lost (reconnecting by itself) and back.
   | { kind: "reconnecting"; reason: string }
-  | { kind: "restored" };
+  | { kind: "restored" }
+  // ... and given up on (the login is no longer accepted): log in again.
+  | { kind: "connectionLost"; address: string }
+  | { kind: "filesChanged"; batches: FilesChanged[] };
 
 const LEAVE_NOTE: Record<LeaveKind, string> = {
   left: "",
@@ -40,6 +44,10 @@ export function plainEventLine(event: SessionEvent): string {
       return `* ${printable(event.reason)}; reconnecting (editing and chat go on with the others)`;
     case "restored":
       return "* reconnected to the central server";
+    case "connectionLost":
+      return `* lost the connection to the central server at ${event.address}; log in again once it is back`;
+    case "filesChanged":
+      return albumChangeLines(event.batches).join("\n");
   }
 }
 
@@ -67,6 +75,14 @@ export function jsonEventLine(event: SessionEvent): string {
       return JSON.stringify({ event: "reconnecting", reason: event.reason });
     case "restored":
       return JSON.stringify({ event: "restored" });
+    case "connectionLost":
+      return JSON.stringify({ event: "connectionLost", address: event.address });
+    case "filesChanged":
+      return event.batches
+        .map((batch) =>
+          JSON.stringify({ event: "filesChanged", by: batch.by ?? null, changes: batch.changes }),
+        )
+        .join("\n");
   }
 }
 

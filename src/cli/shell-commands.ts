@@ -11,7 +11,11 @@ import {
 import type { CentralClient } from "../client/central-client.ts";
 import type { AlbumSession } from "../client/session/album-session.ts";
 import { albumCommands, handBack, NOT_IN_SESSION } from "./album-commands.ts";
+import { albumReferences } from "./album-references.ts";
+import { SAY_COMMAND } from "./chat-or-command.ts";
+import { printable } from "./session-event-lines.ts";
 import { suggest } from "./command-line.ts";
+import { transferCommands } from "./transfer-commands.ts";
 import type { TransferProgressBar } from "./transfer-progress-bar.ts";
 
 export interface ShellContext {
@@ -28,6 +32,33 @@ export interface ShellContext {
   closeAlbum(): Promise<string | undefined>;
   /** A progress bar for a transfer when interactive; undefined in scripted mode. */
   transferProgress(label: string): TransferProgressBar | undefined;
+  /** Aborted when the person cancels the running command (Ctrl-C); fresh for each command. */
+  readonly signal: AbortSignal;
+  /** Width to fit tables to: the terminal's columns, unbounded in scripted mode. */
+  readonly columns: number;
+  /** Asks for a password without echo on a terminal; undefined in scripted mode. */
+  readonly askSecret: ((prompt: string) => Promise<string>) | undefined;
+}
+
+/** The password argument, or one asked for without echo (twice to register). */
+async function passwordFor(
+  context: ShellContext,
+  command: "login" | "register",
+  given: string | undefined,
+): Promise<string> {
+  if (given !== undefined) return given;
+  const ask = context.askSecret;
+  if (!ask) {
+    throw invalidArgument(
+      `wrong number of arguments; usage: ${command} <name> <password> ` +
+        "(the password is asked for without echo only on a terminal)",
+    );
+  }
+  const password = await ask("password: ");
+  if (command === "register" && (await ask("password again: ")) !== password) {
+    throw invalidArgument("the two passwords differ; nothing was registered");
+  }
+  return password;
 }
 
 export interface CommandResult {
@@ -56,23 +87,26 @@ function loggedIn(context: ShellContext): string {
 export const shellCommands: readonly ShellCommand[] = [
   {
     name: "register",
-    args: ["<name>", "<password>"],
-    summary: "create a user account",
-    arity: [2, 2],
+    args: ["<name>", "[password]"],
+    summary: "create a user account (on a terminal the password is asked for, twice, without echo)",
+    arity: [1, 2],
     needsLogin: false,
-    async run(context, [name, password]) {
-      await (await context.central()).register(name!, password!);
+    async run(context, [name, given]) {
+      const password = await passwordFor(context, "register", given);
+      await (await context.central()).register(name!, password);
       return { text: `registered '${name}'`, data: { name } };
     },
   },
   {
     name: "login",
-    args: ["<name>", "<password>"],
-    summary: "log in; the connection to the central server stays open",
-    arity: [2, 2],
+    args: ["<name>", "[password]"],
+    summary:
+      "log in (on a terminal the password is asked for without echo); the connection stays open",
+    arity: [1, 2],
     needsLogin: false,
-    async run(context, [name, password]) {
-      const user = await (await context.central()).login(name!, password!);
+    async run(context, [name, given]) {
+      const password = await passwordFor(context, "login", given);
+      const user = await (await context.central()).login(name!, password);
       context.user = user;
       return { text: `logged in as '${user}'`, data: { name: user } };
     },
@@ -95,11 +129,14 @@ export const shellCommands: readonly ShellCommand[] = [
   {
     name: "createAlbum",
     args: ["<name>"],
-    summary: "create an album; you become its first member",
-    arity: [1, 1],
+    summary:
+      "create an album (spaces allowed: createAlbum summer 2024); you become its first member",
+    arity: [1, Number.POSITIVE_INFINITY],
     needsLogin: true,
-    async run(context, [name]) {
-      await (await context.central()).createAlbum(name!);
+    async run(context, words) {
+      // The words of the line are the name: people write "summer 2024" without quotes.
+      const name = words.join(" ");
+      await (await context.central()).createAlbum(name);
       return { text: `created album '${name}'`, data: { name } };
     },
   },
@@ -113,9 +150,11 @@ export const shellCommands: readonly ShellCommand[] = [
       const albums = await (await context.central()).listAlbums();
       if (albums.length === 0)
         return { text: "no albums yet (createAlbum <name>)", data: { albums } };
+      const shown = albumReferences(albums);
       const lines = albums.map(
-        (a) =>
-          `${a.name} (${a.memberCount} member${a.memberCount === 1 ? "" : "s"}` +
+        (a, index) =>
+          `${printable(shown[index]!)} (${a.memberCount} member${a.memberCount === 1 ? "" : "s"}` +
+          `${a.creator && a.creator !== context.user ? `, created by ${a.creator}` : ""}` +
           `${a.editorCount > 0 ? `, ${a.editorCount} editing now` : ""})`,
       );
       return { text: lines.join("\n"), data: { albums } };
@@ -139,7 +178,8 @@ export const shellCommands: readonly ShellCommand[] = [
           "commands:",
           ...lines,
           `  ${"<any other line>".padEnd(30)} in an editing session: a chat message to its editors`,
-          "a leading '/' always means a command (/help); quote words with spaces (\"my photo.jpg\")",
+          "a leading '/' always means a command (/help); quote words with spaces (\"my photo.jpg\");",
+          "a line that looks like a mistyped command is not sent: use 'say <text>' for such chat",
         ].join("\n"),
       });
     },
@@ -159,6 +199,19 @@ export const shellCommands: readonly ShellCommand[] = [
     },
   },
   ...albumCommands,
+  ...transferCommands,
+  {
+    name: SAY_COMMAND,
+    args: ["<text>"],
+    summary: "in an editing session: send <text> as chat, even when it looks like a command",
+    arity: [1, Number.POSITIVE_INFINITY],
+    needsLogin: true,
+    needsSession: true,
+    run() {
+      // The shell sends the rest of the line as typed (sayText); reaching here is a bug.
+      return Promise.reject(invalidArgument("say is handled by the shell"));
+    },
+  },
 ];
 
 export function usage(command: ShellCommand): string {
@@ -173,6 +226,15 @@ export function usage(command: ShellCommand): string {
 export function isCommandLine(line: string): boolean {
   const first = line.trimStart().split(/\s/, 1)[0] ?? "";
   return first.startsWith("/") || shellCommands.some((c) => c.name === first);
+}
+
+export const commandNames = (): string[] => shellCommands.map((c) => c.name);
+
+/** The text of a `say <text>` line exactly as typed after the command word; undefined for other lines. */
+export function sayText(line: string): string | undefined {
+  const match = /^\s*\/?say(?:\s+(.*))?$/s.exec(line);
+  if (!match) return undefined;
+  return (match[1] ?? "").trim();
 }
 
 export function findCommand(name: string): ShellCommand | undefined {

@@ -3,6 +3,8 @@
 // with the cluster token), asks each data server for its usage, and prints a
 // table or one JSON object. Read-only: it never changes the ring or a server.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { invalidArgument } from "../common/album-error.ts";
 import { GrpcConnection } from "../common/grpc/client-calls.ts";
@@ -23,11 +25,22 @@ export interface StatusCommandOptions {
 
 const GET_RING_TIMEOUT_MS = 5_000;
 
+/** The cluster token `up` keeps in its folder, if there is one there. */
+export function readKeptClusterToken(dir: string): string | undefined {
+  try {
+    const token = readFileSync(join(dir, "cluster-token"), "utf8").trim();
+    return token.length > 0 ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runStatusCommand(options: StatusCommandOptions): Promise<void> {
   const token = options.clusterToken;
   if (!token) {
     throw invalidArgument(
-      "the cluster token is required (--cluster-token or ALBUMSHARE_CLUSTER_TOKEN)",
+      "the cluster token is required (--cluster-token, ALBUMSHARE_CLUSTER_TOKEN, " +
+        "or --dir <folder of `up`> holding cluster-token)",
     );
   }
   const central = new GrpcConnection(

@@ -3,6 +3,7 @@
 // downloading, verifying). Only for interactive use: scripted and --json runs
 // never get one, so their output stays machine-readable.
 import cliProgress from "cli-progress";
+import { formatBytes } from "../common/format-bytes.ts";
 import type {
   ProgressListener,
   TransferProgress,
@@ -10,22 +11,48 @@ import type {
 
 export interface TransferProgressBar {
   readonly listener: ProgressListener;
+  /** Prints a notice on a line of its own above the bar, which redraws below it. */
+  notice(print: () => void): void;
   /** Removes the bar; call it whether the transfer succeeded or not. */
   stop(): void;
+}
+
+/** Below this width the bar keeps only the percentage, the bar and the bytes done. */
+export const NARROW_COLUMNS = 60;
+
+/** The bar's layout for a terminal this wide: decorations go first, the percentage last. */
+export function progressLayout(
+  label: string,
+  columns: number,
+): { format: string; barsize: number } {
+  if (columns >= 80) {
+    return { format: `${label} {phase} [{bar}] {percentage}% {done} of {size}`, barsize: 30 };
+  }
+  if (columns >= NARROW_COLUMNS) {
+    return {
+      format: `{phase} [{bar}] {percentage}% {done} of {size}`,
+      barsize: Math.max(10, columns - 50),
+    };
+  }
+  // "100% [....] 1023 MiB": 6 + 3 + 9 columns around the bar, one spare for the cursor.
+  return { format: "{percentage}% [{bar}] {done}", barsize: Math.max(4, columns - 19) };
 }
 
 export function startTransferProgressBar(
   label: string,
   stream: NodeJS.WriteStream,
 ): TransferProgressBar {
+  const layout = progressLayout(label, stream.columns || 80);
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} {phase} [{bar}] {percentage}% {done} of {size}`,
+      format: layout.format,
       stream,
       clearOnComplete: true,
       hideCursor: true,
-      barsize: 30,
+      barsize: layout.barsize,
       fps: 10,
+      // Never wrap: a wrapped bar leaves a copy of itself on every redraw.
+      linewrap: false,
     },
     cliProgress.Presets.shades_classic,
   );
@@ -49,20 +76,15 @@ export function startTransferProgressBar(
   };
   return {
     listener,
+    notice: (print) => {
+      if (started) stream.write("\r\x1b[2K");
+      print();
+      if (started) (bar as unknown as { render(force: boolean): void }).render(true);
+    },
     stop: () => {
       if (started) bar.stop();
     },
   };
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
+export { formatBytes };

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { LogLevel } from "../common/logger.ts";
+import { formatUpSummary, openUpLog } from "./up-output.ts";
 
 const executable = fileURLToPath(new URL("../../bin/albumshare.js", import.meta.url));
 
@@ -38,9 +39,14 @@ function clusterToken(dir: string): string {
   return token;
 }
 
-function start(name: string, args: string[], children: ChildProcess[]): Promise<{ port: number }> {
+function start(
+  name: string,
+  args: string[],
+  children: ChildProcess[],
+  logFd: number | undefined,
+): Promise<{ port: number }> {
   const child = spawn(process.execPath, [executable, ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", logFd ?? "inherit"],
     env: serverEnvironment(),
   });
   children.push(child);
@@ -64,6 +70,8 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
   const token = clusterToken(dir);
+  // On a terminal the servers' log lines go to a file; the person sees a summary.
+  const log = process.stdout.isTTY ? openUpLog(dir) : undefined;
   const children: ChildProcess[] = [];
   let stopping = false;
   const stopAll = (status: number): void => {
@@ -103,6 +111,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
         options.logLevel,
       ],
       children,
+      log?.fd,
     );
     for (let i = 1; i <= options.dataServers; i++) {
       await start(
@@ -121,6 +130,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
           options.logLevel,
         ],
         children,
+        log?.fd,
       );
     }
     // The web app, on the central port + 80 (7480 by default).
@@ -139,16 +149,17 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
         options.logLevel,
       ],
       children,
+      log?.fd,
     );
     process.stdout.write(
-      [
-        "",
-        `AlbumSharing is up: central server on 127.0.0.1:${central.port}, ${options.dataServers} data servers, data in ${dir}`,
-        `In a browser:      http://127.0.0.1:${web.port}/`,
-        `Connect a client:  npx albumshare client --central 127.0.0.1:${central.port}`,
-        "Stop with Ctrl-C.",
-        "",
-      ].join("\n"),
+      formatUpSummary({
+        centralPort: central.port,
+        clusterPort,
+        dataServers: options.dataServers,
+        dir,
+        logFile: log?.path,
+        webPort: web.port,
+      }),
     );
     for (const child of children) {
       child.once("exit", (code) => {
@@ -161,7 +172,8 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
     }
   } catch (error) {
     process.stderr.write(
-      `albumshare up: ${error instanceof Error ? error.message : String(error)}\n`,
+      `albumshare up: ${error instanceof Error ? error.message : String(error)}` +
+        `${log ? ` (details in ${log.path})` : ""}\n`,
     );
     stopAll(1);
   }

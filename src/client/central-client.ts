@@ -211,15 +211,18 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     });
   }
 
-  async listAlbums(): Promise<{ name: string; memberCount: number; editorCount: number }[]> {
+  async listAlbums(): Promise<
+    { name: string; memberCount: number; editorCount: number; creator: string }[]
+  > {
     const reply = await this.request("listAlbums", {
       case: "listAlbums",
       value: { $typeName: "albumshare.central.v1.ListAlbumsRequest" },
     });
-    return reply.albums.map(({ name, memberCount, editorCount }) => ({
+    return reply.albums.map(({ name, memberCount, editorCount, creator }) => ({
       name,
       memberCount,
       editorCount,
+      creator,
     }));
   }
 

@@ -4,12 +4,13 @@
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { isCommandLine } from "../../src/cli/shell-commands.ts";
+import { classifyLine, mistypedMessage } from "../../src/cli/chat-or-command.ts";
+import { commandNames, isCommandLine, sayText } from "../../src/cli/shell-commands.ts";
 import { jsonEventLine, plainEventLine } from "../../src/cli/session-event-lines.ts";
 import { redactContentKeys } from "../../src/client/session/redact-content-keys.ts";
 
-describe("command or chat", () => {
-  test("a leading '/' or a command's name makes a command; anything else is chat", () => {
+describe("command, chat, or a mistyped command", () => {
+  test("a leading '/' or a command's name makes a command", () => {
     for (const line of [
       "/help",
       "/anything at all",
@@ -18,10 +19,47 @@ describe("command or chat", () => {
       "  putAlbum",
     ]) {
       assert.equal(isCommandLine(line), true, line);
+      assert.deepEqual(classifyLine(line, commandNames()), { kind: "command" }, line);
     }
-    for (const line of ["hello there", "listfiles please", "it's fine", "Help", "5 stars!"]) {
-      assert.equal(isCommandLine(line), false, line);
+  });
+
+  test("ordinary sentences are chat", () => {
+    for (const line of [
+      "hello there",
+      "it's fine",
+      "5 stars!",
+      "nice photo",
+      "rate it 5 please",
+      "quitting time",
+      "downloaded it, thanks",
+    ]) {
+      assert.deepEqual(classifyLine(line, commandNames()), { kind: "chat", text: line }, line);
     }
+  });
+
+  test("another case, the start of a name, or a typo is a mistyped command, not chat", () => {
+    const cases: [string, string][] = [
+      ["listAlbms", "listAlbums"],
+      ["listfiles please", "listFiles"],
+      ["download beach.jpg", "downloadFile"],
+      ["Help", "help"],
+      ["ratefile a.jpg 3", "rateFile"],
+      ["putalbum", "putAlbum"],
+      ["getAlbun trip", "getAlbum"],
+    ];
+    for (const [line, guess] of cases) {
+      const kind = classifyLine(line, commandNames());
+      assert.equal(kind.kind, "mistyped", line);
+      assert.equal(kind.kind === "mistyped" && kind.guess, guess, line);
+    }
+    assert.match(mistypedMessage("listAlbms", "listAlbums"), /start the line with 'say '/);
+  });
+
+  test("say sends the rest of the line as typed", () => {
+    assert.equal(sayText('say listFiles "quoted"  twice'), 'listFiles "quoted"  twice');
+    assert.equal(sayText("/say hi"), "hi");
+    assert.equal(sayText("saying hi"), undefined);
+    assert.equal(sayText("say"), "");
   });
 });
 

@@ -4,44 +4,16 @@
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import {
-  albumshareBin,
-  CentralProcess,
-  makeTempDir,
-  repoRoot,
-} from "../central/helpers/central-process.ts";
-
-interface ShellRun {
-  status: number | null;
-  lines: string[];
-  stderr: string;
-}
+import { CentralProcess, makeTempDir } from "../central/helpers/central-process.ts";
+import { runScript, type ScriptRun } from "./helpers/run-script.ts";
 
 type JsonResult =
   | { command: string; ok: true; text: string; data: unknown }
   | { command: string; ok: false; code: string; error: string };
 
-function runShell(central: string, script: string[], json: boolean): Promise<ShellRun> {
-  const args = [albumshareBin, "client", "--central", central, ...(json ? ["--json"] : [])];
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  child.stdin.end(script.map((line) => `${line}\n`).join(""));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`shell did not finish\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.once("exit", (status) => {
-      clearTimeout(timer);
-      const lines = stdout.split("\n").filter((line) => line.length > 0);
-      resolve({ status, lines, stderr });
-    });
-  });
+function runShell(central: string, script: string[], json: boolean): Promise<ScriptRun> {
+  return runScript(central, script, { json });
 }
 
 async function runJson(
@@ -163,8 +135,9 @@ describe("the shell, non-interactive", () => {
   test("a single failing command makes the exit status 1 in plain text too", async () => {
     const run = await runShell(server.address, ["bogus"], false);
     assert.equal(run.status, 1);
-    assert.equal(run.lines.length, 1);
-    assert.match(run.lines[0]!, /unknown command 'bogus'/);
+    assert.equal(run.lines.length, 0, "nothing on standard output");
+    assert.equal(run.errors.length, 1);
+    assert.match(run.errors[0]!, /unknown command 'bogus'/);
   });
 
   test("album commands outside an editing session: one clear line each", async () => {
@@ -200,9 +173,9 @@ describe("the shell, non-interactive", () => {
 
     const text = await runShell(address, ["login nobody nobody-password"], false);
     assert.equal(text.status, 1);
-    assert.equal(text.lines.length, 1, text.lines.join("\n"));
-    assert.match(text.lines[0]!, /unavailable/);
-    assert.ok(text.lines[0]!.includes(address), text.lines[0]);
+    assert.equal(text.errors.length, 1, text.stderr);
+    assert.match(text.errors[0]!, /unavailable/);
+    assert.ok(text.errors[0]!.includes(address), text.errors[0]);
 
     const { status, results } = await runJson(address, ["register nobody nobody-password"]);
     assert.equal(status, 1);

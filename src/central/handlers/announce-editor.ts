@@ -3,7 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { AnnounceEditorReplySchema } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { Handler } from "../handler-context.ts";
-import { checkAlbumName } from "../name-rules.ts";
+import { checkAlbumReference } from "../name-rules.ts";
 import { requireLogin } from "../require-login.ts";
 
 export const handleAnnounceEditor: Handler<"announceEditor"> = (
@@ -11,6 +11,6 @@ export const handleAnnounceEditor: Handler<"announceEditor"> = (
   { connection, services },
 ) => {
   requireLogin(connection);
-  services.sessions.announce(checkAlbumName(request.album), connection, request.address);
+  services.sessions.announce(checkAlbumReference(request.album), connection, request.address);
   return { case: "announceEditor", value: create(AnnounceEditorReplySchema) };
 };

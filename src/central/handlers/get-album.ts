@@ -4,12 +4,14 @@
 import { create } from "@bufbuild/protobuf";
 import { GetAlbumReplySchema } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { Handler } from "../handler-context.ts";
-import { checkAlbumName } from "../name-rules.ts";
+import { resolveAlbumReference } from "../album-reference.ts";
+import { checkAlbumReference } from "../name-rules.ts";
 import { requireLogin } from "../require-login.ts";
 
 export const handleGetAlbum: Handler<"getAlbum"> = (request, { connection, services }) => {
   const user = requireLogin(connection);
-  const opened = services.sessions.open(checkAlbumName(request.album), connection, user);
+  const album = resolveAlbumReference(services.store, user, checkAlbumReference(request.album));
+  const opened = services.sessions.open(album, connection, user);
   return {
     case: "getAlbum",
     value: create(GetAlbumReplySchema, {

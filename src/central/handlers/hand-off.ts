@@ -4,11 +4,16 @@
 import { create } from "@bufbuild/protobuf";
 import { HandOffReplySchema } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { Handler } from "../handler-context.ts";
-import { checkAlbumName } from "../name-rules.ts";
+import { checkAlbumReference } from "../name-rules.ts";
 import { requireLogin } from "../require-login.ts";
 
 export const handleHandOff: Handler<"handOff"> = (request, { connection, services }) => {
   requireLogin(connection);
-  services.sessions.handOff(checkAlbumName(request.album), connection, request.delta, request.chat);
+  services.sessions.handOff(
+    checkAlbumReference(request.album),
+    connection,
+    request.delta,
+    request.chat,
+  );
   return { case: "handOff", value: create(HandOffReplySchema) };
 };

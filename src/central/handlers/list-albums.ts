@@ -14,6 +14,7 @@ export const handleListAlbums: Handler<"listAlbums"> = (_request, { connection, 
       name: album.name,
       memberCount: album.memberCount,
       editorCount: services.sessions.editorCount(album.name),
+      creator: services.store.findAlbum(album.name)?.createdBy ?? "",
     }),
   );
   return { case: "listAlbums", value: create(ListAlbumsReplySchema, { albums }) };

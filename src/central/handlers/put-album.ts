@@ -4,11 +4,16 @@
 import { create } from "@bufbuild/protobuf";
 import { PutAlbumReplySchema } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { Handler } from "../handler-context.ts";
-import { checkAlbumName } from "../name-rules.ts";
+import { checkAlbumReference } from "../name-rules.ts";
 import { requireLogin } from "../require-login.ts";
 
 export const handlePutAlbum: Handler<"putAlbum"> = (request, { connection, services }) => {
   requireLogin(connection);
-  services.sessions.put(checkAlbumName(request.album), connection, request.replica, request.chat);
+  services.sessions.put(
+    checkAlbumReference(request.album),
+    connection,
+    request.replica,
+    request.chat,
+  );
   return { case: "putAlbum", value: create(PutAlbumReplySchema) };
 };

@@ -4,11 +4,11 @@
 import { create } from "@bufbuild/protobuf";
 import { RecordRatingReplySchema } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { Handler } from "../handler-context.ts";
-import { checkAlbumName } from "../name-rules.ts";
+import { checkAlbumReference } from "../name-rules.ts";
 import { requireLogin } from "../require-login.ts";
 
 export const handleRecordRating: Handler<"recordRating"> = (request, { connection, services }) => {
   requireLogin(connection);
-  services.sessions.recordRating(checkAlbumName(request.album), connection, request.fileId);
+  services.sessions.recordRating(checkAlbumReference(request.album), connection, request.fileId);
   return { case: "recordRating", value: create(RecordRatingReplySchema) };
 };

@@ -83,7 +83,10 @@ export async function downloadWithPool(
         const size = Number(split.header.size);
         // Opened only once the server has the content: a refused download
         // leaves no partial file behind.
-        handle = await open(partial, offset > 0 ? "r+" : "w");
+        const opened = await open(partial, offset > 0 ? "r+" : "w").catch((reason: unknown) =>
+          Promise.reject(localWriteError(partial, reason)),
+        );
+        handle = opened;
         let position = offset;
         for await (const chunk of split.chunks) {
           if (position + chunk.byteLength > size) {
@@ -95,7 +98,7 @@ export async function downloadWithPool(
           hash.update(chunk);
           // One write in flight while the next chunk arrives (see the store).
           await writing;
-          writing = writeAt(handle, chunk, position);
+          writing = writeAt(opened, chunk, position);
           position += chunk.byteLength;
           onProgress?.({ phase: "downloading", doneBytes: position, totalBytes: size });
         }
@@ -107,7 +110,7 @@ export async function downloadWithPool(
           );
         }
         if (hash.digest("hex") !== key) {
-          await handle.close();
+          await opened.close();
           handle = undefined;
           await rm(partial, { force: true });
           throw new AlbumError(
@@ -115,10 +118,12 @@ export async function downloadWithPool(
             "the downloaded content does not hash to its key; it was discarded",
           );
         }
-        await handle.sync();
-        await handle.close();
+        await opened.sync();
+        await opened.close();
         handle = undefined;
-        await rename(partial, destPath);
+        await rename(partial, destPath).catch((reason: unknown) =>
+          Promise.reject(localWriteError(destPath, reason)),
+        );
         await fsyncDirectory(dirname(destPath));
         return { key, size, resumedFrom: firstOffset };
       } finally {
@@ -127,6 +132,22 @@ export async function downloadWithPool(
       }
     },
     options.signal,
+  );
+}
+
+/**
+ * A local file that cannot be written is the local side's problem: its own
+ * code and message naming the path, so nothing upstream takes it for a
+ * missing content (NotFound) on the data servers.
+ */
+function localWriteError(path: string, reason: unknown): AlbumError {
+  const code = (reason as NodeJS.ErrnoException).code ?? "error";
+  return new AlbumError(
+    ErrorCode.FailedPrecondition,
+    `cannot write the local file ${path} (${code})`,
+    {
+      cause: reason,
+    },
   );
 }
 

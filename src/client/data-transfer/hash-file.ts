@@ -11,12 +11,15 @@ export async function hashFileInto(
   hash: Hash,
   length: number,
   onBytes?: (doneBytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<number> {
   const handle = await open(path, "r");
   try {
     const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
     let done = 0;
     while (done < length) {
+      // A long hash (a large file) stops when the transfer is cancelled.
+      signal?.throwIfAborted();
       const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK_SIZE, length - done), done);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));
@@ -33,8 +36,9 @@ export async function sha256OfFile(
   path: string,
   length: number,
   onBytes?: (doneBytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ key: string; bytes: number }> {
   const hash = createHash("sha256");
-  const bytes = await hashFileInto(path, hash, length, onBytes);
+  const bytes = await hashFileInto(path, hash, length, onBytes, signal);
   return { key: hash.digest("hex"), bytes };
 }

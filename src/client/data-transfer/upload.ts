@@ -4,8 +4,8 @@
 // Follows redirects through callOwner. Never reads the whole file into
 // memory; never shows the key in an error message beyond a prefix.
 
-import { open, stat } from "node:fs/promises";
-import { AlbumError, ErrorCode, invalidArgument } from "../../common/album-error.ts";
+import { open } from "node:fs/promises";
+import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import { CHUNK_SIZE } from "../../common/grpc/channel-options.ts";
 import type { ConnectionPool } from "../../common/grpc/connection-pool.ts";
 import { DataService, UploadOutcome } from "../../gen/albumshare/data/v1/data_pb.ts";
@@ -13,6 +13,7 @@ import type { ContentKey } from "../../ring/content-key.ts";
 import { sha256OfFile } from "./hash-file.ts";
 import { callOwner } from "./routed-call.ts";
 import type { RingSource } from "./ring-source.ts";
+import { uploadSource } from "./upload-source.ts";
 import type { ProgressListener } from "./transfer-progress.ts";
 
 export interface UploadResult {
@@ -34,13 +35,26 @@ export async function uploadWithPool(
   onProgress: ProgressListener | undefined,
   options: TransferOptions,
 ): Promise<UploadResult> {
-  const info = await stat(path).catch((error: unknown) => {
-    throw AlbumError.from(error);
-  });
-  if (!info.isFile()) throw invalidArgument(`${path} is not a regular file`);
-  const size = info.size;
-  const { key, bytes } = await sha256OfFile(path, size, (done) =>
-    onProgress?.({ phase: "hashing", doneBytes: done, totalBytes: size }),
+  const source = await uploadSource(path);
+  try {
+    return await uploadFrom(source.path, source.size, ringSource, onProgress, options);
+  } finally {
+    await source.release();
+  }
+}
+
+async function uploadFrom(
+  path: string,
+  size: number,
+  ringSource: RingSource,
+  onProgress: ProgressListener | undefined,
+  options: TransferOptions,
+): Promise<UploadResult> {
+  const { key, bytes } = await sha256OfFile(
+    path,
+    size,
+    (done) => onProgress?.({ phase: "hashing", doneBytes: done, totalBytes: size }),
+    options.signal,
   );
   if (bytes !== size) throw changedWhileReading(path);
   return callOwner(

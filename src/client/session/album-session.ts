@@ -42,6 +42,7 @@ import type { ProgressListener } from "../data-transfer/transfer-progress.ts";
 import { fileMediaMaker, type FileMediaMaker } from "../renditions/file-media-maker.ts";
 import type { ContentTransfer } from "./content-transfer.ts";
 import { EditorReplica } from "./editor-replica.ts";
+import { fileChanges, snapshotFiles, type FileChange, type FileSnapshot } from "./file-changes.ts";
 import { HandOffLoop } from "./hand-off-loop.ts";
 import { redactContentKeys } from "./redact-content-keys.ts";
 import type { SessionCentral } from "./session-central.ts";
@@ -117,6 +118,8 @@ export interface AlbumSessionEvents {
   ended: [SessionEnd];
   /** The replica changed (a local command or a peer's delta): files, members or ratings. */
   changed: [];
+  /** Another editor's changes to the files arrived (`by`: the editor who sent them, if known). */
+  filesChanged: [{ by: string | undefined; changes: FileChange[] }];
 }
 
 export type SessionListeners = {
@@ -144,6 +147,8 @@ export interface AddedFile {
 export interface AddFileOptions {
   /** A still frame of a video to make its thumbnail and preview from (the browser draws one). */
   posterPath?: string;
+  /** Cancels the upload (nothing is added then). */
+  signal?: AbortSignal;
 }
 
 export interface RatedFile {
@@ -271,6 +276,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
         time: kept.sentAtUnixMs,
       });
     }
+    if (events.filesChanged) this.on("filesChanged", events.filesChanged);
+    this.#peer.on("remoteDelta", (from) => this.#announceFileChanges(from));
     this.#transfer = options.transfer ?? new DataTransferClient(options.central);
     this.#fileMedia =
       options.fileMedia === false ? undefined : (options.fileMedia ?? fileMediaMaker(this.#logger));
@@ -418,7 +425,7 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
       );
       making?.catch(() => {}); // awaited below; only reported if the original made it
       const uploaded = await this.#transfer
-        .upload(path, onProgress)
+        .upload(path, onProgress, options.signal)
         .catch((error: unknown) => Promise.reject(dataPathError(error, "upload")));
       const media = await making?.catch((error: unknown) =>
         Promise.reject(dataPathError(error, "upload")),
@@ -529,13 +536,14 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     displayName: string,
     dest?: string,
     onProgress?: ProgressListener,
+    signal?: AbortSignal,
   ): Promise<DownloadedFile> {
     return this.#operation(async () => {
       const file = this.#replica.file(displayName);
       let path = resolve(dest ?? file.displayName);
       if (dest !== undefined && (await isDirectory(path))) path = join(path, file.displayName);
       const result = await this.#transfer
-        .download(file.contentKey, path, onProgress)
+        .download(file.contentKey, path, onProgress, signal)
         .catch((error: unknown) => Promise.reject(dataPathError(error, "download", displayName)));
       return { name: file.displayName, path, size: result.size };
     });
@@ -610,6 +618,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     await this.#central.announceEditor(this.album, this.#mesh.address);
     this.#handOffs.start();
     this.syncOutcome = await this.#peer.whenSynced();
+    // What the initial sync brought is the state we start from, not news.
+    this.#announced = snapshotFiles(this.#replica.files());
     if (this.#state !== "open") throw this.#endedError();
   }
 
@@ -698,6 +708,19 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     }
   }
 
+  /** Files as last announced; undefined until the initial sync is done (what a newcomer syncs is not news). */
+  #announced: FileSnapshot | undefined;
+
+  #announceFileChanges(from: number): void {
+    const before = this.#announced;
+    if (!before || this.#state !== "open" || this.listenerCount("filesChanged") === 0) return;
+    const files = this.#replica.files();
+    this.#announced = snapshotFiles(files);
+    const changes = fileChanges(before, files);
+    if (changes.length > 0)
+      this.emit("filesChanged", { by: this.#editors.get(from)?.user, changes });
+  }
+
   #editorLeft(left: EditorLeft): void {
     const reason = leaveKind(left.reason);
     if (left.slot === this.slot) {
@@ -749,6 +772,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
   }
 
   #spread(delta: Uint8Array): void {
+    // Our own changes are not news to us.
+    if (this.#announced) this.#announced = snapshotFiles(this.#replica.files());
     this.#peer.broadcastDelta(delta);
   }
 

@@ -6,7 +6,12 @@ import type { DownloadResult, UploadResult } from "../data-transfer/data-transfe
 import type { ProgressListener } from "../data-transfer/transfer-progress.ts";
 
 export interface ContentTransfer {
-  upload(path: string, onProgress?: ProgressListener): Promise<UploadResult>;
-  download(key: string, destPath: string, onProgress?: ProgressListener): Promise<DownloadResult>;
+  upload(path: string, onProgress?: ProgressListener, signal?: AbortSignal): Promise<UploadResult>;
+  download(
+    key: string,
+    destPath: string,
+    onProgress?: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<DownloadResult>;
   close(): void;
 }

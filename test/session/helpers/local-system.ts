@@ -34,6 +34,8 @@ export interface ShellEvent extends ShellLine {
 export class ShellClient {
   readonly name: string;
   readonly child: ChildProcess;
+  /** Its working folder (where downloads without a destination land). */
+  readonly cwd: string;
   readonly events: ShellEvent[] = [];
   readonly lines: string[] = [];
   stderr = "";
@@ -41,15 +43,21 @@ export class ShellClient {
   #eventWaiters: { match(event: ShellEvent): boolean; resolve(event: ShellEvent): void }[] = [];
   readonly exit: Promise<number | null>;
 
-  constructor(name: string, central: string, cwd: string) {
+  constructor(name: string, central: string, cwd: string, env: NodeJS.ProcessEnv = {}) {
     this.name = name;
+    this.cwd = cwd;
     this.child = spawn(
       process.execPath,
       [albumshareBin, "client", "--central", central, "--json"],
       {
         stdio: ["pipe", "pipe", "pipe"],
         cwd,
-        env: { ...process.env, ALBUMSHARE_PEER_HOST: "127.0.0.1", ALBUMSHARE_PEER_PORT: "0" },
+        env: {
+          ...process.env,
+          ALBUMSHARE_PEER_HOST: "127.0.0.1",
+          ALBUMSHARE_PEER_PORT: "0",
+          ...env,
+        },
       },
     );
     this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
@@ -71,14 +79,25 @@ export class ShellClient {
       return;
     }
     if (typeof parsed.event === "string") {
-      const event = parsed as ShellEvent;
-      this.events.push(event);
-      const ready = this.#eventWaiters.filter((w) => w.match(event));
-      this.#eventWaiters = this.#eventWaiters.filter((w) => !ready.includes(w));
-      for (const waiter of ready) waiter.resolve(event);
+      this.#event(parsed as ShellEvent);
       return;
     }
-    if (typeof parsed.command === "string") this.#pending.shift()?.resolve(parsed as never);
+    if (typeof parsed.command === "string") {
+      // In --json our own chat message comes back as its result only; it is
+      // still a chat message this editor saw, in its causal place.
+      const data = parsed.data as { from?: string; text?: string; time?: number } | null;
+      if ((parsed.command === "chat" || parsed.command === "say") && parsed.ok === true && data) {
+        this.#event({ event: "chat", from: data.from, text: data.text, time: data.time });
+      }
+      this.#pending.shift()?.resolve(parsed as never);
+    }
+  }
+
+  #event(event: ShellEvent): void {
+    this.events.push(event);
+    const ready = this.#eventWaiters.filter((w) => w.match(event));
+    this.#eventWaiters = this.#eventWaiters.filter((w) => !ready.includes(w));
+    for (const waiter of ready) waiter.resolve(event);
   }
 
   #tail(): string {
@@ -200,6 +219,8 @@ function centralArgs(root: string, port: number, clusterPort: number, more: read
 export class LocalSystem {
   readonly root: string;
   readonly central: string;
+  /** The central server's cluster (data-server) address. */
+  readonly cluster: string;
   readonly #servers: CliServer[];
   readonly #clients: ShellClient[] = [];
   readonly #centralArgs: readonly string[];
@@ -213,6 +234,7 @@ export class LocalSystem {
   ) {
     this.root = root;
     this.central = `127.0.0.1:${central.listening.port}`;
+    this.cluster = `127.0.0.1:${central.listening.clusterPort}`;
     this.#central = central;
     this.#servers = servers;
     this.#centralArgs = moreCentralArgs;
@@ -261,11 +283,12 @@ export class LocalSystem {
 
   /**
    * A new client shell, working in its own directory under the system's root;
-   * `central`: another address to reach the central server by (a proxy).
+   * `central`: another address to reach the central server by (a proxy);
+   * `env`: more environment of the shell process.
    */
-  client(name: string, central = this.central): ShellClient {
+  client(name: string, central = this.central, env: NodeJS.ProcessEnv = {}): ShellClient {
     const cwd = mkdtempSync(join(this.root, `client-${name}-`));
-    const client = new ShellClient(name, central, cwd);
+    const client = new ShellClient(name, central, cwd, env);
     this.#clients.push(client);
     return client;
   }
