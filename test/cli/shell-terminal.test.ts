@@ -133,8 +133,9 @@ describe("the shell on a terminal", () => {
     await pty.waitFor(/\* session ended: [^\n]*\nalbumshare\(uma\)> $/, "the prompt redrawn", mark);
     mark = pty.text.length;
     await central.kill9();
+    // Said at once; the login stays (the client reconnects with its session token).
     await pty.waitFor(
-      /\* lost the connection to the central server[^\n]*\nalbumshare> $/,
+      /\* lost the connection to the central server[^\n]*\nalbumshare\(uma\)> $/,
       "the lost connection, said at once",
       mark,
     );
