@@ -6,7 +6,8 @@ import { AlbumError, invalidArgument } from "../common/album-error.ts";
 import { parseHostPort } from "../common/host-port.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../common/logger.ts";
 import { CentralServer } from "../central/central-server.ts";
-import { runDataServerCommand } from "../data/run-data-server.ts";
+import { DEFAULT_RESERVE, runDataServerCommand } from "../data/run-data-server.ts";
+import { DEFAULT_MAX_TRANSFERS, DEFAULT_STALL_TIMEOUT_MS } from "../data/transfer-slots.ts";
 import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.ts";
 import { runShell } from "./shell.ts";
 import { runStatusCommand } from "./status-command.ts";
@@ -150,6 +151,32 @@ program
       "ALBUMSHARE_CLUSTER_TOKEN",
     ),
   )
+  .addOption(
+    new Option(
+      "--reserve <size>",
+      "free disk space never used for contents; a server that cannot store anything beyond it does not join",
+    )
+      .default(DEFAULT_RESERVE)
+      .env("ALBUMSHARE_DATA_RESERVE"),
+  )
+  .addOption(
+    new Option(
+      "--max-transfers <n>",
+      "uploads and downloads at once (lowered to leave 128 file handles in reserve)",
+    )
+      .default(DEFAULT_MAX_TRANSFERS)
+      .argParser(Number)
+      .env("ALBUMSHARE_DATA_MAX_TRANSFERS"),
+  )
+  .addOption(
+    new Option(
+      "--stall-timeout <seconds>",
+      "cancel an upload or download that moves no chunk for this long",
+    )
+      .default(DEFAULT_STALL_TIMEOUT_MS / 1000)
+      .argParser(Number)
+      .env("ALBUMSHARE_DATA_STALL_TIMEOUT"),
+  )
   .addOption(logLevelOption())
   .action(
     async (options: {
@@ -159,6 +186,9 @@ program
       advertise?: string;
       dir: string;
       clusterToken?: string;
+      reserve: string;
+      maxTransfers: number;
+      stallTimeout: number;
       logLevel: LogLevel;
     }) => {
       const logger = createLogger("data", options.logLevel);
@@ -168,6 +198,9 @@ program
         port: options.port,
         dir: options.dir,
         logger,
+        reserve: options.reserve,
+        maxTransfers: options.maxTransfers,
+        stallTimeoutSeconds: options.stallTimeout,
         ...(options.advertise ? { advertise: options.advertise } : {}),
         ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
       });

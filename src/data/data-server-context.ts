@@ -7,12 +7,15 @@ import type { InFlightUploads } from "./in-flight-uploads.ts";
 import type { PullThrough } from "./join/pull-through.ts";
 import type { RingView } from "./ring-view.ts";
 import type { ContentStore } from "./storage/content-store.ts";
+import type { TransferSlots } from "./transfer-slots.ts";
 
 export interface DataServerContext {
   readonly serverId: string;
   readonly store: ContentStore;
   readonly ringView: RingView;
   readonly inFlight: InFlightUploads;
+  /** Bounds and times out the transfers that hold a file. */
+  readonly transfers: TransferSlots;
   readonly pullThrough: PullThrough;
   readonly clusterToken: string;
   readonly logger: Logger;

@@ -218,6 +218,7 @@ export class ClusterCoordinator {
     this.authenticate(call);
     const { serverId, address } = validateServer(request);
     await this.stateLock.run("state", async () => {
+      refuseTakenAddress(this.ring, serverId, address);
       const node = this.ring.node(serverId);
       if (node && node.address !== address) {
         const ring = this.ring.withAddress(serverId, address);
@@ -247,6 +248,7 @@ export class ClusterCoordinator {
   ): AsyncGenerator<MessageInitShape<typeof JoinResponseSchema>> {
     this.authenticate(call);
     const { serverId, address } = validateServer(request);
+    refuseTakenAddress(this.ring, serverId, address);
     if (this.active?.serverId === serverId) {
       yield* this.follow(this.active, call);
       return;
@@ -637,6 +639,20 @@ function validateServer(request: { serverId: string; address: string }): {
   if (hostPort.port === 0)
     throw invalidArgument(`a data server must advertise a real port, not ${request.address}`);
   return { serverId: request.serverId, address: formatHostPort(hostPort) };
+}
+
+// One address, one identity: a server with a new identity (a wiped or
+// replaced folder) at a member's address would split that member's keys with
+// it and leave the old identity in the ring for ever. The operator decides:
+// remove the member first, or start the server on its own folder.
+function refuseTakenAddress(ring: Ring, serverId: string, address: string): void {
+  const holder = ring.nodes.find((n) => n.address === address && n.serverId !== serverId);
+  if (!holder) return;
+  throw failedPrecondition(
+    `the address ${address} belongs to data server ${holder.serverId}, a member of the ring, and this server is ${serverId}` +
+      ` (a new identity: was its folder emptied or replaced?); start it on the member's own folder, or remove the member first:` +
+      ` albumshare decommission ${holder.serverId} (--force if its data is gone)`,
+  );
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
