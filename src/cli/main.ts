@@ -10,6 +10,7 @@ import { DEFAULT_RESERVE, runDataServerCommand } from "../data/run-data-server.t
 import { DEFAULT_MAX_TRANSFERS, DEFAULT_STALL_TIMEOUT_MS } from "../data/transfer-slots.ts";
 import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.ts";
 import { runShell } from "./shell.ts";
+import { runDecommissionCommand } from "./decommission-command.ts";
 import { runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
 
@@ -322,6 +323,35 @@ program
       ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
     });
   });
+
+program
+  .command("decommission")
+  .description(
+    "remove a data server from the cluster: its keys move to the servers that own them next (one change at a time)",
+  )
+  .argument("<server>", "the server's id (ds-…) or the address it serves on")
+  .option("--force", "the server's data is gone: remove it at once and report its keys lost", false)
+  .addOption(
+    new Option("--central <host:port>", "the central server's cluster address")
+      .default(`127.0.0.1:${DEFAULT_CLUSTER_PORT}`)
+      .env("ALBUMSHARE_CENTRAL_CLUSTER"),
+  )
+  .addOption(
+    new Option("--cluster-token <token>", "shared secret of the cluster").env(
+      "ALBUMSHARE_CLUSTER_TOKEN",
+    ),
+  )
+  .action(
+    async (server: string, options: { central: string; clusterToken?: string; force: boolean }) => {
+      await runDecommissionCommand({
+        central: options.central,
+        server,
+        force: options.force,
+        output: process.stdout,
+        ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
+      });
+    },
+  );
 
 function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;

@@ -143,6 +143,13 @@ export class DataServer {
       clusterToken: this.options.clusterToken,
       logger: this.logger,
     });
+    const copier = new RangeCopier({
+      store: this.store,
+      pullThrough,
+      peers: this.peers,
+      clusterToken: this.options.clusterToken,
+      logger: this.logger,
+    });
     const context: DataServerContext = {
       serverId: this.id,
       store: this.store,
@@ -150,6 +157,8 @@ export class DataServer {
       inFlight: this.inFlight,
       transfers: this.transfers,
       pullThrough,
+      incoming: this.incoming,
+      copier,
       clusterToken: this.options.clusterToken,
       logger: this.logger,
       whenSettled: (timeoutMs) => this.whenSettled(timeoutMs),
@@ -192,13 +201,7 @@ export class DataServer {
     this.watching = link.watch((ring) => this.adopt(ring), signal);
     const runner = new JoinRunner({
       link,
-      copier: new RangeCopier({
-        store: this.store,
-        pullThrough,
-        peers: this.peers,
-        clusterToken: this.options.clusterToken,
-        logger: this.logger,
-      }),
+      copier,
       incoming: this.incoming,
       address: this.advertised,
       logger: this.logger,
