@@ -25,10 +25,13 @@ import {
   type FixtureProcess,
   type StartedDataServer,
 } from "../data/helpers/process-harness.ts";
+import { residentBytes } from "../support/proc-stats.ts";
 
 const DISK_MIB = 48;
 const UPLOAD_MIB = 20;
 const MiB = 1024 * 1024;
+/** The server's memory bound (an idle server uses ~90 MiB through tsx). */
+const RSS_BOUND = 400 * MiB;
 
 function mountTmpfs(path: string): string | undefined {
   if (process.platform !== "linux") return "tmpfs needs Linux";
@@ -132,6 +135,7 @@ void describe("a data server whose disk fills up", { timeout: 180_000 }, () => {
     }
     assert.deepEqual(await readdir(join(dataDir, "tmp")), [], "no partial file stays");
     assert.equal(server.process.exited, false);
+    assert.ok((await residentBytes(server.process.pid)) < RSS_BOUND, "memory stays bounded");
 
     // Still serving: what was stored downloads whole; a small upload fits.
     for (const f of stored) {
