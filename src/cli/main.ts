@@ -6,10 +6,12 @@ import { AlbumError, invalidArgument } from "../common/album-error.ts";
 import { parseHostPort } from "../common/host-port.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../common/logger.ts";
 import { CentralServer } from "../central/central-server.ts";
-import { runDataServerCommand } from "../data/run-data-server.ts";
+import { DEFAULT_RESERVE, runDataServerCommand } from "../data/run-data-server.ts";
+import { DEFAULT_MAX_TRANSFERS, DEFAULT_STALL_TIMEOUT_MS } from "../data/transfer-slots.ts";
 import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.ts";
 import { packageVersion } from "./package-version.ts";
 import { runShell } from "./shell.ts";
+import { runDecommissionCommand } from "./decommission-command.ts";
 import { readKeptClusterToken, runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
 import { addWebCommand } from "../web/web-command.ts";
@@ -178,6 +180,32 @@ program
       "ALBUMSHARE_CLUSTER_TOKEN",
     ),
   )
+  .addOption(
+    new Option(
+      "--reserve <size>",
+      "free disk space never used for contents; a server that cannot store anything beyond it does not join",
+    )
+      .default(DEFAULT_RESERVE)
+      .env("ALBUMSHARE_DATA_RESERVE"),
+  )
+  .addOption(
+    new Option(
+      "--max-transfers <n>",
+      "uploads and downloads at once (lowered to leave 128 file handles in reserve)",
+    )
+      .default(DEFAULT_MAX_TRANSFERS)
+      .argParser(Number)
+      .env("ALBUMSHARE_DATA_MAX_TRANSFERS"),
+  )
+  .addOption(
+    new Option(
+      "--stall-timeout <seconds>",
+      "cancel an upload or download that moves no chunk for this long",
+    )
+      .default(DEFAULT_STALL_TIMEOUT_MS / 1000)
+      .argParser(Number)
+      .env("ALBUMSHARE_DATA_STALL_TIMEOUT"),
+  )
   .addOption(logLevelOption())
   .action(
     async (options: {
@@ -187,6 +215,9 @@ program
       advertise?: string;
       dir: string;
       clusterToken?: string;
+      reserve: string;
+      maxTransfers: number;
+      stallTimeout: number;
       logLevel: LogLevel;
     }) => {
       const logger = createLogger("data", options.logLevel);
@@ -196,6 +227,9 @@ program
         port: options.port,
         dir: options.dir,
         logger,
+        reserve: options.reserve,
+        maxTransfers: options.maxTransfers,
+        stallTimeoutSeconds: options.stallTimeout,
         ...(options.advertise ? { advertise: options.advertise } : {}),
         ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
       });
@@ -328,6 +362,35 @@ program
   );
 
 addWebCommand(program, { parsePort, logLevelOption, stopOnSignals });
+
+program
+  .command("decommission")
+  .description(
+    "remove a data server from the cluster: its keys move to the servers that own them next (one change at a time)",
+  )
+  .argument("<server>", "the server's id (ds-…) or the address it serves on")
+  .option("--force", "the server's data is gone: remove it at once and report its keys lost", false)
+  .addOption(
+    new Option("--central <host:port>", "the central server's cluster address")
+      .default(`127.0.0.1:${DEFAULT_CLUSTER_PORT}`)
+      .env("ALBUMSHARE_CENTRAL_CLUSTER"),
+  )
+  .addOption(
+    new Option("--cluster-token <token>", "shared secret of the cluster").env(
+      "ALBUMSHARE_CLUSTER_TOKEN",
+    ),
+  )
+  .action(
+    async (server: string, options: { central: string; clusterToken?: string; force: boolean }) => {
+      await runDecommissionCommand({
+        central: options.central,
+        server,
+        force: options.force,
+        output: process.stdout,
+        ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
+      });
+    },
+  );
 
 function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;

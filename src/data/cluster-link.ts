@@ -5,7 +5,7 @@
 
 import type { MessageShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import { AlbumError } from "../common/album-error.ts";
+import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import { GrpcConnection } from "../common/grpc/client-calls.ts";
 import { clusterTokenMetadata } from "../common/grpc/cluster-token.ts";
 import {
@@ -59,6 +59,8 @@ export class ClusterLink {
       } catch (reason) {
         if (signal.aborted) throw signal.reason;
         const error = AlbumError.from(reason);
+        // A refusal (e.g. an address held by another member) will not change by retrying.
+        if (error.code === ErrorCode.FailedPrecondition) throw error;
         if (attempt === 0 || attempt % 10 === 0) {
           this.options.logger.warn(
             { error: error.toLine() },

@@ -8,7 +8,12 @@
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
-import { FLOW_CONTROL_WINDOW, serverChannelOptions } from "../common/grpc/channel-options.ts";
+import {
+  CHUNK_SIZE,
+  FLOW_CONTROL_WINDOW,
+  serverChannelOptions,
+} from "../common/grpc/channel-options.ts";
+import { acquireFolderLock, type FolderLock } from "../common/folder-lock.ts";
 import { checkClusterTokenOption } from "../common/grpc/cluster-token.ts";
 import { ConnectionPool } from "../common/grpc/connection-pool.ts";
 import { widenReceiveWindows } from "../common/grpc/server-receive-window.ts";
@@ -25,6 +30,8 @@ import { RingView } from "./ring-view.ts";
 import type { Ring } from "../ring/ring.ts";
 import { loadOrCreateServerId } from "./server-identity.ts";
 import { ContentStore } from "./storage/content-store.ts";
+import { openFileLimit, transferBudget } from "./file-handle-budget.ts";
+import { DEFAULT_MAX_TRANSFERS, TransferSlots } from "./transfer-slots.ts";
 
 export interface DataServerOptions {
   /** host:port of the central server's cluster coordinator. */
@@ -41,9 +48,16 @@ export interface DataServerOptions {
   logger: Logger;
   /** Free disk space an upload must leave (default 64 MiB). */
   reserveBytes?: number;
+  /** Transfers (uploads, downloads, fetches) at once; lowered to fit the file-handle limit. */
+  maxTransfers?: number;
+  /** A transfer with no chunk received or taken for this long is cancelled (default 30 s). */
+  stallTimeoutMs?: number;
   /** Called once the port is bound, before registering (start() resolves later, once joined). */
   onListening?: (info: { serverId: string; address: string; port: number }) => void;
 }
+
+/** Below this much storable space (free minus the reserve) a new server does not join. */
+export const MIN_STORABLE_BYTES = CHUNK_SIZE;
 
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
 
@@ -53,6 +67,7 @@ export class DataServer {
   private readonly store: ContentStore;
   private readonly ringView = new RingView();
   private readonly inFlight = new InFlightUploads();
+  private readonly transfers: TransferSlots;
   private readonly incoming = new IncomingTransfers();
   private readonly peers = new ConnectionPool((a) => `data server ${a}`);
   private readonly stopping = new AbortController();
@@ -65,12 +80,17 @@ export class DataServer {
   private settled!: () => void;
   private readonly settledPromise = new Promise<void>((resolve) => (this.settled = resolve));
   private joinResult: JoinResult | undefined;
+  private lock: FolderLock | undefined;
 
   constructor(options: DataServerOptions) {
     checkClusterTokenOption(options.clusterToken);
     this.options = options;
     this.logger = options.logger;
     this.store = new ContentStore({ dir: options.dir, reserveBytes: options.reserveBytes });
+    this.transfers = new TransferSlots({
+      maxTransfers: transferBudget(options.maxTransfers ?? DEFAULT_MAX_TRANSFERS, openFileLimit()),
+      ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
+    });
   }
 
   /** Bound port (valid after start). */
@@ -98,7 +118,19 @@ export class DataServer {
    * and completes the join. Resolves once this server is a full member.
    */
   async start(): Promise<void> {
+    try {
+      await this.startOrThrow();
+    } catch (error) {
+      // Nothing half-started stays behind: the port, the ring watch, the lock.
+      await this.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async startOrThrow(): Promise<void> {
     const signal = this.stopping.signal;
+    // One owner per folder: a second server on it exits here, naming the first.
+    this.lock = acquireFolderLock(this.options.dir, { role: "data server" });
     const { leftovers } = await this.store.open();
     if (leftovers > 0)
       this.logger.info({ leftovers }, "removed unfinished uploads left by a crash");
@@ -111,12 +143,22 @@ export class DataServer {
       clusterToken: this.options.clusterToken,
       logger: this.logger,
     });
+    const copier = new RangeCopier({
+      store: this.store,
+      pullThrough,
+      peers: this.peers,
+      clusterToken: this.options.clusterToken,
+      logger: this.logger,
+    });
     const context: DataServerContext = {
       serverId: this.id,
       store: this.store,
       ringView: this.ringView,
       inFlight: this.inFlight,
+      transfers: this.transfers,
       pullThrough,
+      incoming: this.incoming,
+      copier,
       clusterToken: this.options.clusterToken,
       logger: this.logger,
       whenSettled: (timeoutMs) => this.whenSettled(timeoutMs),
@@ -124,6 +166,8 @@ export class DataServer {
     await this.listen(context);
     this.advertised = this.options.advertise ?? this.defaultAdvertise();
     parseHostPort(this.advertised);
+    this.lock.describe({ address: this.advertised });
+    this.transfers.start();
     const usage = this.store.usage();
     this.logger.info(
       {
@@ -132,6 +176,9 @@ export class DataServer {
         address: this.advertised,
         keys: usage.keys,
         bytes: usage.bytes,
+        reserveBytes: this.store.reserveBytes,
+        maxTransfers: this.transfers.limits.maxTransfers,
+        stallTimeoutMs: this.transfers.limits.stallTimeoutMs,
       },
       "data server listening",
     );
@@ -149,17 +196,12 @@ export class DataServer {
     });
     this.link = link;
     const registered = await link.registerPersistently(this.advertised, signal);
+    if (!registered.member) await this.refuseToJoinWithoutSpace();
     this.adopt(registered.ring);
     this.watching = link.watch((ring) => this.adopt(ring), signal);
     const runner = new JoinRunner({
       link,
-      copier: new RangeCopier({
-        store: this.store,
-        pullThrough,
-        peers: this.peers,
-        clusterToken: this.options.clusterToken,
-        logger: this.logger,
-      }),
+      copier,
       incoming: this.incoming,
       address: this.advertised,
       logger: this.logger,
@@ -190,8 +232,21 @@ export class DataServer {
       });
     }
     await this.watching?.catch(() => undefined);
+    this.transfers.stop();
     this.link?.close();
     this.peers.close();
+    this.lock?.release();
+  }
+
+  // A server that cannot store anything would take a share of the keys and
+  // refuse every upload for it: it says so and stays out of the ring.
+  private async refuseToJoinWithoutSpace(): Promise<void> {
+    const { freeBytes, storableBytes } = await this.store.space();
+    if (storableBytes >= MIN_STORABLE_BYTES) return;
+    throw new AlbumError(
+      ErrorCode.ResourceExhausted,
+      `this data server cannot store anything: its disk has ${freeBytes} bytes free and ${this.store.reserveBytes} are kept in reserve (--reserve); not joining the cluster`,
+    );
   }
 
   private adopt(ring: Ring): void {

@@ -10,6 +10,7 @@ import { fetchHandler } from "./handlers/fetch.ts";
 import { listKeysHandler } from "./handlers/list-keys.ts";
 import { releaseHandler } from "./handlers/release.ts";
 import { statHandler } from "./handlers/stat.ts";
+import { takeOverHandler } from "./handlers/take-over.ts";
 import { uploadHandler } from "./handlers/upload.ts";
 import { usageHandler } from "./handlers/usage.ts";
 
@@ -24,5 +25,6 @@ export function addDataServices(server: Server, context: DataServerContext): voi
     fetch: fetchHandler(context),
     release: releaseHandler(context),
     usage: usageHandler(context),
+    takeOver: takeOverHandler(context),
   });
 }

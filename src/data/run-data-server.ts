@@ -6,11 +6,15 @@ import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import { formatHostPort, parseHostPort } from "../common/host-port.ts";
+import { surviveUnhandledRejections } from "../common/unhandled-rejections.ts";
+import { parseByteSize } from "./byte-size.ts";
 import { DataServer } from "./data-server.ts";
 
 export const DEFAULT_DATA_HOST = "127.0.0.1";
 export const DEFAULT_DATA_PORT = 7402;
 export const DEFAULT_CLUSTER_PORT = 7401;
+/** Free disk space a data server never fills (--reserve). */
+export const DEFAULT_RESERVE = "64MiB";
 
 export interface DataServerCommandOptions {
   /** --central HOST:PORT: the central server's cluster port. */
@@ -25,6 +29,12 @@ export interface DataServerCommandOptions {
   dir: string;
   /** --cluster-token (or the ALBUMSHARE_CLUSTER_TOKEN environment variable). */
   clusterToken?: string;
+  /** --reserve: free disk space uploads never use, e.g. "64MiB". */
+  reserve?: string;
+  /** --max-transfers: uploads and downloads at once (lowered to fit the file-handle limit). */
+  maxTransfers?: number;
+  /** --stall-timeout: seconds without progress before a transfer is cancelled. */
+  stallTimeoutSeconds?: number;
   logger: Logger;
 }
 
@@ -39,6 +49,19 @@ export async function runDataServerCommand(options: DataServerCommandOptions): P
   }
   const central = parseHostPort(options.central, DEFAULT_CLUSTER_PORT);
   if (options.advertise !== undefined) parseHostPort(options.advertise);
+  if (
+    options.maxTransfers !== undefined &&
+    (!Number.isInteger(options.maxTransfers) || options.maxTransfers < 1)
+  ) {
+    throw new AlbumError(ErrorCode.InvalidArgument, "--max-transfers must be a whole number >= 1");
+  }
+  const stall = options.stallTimeoutSeconds;
+  if (stall !== undefined && (!Number.isFinite(stall) || stall < 1 || stall > 3600)) {
+    throw new AlbumError(
+      ErrorCode.InvalidArgument,
+      "--stall-timeout must be a number of seconds from 1 to 3600",
+    );
+  }
   const server = new DataServer({
     centralClusterAddress: formatHostPort(central),
     host: options.host ?? DEFAULT_DATA_HOST,
@@ -47,7 +70,11 @@ export async function runDataServerCommand(options: DataServerCommandOptions): P
     dir: resolve(options.dir),
     clusterToken,
     logger: options.logger,
+    reserveBytes: parseByteSize(options.reserve ?? DEFAULT_RESERVE, "--reserve"),
+    ...(options.maxTransfers !== undefined ? { maxTransfers: options.maxTransfers } : {}),
+    ...(stall !== undefined ? { stallTimeoutMs: Math.round(stall * 1000) } : {}),
   });
+  surviveUnhandledRejections(options.logger);
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;

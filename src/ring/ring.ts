@@ -248,6 +248,28 @@ export class Ring {
     return new Ring(this.version + 1, nodes, sortedTokens, tokenOwner);
   }
 
+  /**
+   * A new ring (version + 1) without the server: each of its arcs goes to the
+   * owner of the next token around the circle, every other position keeps its
+   * owner (a join in reverse). The last server cannot be removed this way
+   * (the result would own nothing); Ring.empty() is the caller's to choose.
+   */
+  withoutServer(serverId: ServerId): Ring {
+    const index = this.#indexOf.get(serverId);
+    if (index === undefined) {
+      throw new AlbumError(ErrorCode.NotFound, `server ${quote(serverId)} is not in the ring`);
+    }
+    if (this.nodes.length === 1) {
+      throw new AlbumError(
+        ErrorCode.FailedPrecondition,
+        `server ${quote(serverId)} is the last one in the ring; its keys would have nowhere to go`,
+      );
+    }
+    const nodes = this.nodes.filter((_, i) => i !== index);
+    const { sortedTokens, tokenOwner } = indexTokens(nodes);
+    return new Ring(this.version + 1, nodes, sortedTokens, tokenOwner);
+  }
+
   /** A new ring (version + 1) where the server is reached at another address; same tokens. */
   withAddress(serverId: ServerId, address: string): Ring {
     const index = this.#indexOf.get(serverId);

@@ -87,6 +87,9 @@ void describe("cluster coordinator", () => {
         requireClusterToken(call.metadata, TEST_CLUSTER_TOKEN);
         return { serverId: idA, keys: 5n, bytes: 500n, ringVersion: 2n };
       },
+      async takeOver() {
+        return { copiedKeys: 0n, copiedBytes: 0n };
+      },
     });
     const peerPort = await new Promise<number>((resolve, reject) =>
       peer.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>

@@ -3,6 +3,7 @@
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { createHash } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AlbumError, ErrorCode } from "../../src/common/album-error.ts";
@@ -346,5 +347,38 @@ describe("positions come from the key's own bytes", () => {
       const key = sha256(`file ${i}`);
       assert.equal(ring.ownerOf(key), ring.ownerOfPosition(keyPosition(key)));
     }
+  });
+});
+
+void describe("removing a server", () => {
+  void test("withoutServer is a join in reverse: only the removed server's arcs move, to the others", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 8 }), fc.nat(7), (count, pick) => {
+        let ring = Ring.empty();
+        for (let i = 0; i < count; i++)
+          ring = ring.withServer(`ds-${i.toString(16).padStart(16, "0")}`, `127.0.0.1:${7402 + i}`);
+        const removed = ring.nodes[pick % count]!.serverId;
+        const next = ring.withoutServer(removed);
+        assert.equal(next.version, ring.version + 1);
+        assert.equal(next.node(removed), undefined);
+        const transfers = ring.transfersTo(next);
+        assert.ok(transfers.length > 0);
+        for (const t of transfers) {
+          assert.equal(t.from, removed);
+          assert.notEqual(t.to, removed);
+        }
+        // Adding it back with the same tokens' owner is what the join computed.
+        assert.deepEqual(
+          next.transfersTo(ring).map((t) => t.to),
+          transfers.map(() => removed),
+        );
+      }),
+    );
+  });
+
+  void test("the last server cannot be removed", () => {
+    const ring = Ring.empty().withServer("ds-0000000000000000", "127.0.0.1:7402");
+    assert.throws(() => ring.withoutServer("ds-0000000000000000"), /nowhere to go/);
+    assert.throws(() => ring.withoutServer("ds-0000000000000001"), /not in the ring/);
   });
 });

@@ -31,6 +31,8 @@ import { isServerId } from "../../data/server-identity.ts";
 import {
   ClusterService,
   JoinPhase,
+  type DecommissionRequest,
+  type DecommissionResponseSchema,
   type GetRingResponseSchema,
   type JoinCompletedRequest,
   type JoinCompletedResponseSchema,
@@ -50,9 +52,18 @@ import { Ring, type TokenRange } from "../../ring/ring.ts";
 import type { RingProvider } from "../ring-provider.ts";
 import {
   ClusterStateStore,
+  type ClusterState,
   type CompletedJoin,
   type PersistedJoin,
 } from "./cluster-state-store.ts";
+import {
+  cancelBeforeSwitch,
+  forceRemove,
+  planDecommission,
+  type MembershipSnapshot,
+  type PersistedDecommission,
+} from "./decommission.ts";
+import { DecommissionRunner } from "./decommission-runner.ts";
 import type { ClusterStatus } from "./cluster-status.ts";
 import { queryServerStatuses } from "./query-cluster-status.ts";
 
@@ -102,6 +113,10 @@ export class ClusterCoordinator {
   private server: Server | undefined;
   private boundPort = 0;
   private background = new Set<Promise<void>>();
+  /** The decommission in progress, as persisted. */
+  private decommissionState: PersistedDecommission | null = null;
+  /** True while a decommission holds the membership (no join starts meanwhile). */
+  private decommissioning = false;
 
   constructor(options: ClusterCoordinatorOptions) {
     checkClusterTokenOption(options.clusterToken);
@@ -142,6 +157,8 @@ export class ClusterCoordinator {
     this.ring = state.ring;
     this.lastJoin = state.lastJoin;
     if (state.join) await this.resume(state.join);
+    this.decommissionState = state.decommission;
+    if (state.decommission) await this.resumeDecommission(state.decommission);
     const server = new Server(serverChannelOptions);
     addService(server, ClusterService, {
       register: (request, call) => this.register(request, call),
@@ -149,6 +166,7 @@ export class ClusterCoordinator {
       joinCopied: (request, call) => this.joinCopied(request, call),
       joinCompleted: (request, call) => this.joinCompleted(request, call),
       watchRing: (request, call) => this.watchRing(request, call),
+      decommission: (request, call) => this.decommission(request, call),
       getRing: async (_request, call): Promise<MessageInitShape<typeof GetRingResponseSchema>> => {
         this.authenticate(call);
         return { ring: this.ring.toProto() };
@@ -218,13 +236,14 @@ export class ClusterCoordinator {
     this.authenticate(call);
     const { serverId, address } = validateServer(request);
     await this.stateLock.run("state", async () => {
+      refuseTakenAddress(this.ring, serverId, address);
       const node = this.ring.node(serverId);
       if (node && node.address !== address) {
         const ring = this.ring.withAddress(serverId, address);
         // A join still copying planned with the old address: cancel it; its
         // server starts again with a plan made from the new ring.
         const cancelled = this.active?.stage === "copy" ? this.active : null;
-        await this.stateStore.save({
+        await this.saveState({
           ring,
           join: cancelled ? null : this.persistedJoin(),
           lastJoin: this.lastJoin,
@@ -247,6 +266,7 @@ export class ClusterCoordinator {
   ): AsyncGenerator<MessageInitShape<typeof JoinResponseSchema>> {
     this.authenticate(call);
     const { serverId, address } = validateServer(request);
+    refuseTakenAddress(this.ring, serverId, address);
     if (this.active?.serverId === serverId) {
       yield* this.follow(this.active, call);
       return;
@@ -300,7 +320,7 @@ export class ClusterCoordinator {
         // cluster for the next joiner. The server starts over if it returns.
         await this.stateLock.run("state", async () => {
           if (this.active !== active || active.stage !== "copy" || active.attached > 0) return;
-          await this.stateStore.save({ ring: this.ring, join: null, lastJoin: this.lastJoin });
+          await this.saveState({ ring: this.ring, join: null, lastJoin: this.lastJoin });
           this.endJoin(active, "the joining server went away before the ring switched");
         });
       }
@@ -316,7 +336,7 @@ export class ClusterCoordinator {
       const active = this.activeJoin(request.joinId, request.serverId);
       if (active.stage === "copy") {
         const next = active.nextRing;
-        await this.stateStore.save({
+        await this.saveState({
           ring: next,
           join: { ...persisted(active), stage: "finish" },
           lastJoin: this.lastJoin,
@@ -344,7 +364,7 @@ export class ClusterCoordinator {
       if (found.stage === "copy")
         throw failedPrecondition("the join cannot complete before the ring has switched");
       if (found.stage === "finish") {
-        await this.stateStore.save({
+        await this.saveState({
           ring: this.ring,
           join: { ...persisted(found), stage: "release" },
           lastJoin: this.lastJoin,
@@ -402,7 +422,7 @@ export class ClusterCoordinator {
   // Starts the next queued join when none is running.
   private async pump(): Promise<void> {
     await this.stateLock.run("state", async () => {
-      while (!this.active && this.queue.length > 0) {
+      while (!this.active && !this.decommissioning && this.queue.length > 0) {
         const ticket = this.queue.shift()!;
         if (this.ring.node(ticket.serverId)) {
           ticket.start();
@@ -422,7 +442,7 @@ export class ClusterCoordinator {
           finished: gate.promise,
           finish: gate.resolve,
         };
-        await this.stateStore.save({
+        await this.saveState({
           ring: this.ring,
           join: persisted(active),
           lastJoin: this.lastJoin,
@@ -456,7 +476,7 @@ export class ClusterCoordinator {
         active.attached > 0
       )
         return;
-      await this.stateStore.save({ ring: this.ring, join: null, lastJoin: this.lastJoin });
+      await this.saveState({ ring: this.ring, join: null, lastJoin: this.lastJoin });
       this.endJoin(active, "the joining server never took its plan");
     });
   }
@@ -541,7 +561,7 @@ export class ClusterCoordinator {
         movedBytes,
         completedAt: new Date().toISOString(),
       };
-      await this.stateStore.save({ ring: this.ring, join: null, lastJoin });
+      await this.saveState({ ring: this.ring, join: null, lastJoin });
       this.lastJoin = lastJoin;
       this.logger.info(
         { serverId: active.serverId, ringVersion: version, movedKeys, movedBytes },
@@ -570,7 +590,7 @@ export class ClusterCoordinator {
   private async resume(join: PersistedJoin): Promise<void> {
     if (join.stage === "copy") {
       // Nothing switched yet: drop it; the server starts again on reconnect.
-      await this.stateStore.save({ ring: this.ring, join: null, lastJoin: this.lastJoin });
+      await this.saveState({ ring: this.ring, join: null, lastJoin: this.lastJoin });
       this.logger.info(
         { serverId: join.serverId },
         "a join interrupted before the ring switched was cancelled",
@@ -584,6 +604,132 @@ export class ClusterCoordinator {
       "resuming an interrupted join",
     );
     if (join.stage === "release") this.track(this.releaseAndFinish(this.active, 0, 0));
+  }
+
+  // ---- decommission -----------------------------------------------------
+
+  private async decommission(
+    request: DecommissionRequest,
+    call: CallContext,
+  ): Promise<MessageInitShape<typeof DecommissionResponseSchema>> {
+    this.authenticate(call);
+    if (!isServerId(request.serverId))
+      throw invalidArgument(`'${request.serverId.slice(0, 40)}' is not a data server id`);
+    // One membership change at a time: wait for the join or decommission running.
+    while (this.active || this.decommissioning) await raceAbort(this.changed.promise, call.signal);
+    this.decommissioning = true;
+    try {
+      if (request.force) return await this.forceDecommission(request.serverId);
+      const address = this.ring.node(request.serverId)?.address;
+      await this.commitSnapshot(planDecommission(this.ring, request.serverId, randomUUID()));
+      this.logger.info({ serverId: request.serverId, address }, "decommission started");
+      const moved = await this.decommissionRunner().run();
+      this.logger.info(
+        { serverId: request.serverId, ringVersion: this.ring.version, ...moved },
+        "decommission completed",
+      );
+      return {
+        ringVersion: BigInt(this.ring.version),
+        movedKeys: BigInt(moved.keys),
+        movedBytes: BigInt(moved.bytes),
+      };
+    } finally {
+      this.decommissioning = false;
+      this.notify();
+      this.track(this.pump());
+    }
+  }
+
+  private async forceDecommission(
+    serverId: string,
+  ): Promise<MessageInitShape<typeof DecommissionResponseSchema>> {
+    const address = this.ring.node(serverId)?.address;
+    const next = forceRemove(this.ring, serverId);
+    // What it still holds, if it answers; its data is gone or abandoned either way.
+    const usage = address
+      ? await this.peers
+          .get(address)
+          .unary(
+            DataPeerService.method.usage,
+            {},
+            {
+              metadata: clusterTokenMetadata(this.options.clusterToken),
+              deadline: new Date(Date.now() + 3_000),
+            },
+          )
+          .catch(() => undefined)
+      : undefined;
+    await this.commitSnapshot(next);
+    this.logger.warn(
+      {
+        serverId,
+        ringVersion: next.ring.version,
+        lostKeys: usage ? Number(usage.keys) : "unknown",
+      },
+      "data server removed by force; its keys are lost",
+    );
+    return {
+      ringVersion: BigInt(next.ring.version),
+      lostKeys: usage?.keys ?? 0n,
+      lostKeysKnown: usage !== undefined,
+    };
+  }
+
+  private decommissionRunner(): DecommissionRunner {
+    return new DecommissionRunner({
+      peers: this.peers,
+      clusterToken: this.options.clusterToken,
+      logger: this.logger,
+      signal: this.stopping.signal,
+      current: () => ({ ring: this.ring, decommission: this.decommissionState }),
+      commit: (next) => this.commitSnapshot(next),
+    });
+  }
+
+  private async resumeDecommission(d: PersistedDecommission): Promise<void> {
+    if (d.stage === "copy") {
+      // Nothing switched yet: drop it; the operator asks again.
+      await this.commitSnapshot(cancelBeforeSwitch({ ring: this.ring, decommission: d }));
+      this.logger.info(
+        { serverId: d.serverId },
+        "a decommission interrupted before the switch was cancelled",
+      );
+      return;
+    }
+    this.decommissioning = true;
+    this.logger.info(
+      { serverId: d.serverId, stage: d.stage },
+      "resuming an interrupted decommission",
+    );
+    this.track(
+      this.decommissionRunner()
+        .run()
+        .then(() => undefined)
+        .finally(() => {
+          this.decommissioning = false;
+          this.notify();
+          this.track(this.pump());
+        }),
+    );
+  }
+
+  /** Persists the next membership snapshot, then publishes its ring if it changed. */
+  private async commitSnapshot(next: MembershipSnapshot): Promise<void> {
+    await this.stateLock.run("state", async () => {
+      await this.stateStore.save({
+        ring: next.ring,
+        join: this.persistedJoin(),
+        lastJoin: this.lastJoin,
+        decommission: next.decommission,
+      });
+      this.decommissionState = next.decommission;
+      if (next.ring !== this.ring) this.commit(next.ring);
+      else this.notify();
+    });
+  }
+
+  private saveState(state: Omit<ClusterState, "decommission">): Promise<void> {
+    return this.stateStore.save({ ...state, decommission: this.decommissionState });
   }
 
   private commit(ring: Ring): void {
@@ -637,6 +783,20 @@ function validateServer(request: { serverId: string; address: string }): {
   if (hostPort.port === 0)
     throw invalidArgument(`a data server must advertise a real port, not ${request.address}`);
   return { serverId: request.serverId, address: formatHostPort(hostPort) };
+}
+
+// One address, one identity: a server with a new identity (a wiped or
+// replaced folder) at a member's address would split that member's keys with
+// it and leave the old identity in the ring for ever. The operator decides:
+// remove the member first, or start the server on its own folder.
+function refuseTakenAddress(ring: Ring, serverId: string, address: string): void {
+  const holder = ring.nodes.find((n) => n.address === address && n.serverId !== serverId);
+  if (!holder) return;
+  throw failedPrecondition(
+    `the address ${address} belongs to data server ${holder.serverId}, a member of the ring, and this server is ${serverId}` +
+      ` (a new identity: was its folder emptied or replaced?); start it on the member's own folder, or remove the member first:` +
+      ` albumshare decommission ${holder.serverId} (--force if its data is gone)`,
+  );
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -1,5 +1,5 @@
-// Persistence of the cluster coordinator: the committed ring and the join in
-// progress, in one JSON file under the coordinator's directory, replaced
+// Persistence of the cluster coordinator: the committed ring and the join or
+// decommission in progress, in one JSON file under the coordinator's directory, replaced
 // atomically (aside, fsync, rename, fsync directory) on every change, so a
 // restarted central server keeps the ring and resumes an unfinished join.
 // Holds no state in memory; never writes anything but the whole state.
@@ -11,6 +11,7 @@ import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import { writeFileAtomically } from "../../data/storage/durable-fs.ts";
 import { RingStateSchema } from "../../gen/albumshare/ring/v1/ring_pb.ts";
 import { Ring, type RangeTransfer } from "../../ring/ring.ts";
+import type { DecommissionStage, PersistedDecommission } from "./decommission.ts";
 
 const STATE_FILE = "cluster-state.json";
 const FORMAT_VERSION = 1;
@@ -40,7 +41,29 @@ export interface ClusterState {
   ring: Ring;
   join: PersistedJoin | null;
   lastJoin: CompletedJoin | null;
+  /** A decommission in progress (absent in files written before decommissions existed). */
+  decommission: PersistedDecommission | null;
 }
+
+interface TransferJson {
+  start: string;
+  end: string;
+  from: string;
+  to: string;
+}
+
+const transferToJson = (t: RangeTransfer): TransferJson => ({
+  start: t.range.start.toString(),
+  end: t.range.end.toString(),
+  from: t.from,
+  to: t.to,
+});
+
+const transferFromJson = (t: TransferJson): RangeTransfer => ({
+  range: { start: BigInt(t.start), end: BigInt(t.end) },
+  from: t.from,
+  to: t.to,
+});
 
 interface StateFile {
   formatVersion: number;
@@ -54,6 +77,14 @@ interface StateFile {
     transfers: { start: string; end: string; from: string; to: string }[];
   };
   lastJoin: CompletedJoin | null;
+  decommission?: null | {
+    id: string;
+    serverId: string;
+    address: string;
+    stage: DecommissionStage;
+    nextRing: JsonValue;
+    transfers: TransferJson[];
+  };
 }
 
 export class ClusterStateStore {
@@ -70,7 +101,7 @@ export class ClusterStateStore {
       text = await readFile(this.path, "utf8");
     } catch (error) {
       if ((error as { code?: unknown }).code === "ENOENT")
-        return { ring: Ring.empty(), join: null, lastJoin: null };
+        return { ring: Ring.empty(), join: null, lastJoin: null, decommission: null };
       throw AlbumError.from(error);
     }
     try {
@@ -93,6 +124,13 @@ export class ClusterStateStore {
           })),
         },
         lastJoin: file.lastJoin ?? null,
+        decommission: file.decommission
+          ? {
+              ...file.decommission,
+              nextRing: Ring.fromProto(fromJson(RingStateSchema, file.decommission.nextRing)),
+              transfers: file.decommission.transfers.map(transferFromJson),
+            }
+          : null,
       };
     } catch (error) {
       throw new AlbumError(
@@ -121,6 +159,14 @@ export class ClusterStateStore {
         })),
       },
       lastJoin: state.lastJoin,
+      decommission: state.decommission && {
+        id: state.decommission.id,
+        serverId: state.decommission.serverId,
+        address: state.decommission.address,
+        stage: state.decommission.stage,
+        nextRing: toJson(RingStateSchema, state.decommission.nextRing.toProto()),
+        transfers: state.decommission.transfers.map(transferToJson),
+      },
     };
     await writeFileAtomically(this.path, `${JSON.stringify(file, null, 2)}\n`);
   }

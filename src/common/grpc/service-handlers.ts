@@ -6,6 +6,7 @@
 // It must never buffer a whole stream.
 
 import { once } from "node:events";
+import { Writable } from "node:stream";
 import {
   create,
   type DescMessage,
@@ -25,6 +26,7 @@ import {
 } from "@grpc/grpc-js";
 import { AlbumError, ErrorCode } from "../album-error.ts";
 import { serviceErrorOf } from "./grpc-status.ts";
+import { resetServerStream } from "./reset-server-stream.ts";
 import { serviceDefinitionOf } from "./service-definition.ts";
 import { limitReadAhead, WriteWindow } from "./stream-window.ts";
 
@@ -38,7 +40,16 @@ export interface CallContext {
   readonly trailers: Metadata;
   /** The remote address, for logs. */
   readonly peer: string;
+  /**
+   * Ends the call from the server side (a stalled transfer): `signal` aborts
+   * with `reason`, the client gets it as the status when it can still take
+   * one, and a stream the client no longer reads is reset shortly after.
+   */
+  cancel(reason: unknown): void;
 }
+
+/** How long a cancelled stream may take to deliver its status before it is reset. */
+const STATUS_GRACE_MS = 1_000;
 
 type In<M extends GenServiceMethods[string]> = MessageShape<M["input"]>;
 type Out<M extends GenServiceMethods[string]> = MessageInitShape<M["output"]>;
@@ -67,11 +78,22 @@ function contextOf(call: AnyCall): CallContext {
     controller.abort(new AlbumError(ErrorCode.Unavailable, "call cancelled"));
   if (call.cancelled) abort();
   else (call as NodeJS.EventEmitter).once("cancelled", abort);
+  const trailers = new Metadata();
   return {
     metadata: call.metadata,
     signal: controller.signal,
-    trailers: new Metadata(),
+    trailers,
     peer: call.getPeer(),
+    cancel: (reason: unknown) => {
+      if (controller.signal.aborted) return;
+      controller.abort(reason);
+      // A client stream is answered by its handler's rejection; a server
+      // stream gets the status now, and a reset if it is stuck behind data.
+      if (call instanceof Writable) {
+        call.emit("error", serviceErrorOf(reason, trailers));
+        setTimeout(() => resetServerStream(call), STATUS_GRACE_MS).unref();
+      }
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 // Fetch (internal, cluster token): streams one held content whoever owns it,
-// for the server taking it over. Same framing as Download.
+// for the server taking it over. Same framing and transfer slots as Download.
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { requireClusterToken } from "../../common/grpc/cluster-token.ts";
@@ -7,6 +7,7 @@ import type { CallContext } from "../../common/grpc/service-handlers.ts";
 import type { FetchRequest, FetchResponseSchema } from "../../gen/albumshare/data/v1/data_pb.ts";
 import { parseContentKey } from "../../ring/content-key.ts";
 import type { DataServerContext } from "../data-server-context.ts";
+import { sendContent } from "./download.ts";
 
 export function fetchHandler(server: DataServerContext) {
   return async function* (
@@ -14,12 +15,15 @@ export function fetchHandler(server: DataServerContext) {
     call: CallContext,
   ): AsyncGenerator<MessageInitShape<typeof FetchResponseSchema>> {
     requireClusterToken(call.metadata, server.clusterToken);
-    const content = await server.store.read(parseContentKey(request.key));
+    const key = parseContentKey(request.key);
+    const slot = await server.transfers.acquire("fetch", call.peer, call.signal);
+    const onStall = (): void => call.cancel(slot.signal.reason);
+    slot.signal.addEventListener("abort", onStall, { once: true });
     try {
-      yield { part: { case: "header", value: { size: BigInt(content.size), offset: 0n } } };
-      for await (const chunk of content.chunks) yield { part: { case: "chunk", value: chunk } };
+      yield* sendContent(await server.store.read(key), 0n, slot);
     } finally {
-      await content.close();
+      slot.signal.removeEventListener("abort", onStall);
+      slot.release();
     }
   };
 }

@@ -2,7 +2,9 @@
 // in chunks. Refuses a key this server does not own (redirect), skips the
 // transfer when the key is already stored (dedup), and otherwise stores the
 // content through the store's write-aside-verify-rename path.
-// Never reads the chunks before ownership and presence are settled.
+// Never reads the chunks before ownership and presence are settled, and never
+// runs outside a transfer slot: a stream that stops sending is cancelled by
+// the slot's stall timeout (transfer-slots.ts) and its partial file removed.
 
 import type { CallContext } from "../../common/grpc/service-handlers.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -16,33 +18,47 @@ import { splitContentStream } from "../../common/grpc/content-stream.ts";
 import type { DataServerContext } from "../data-server-context.ts";
 import { redirectTo, ringForRequest, toSafeNumber } from "../ownership.ts";
 import { shortKey } from "../storage/content-store.ts";
+import { abortableStream } from "../abortable-stream.ts";
 
 export function uploadHandler(server: DataServerContext) {
   return async (
     requests: AsyncIterable<UploadRequest>,
     call: CallContext,
   ): Promise<MessageInitShape<typeof UploadResponseSchema>> => {
-    const { header, chunks } = await splitContentStream(requests, "upload");
-    const key = parseContentKey(header.key);
-    const size = toSafeNumber(header.size, "content size");
-    const ring = await ringForRequest(server.ringView, header.ringVersion, call.signal);
-    if (!ring.owns(server.serverId, key)) throw redirectTo(ring, key, call.trailers);
-    // Registered in the same turn as the ownership check: a hand-over listing
-    // for a newer ring waits for this upload (see in-flight-uploads.ts).
-    const finished = server.inFlight.begin(ring.version);
+    const slot = await server.transfers.acquire("upload", call.peer, call.signal);
+    const onStall = (): void => call.cancel(slot.signal.reason);
+    slot.signal.addEventListener("abort", onStall, { once: true });
     try {
-      const existing = await server.store.stat(key);
-      if (existing !== undefined) return reply(UploadOutcome.ALREADY_PRESENT, existing);
-      const outcome = await server.store.write(key, size, chunks);
-      server.logger.debug({ key: shortKey(key), size, outcome }, "upload");
-      return reply(
-        outcome === "stored" ? UploadOutcome.STORED : UploadOutcome.ALREADY_PRESENT,
-        size,
-      );
+      return await receive(server, abortableStream(requests, call.signal, slot.progress), call);
     } finally {
-      finished();
+      slot.signal.removeEventListener("abort", onStall);
+      slot.release();
     }
   };
+}
+
+async function receive(
+  server: DataServerContext,
+  requests: AsyncIterable<UploadRequest>,
+  call: CallContext,
+): Promise<MessageInitShape<typeof UploadResponseSchema>> {
+  const { header, chunks } = await splitContentStream(requests, "upload");
+  const key = parseContentKey(header.key);
+  const size = toSafeNumber(header.size, "content size");
+  const ring = await ringForRequest(server.ringView, header.ringVersion, call.signal);
+  if (!ring.owns(server.serverId, key)) throw redirectTo(ring, key, call.trailers);
+  // Registered in the same turn as the ownership check: a hand-over listing
+  // for a newer ring waits for this upload (see in-flight-uploads.ts).
+  const finished = server.inFlight.begin(ring.version);
+  try {
+    const existing = await server.store.stat(key);
+    if (existing !== undefined) return reply(UploadOutcome.ALREADY_PRESENT, existing);
+    const outcome = await server.store.write(key, size, chunks);
+    server.logger.debug({ key: shortKey(key), size, outcome }, "upload");
+    return reply(outcome === "stored" ? UploadOutcome.STORED : UploadOutcome.ALREADY_PRESENT, size);
+  } finally {
+    finished();
+  }
 }
 
 function reply(

@@ -5,16 +5,20 @@
 // place and the directory fsynced, so no reader ever sees a partial or
 // mismatched file and an acknowledged content survives a crash.
 // It must never build a path from anything but a validated key, never expose
-// a file before it is verified and durable, and never hold a whole content in
-// memory.
+// a file before it is verified and durable, never hold a whole content in
+// memory, and never leave a failed write behind (any error of the disk becomes
+// the reply to that one upload; see disk-errors.ts). Folders are 0700 and
+// files 0600 whatever the umask: a key is a capability.
 
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm, stat, statfs, unlink } from "node:fs/promises";
+import { chmod, open, readdir, rename, rm, stat, statfs, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { AlbumError, ErrorCode, invalidArgument, notFound } from "../../common/album-error.ts";
 import { CHUNK_SIZE } from "../../common/grpc/channel-options.ts";
 import { isContentKey, parseContentKey, type ContentKey } from "../../ring/content-key.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../common/private-files.ts";
+import { storeFailure } from "./disk-errors.ts";
 import { fsyncDirectory } from "./durable-fs.ts";
 import { KeyMutex } from "./key-mutex.ts";
 
@@ -23,6 +27,8 @@ export type WriteOutcome = "stored" | "already_present";
 export interface StoredContent {
   key: ContentKey;
   size: number;
+  /** Permission bits of its file. */
+  mode: number;
 }
 
 export interface ContentRead {
@@ -42,7 +48,12 @@ export interface ContentStoreOptions {
    * in the free space minus this is refused before a byte is written.
    */
   reserveBytes?: number;
+  /** Opens the file an upload is written to (tests inject failing disks). */
+  openForWrite?: (path: string) => Promise<FileHandle>;
 }
+
+/** Free space kept by default: room for the system and for our own small files. */
+export const DEFAULT_RESERVE_BYTES = 64 * 1024 * 1024;
 
 const FAN_OUT = 256;
 
@@ -55,24 +66,34 @@ function fanOutDirName(index: number): string {
   return index.toString(16).padStart(2, "0");
 }
 
-function isDiskFull(reason: unknown): boolean {
-  const errno = (reason as { code?: unknown } | null)?.code;
-  return errno === "ENOSPC" || errno === "EDQUOT";
+async function openAside(path: string): Promise<FileHandle> {
+  const handle = await open(path, "wx", PRIVATE_FILE_MODE);
+  try {
+    await handle.chmod(PRIVATE_FILE_MODE);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
 }
 
 export class ContentStore {
   private readonly objectsDir: string;
   private readonly tmpDir: string;
-  private readonly reserveBytes: number;
+  private readonly dir: string;
+  readonly reserveBytes: number;
+  private readonly openForWrite: (path: string) => Promise<FileHandle>;
   private readonly commits = new KeyMutex();
   private keyCount = 0;
   private byteCount = 0;
   private opened = false;
 
   constructor(options: ContentStoreOptions) {
+    this.dir = options.dir;
     this.objectsDir = join(options.dir, "objects");
     this.tmpDir = join(options.dir, "tmp");
-    this.reserveBytes = options.reserveBytes ?? 64 * 1024 * 1024;
+    this.reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+    this.openForWrite = options.openForWrite ?? openAside;
   }
 
   /**
@@ -81,20 +102,22 @@ export class ContentStore {
    * Returns the number of leftovers removed.
    */
   async open(): Promise<{ leftovers: number }> {
-    await mkdir(this.objectsDir, { recursive: true });
-    await mkdir(this.tmpDir, { recursive: true });
+    ensurePrivateDir(this.dir);
+    ensurePrivateDir(this.objectsDir);
+    ensurePrivateDir(this.tmpDir);
     const leftovers = await readdir(this.tmpDir);
     for (const name of leftovers)
       await rm(join(this.tmpDir, name), { force: true, recursive: true });
     if (leftovers.length > 0) await fsyncDirectory(this.tmpDir);
-    for (let i = 0; i < FAN_OUT; i++)
-      await mkdir(join(this.objectsDir, fanOutDirName(i)), { recursive: true });
+    for (let i = 0; i < FAN_OUT; i++) ensurePrivateDir(join(this.objectsDir, fanOutDirName(i)));
     await fsyncDirectory(this.objectsDir);
     this.keyCount = 0;
     this.byteCount = 0;
     for await (const content of this.contents()) {
       this.keyCount++;
       this.byteCount += content.size;
+      // Contents stored by an older version may be readable by others.
+      if ((content.mode & 0o077) !== 0) await chmod(this.pathOf(content.key), PRIVATE_FILE_MODE);
     }
     this.opened = true;
     return { leftovers: leftovers.length };
@@ -173,11 +196,13 @@ export class ContentStore {
     );
     let handle: FileHandle | undefined;
     try {
-      handle = await open(aside, "wx", 0o644);
+      handle = await this.openForWrite(aside);
       const hash = createHash("sha256");
       let received = 0;
       // One write in flight while the next chunk arrives and is hashed: the
       // disk, the network and the hash overlap, and at most one chunk waits.
+      // Its failure is handled at once (never an unhandled rejection while we
+      // wait for the network) and reported at the next chunk or at the end.
       let writing: Promise<void> = Promise.resolve();
       try {
         for await (const chunk of chunks) {
@@ -190,6 +215,7 @@ export class ContentStore {
           hash.update(chunk);
           await writing;
           writing = writeFully(handle, chunk);
+          writing.catch(() => undefined);
         }
       } finally {
         // Never close the file under a write still running.
@@ -213,15 +239,10 @@ export class ContentStore {
       return await this.commit(valid, aside, size);
     } catch (error) {
       if (handle) await handle.close().catch(() => undefined);
-      await rm(aside, { force: true });
-      if (isDiskFull(error)) {
-        throw new AlbumError(
-          ErrorCode.ResourceExhausted,
-          `the data server's disk is full; ${shortKey(valid)} was not stored`,
-          { cause: error },
-        );
-      }
-      throw AlbumError.from(error);
+      // A failing disk may refuse the removal too; the file aside is then
+      // removed when the server next starts (never read before).
+      await rm(aside, { force: true }).catch(() => undefined);
+      throw storeFailure(error, shortKey(valid));
     }
   }
 
@@ -268,20 +289,34 @@ export class ContentStore {
       }
       for (const name of names) {
         if (!isContentKey(name) || !name.startsWith(fanOutDirName(i))) continue;
-        const size = await this.stat(name);
-        if (size !== undefined) yield { key: name, size };
+        let info;
+        try {
+          info = await stat(join(dir, name));
+        } catch (error) {
+          if ((error as { code?: unknown }).code === "ENOENT") continue;
+          throw AlbumError.from(error);
+        }
+        yield { key: name, size: info.size, mode: info.mode & 0o777 };
       }
     }
   }
 
+  /** Free bytes on the store's file system, and how many of them uploads may use. */
+  async space(): Promise<{ freeBytes: number; storableBytes: number }> {
+    const space = await statfs(this.dir);
+    const freeBytes = space.bavail * space.bsize;
+    return { freeBytes, storableBytes: Math.max(0, freeBytes - this.reserveBytes) };
+  }
+
   private async checkFreeSpace(size: number): Promise<void> {
     if (!this.opened) throw new AlbumError(ErrorCode.Unavailable, "the content store is not open");
-    const space = await statfs(this.tmpDir);
-    const free = space.bavail * space.bsize;
-    if (size + this.reserveBytes > free) {
+    const { freeBytes, storableBytes } = await this.space().catch((error: unknown) => {
+      throw storeFailure(error, "the content");
+    });
+    if (size > storableBytes) {
       throw new AlbumError(
         ErrorCode.ResourceExhausted,
-        `the data server's disk has ${free} bytes free, not enough for ${size} bytes; nothing stored`,
+        `the data server's disk has ${freeBytes} bytes free and keeps ${this.reserveBytes} in reserve, not enough for ${size} bytes; nothing stored`,
       );
     }
   }

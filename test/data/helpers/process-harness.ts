@@ -11,6 +11,11 @@ const fixturesDir = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 export type FixtureEvent = Record<string, unknown> & { event: string };
 
+export interface LaunchOptions {
+  /** Runs the fixture with this soft and hard limit on open files (`ulimit -n`). */
+  openFileLimit?: number;
+}
+
 export class FixtureProcess {
   readonly name: string;
   private readonly child: ChildProcess;
@@ -18,21 +23,30 @@ export class FixtureProcess {
   private waiters: { match: (e: FixtureEvent) => boolean; resolve: (e: FixtureEvent) => void }[] =
     [];
   private stderr = "";
-  private exited = false;
+  private hasExited = false;
   readonly exit: Promise<number | null>;
 
-  constructor(name: string, fixture: string, options: object) {
+  constructor(name: string, fixture: string, options: object, launch: LaunchOptions = {}) {
     this.name = name;
-    this.child = spawn(
-      process.execPath,
-      ["--import", "tsx", `${fixturesDir}${fixture}`, JSON.stringify(options)],
-      {
-        stdio: ["pipe", "pipe", "pipe"],
-        env: { ...process.env, ALBUMSHARE_TEST_LOG: process.env.ALBUMSHARE_TEST_LOG ?? "info" },
-      },
-    );
+    const args = ["--import", "tsx", `${fixturesDir}${fixture}`, JSON.stringify(options)];
+    const env = { ...process.env, ALBUMSHARE_TEST_LOG: process.env.ALBUMSHARE_TEST_LOG ?? "info" };
+    const stdio: ["pipe", "pipe", "pipe"] = ["pipe", "pipe", "pipe"];
+    this.child =
+      launch.openFileLimit === undefined
+        ? spawn(process.execPath, args, { stdio, env })
+        : // The shell lowers the limit for itself, then becomes the node process.
+          spawn(
+            "bash",
+            [
+              "-c",
+              `ulimit -n ${launch.openFileLimit} && exec "$0" "$@"`,
+              process.execPath,
+              ...args,
+            ],
+            { stdio, env },
+          );
     this.exit = once(this.child, "exit").then(([code]) => {
-      this.exited = true;
+      this.hasExited = true;
       return code as number | null;
     });
     createInterface({ input: this.child.stdout! }).on("line", (line) => {
@@ -50,6 +64,11 @@ export class FixtureProcess {
     this.child.stderr!.on("data", (chunk: Buffer) => {
       this.stderr += chunk.toString("utf8");
     });
+  }
+
+  /** Whether the process has ended. */
+  get exited(): boolean {
+    return this.hasExited;
   }
 
   get pid(): number {
@@ -112,7 +131,7 @@ export class FixtureProcess {
 
   /** SIGTERM, then SIGKILL if it does not exit within `graceMs`. */
   async stop(graceMs = 5_000): Promise<void> {
-    if (this.exited) return;
+    if (this.hasExited) return;
     this.child.kill("SIGTERM");
     const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
     await this.exit;
@@ -122,15 +141,15 @@ export class FixtureProcess {
   /** Freezes the process (SIGSTOP): its sockets stay open but nothing answers. */
   pause(): void {
     // Never signal a pid that may already belong to another process.
-    if (!this.exited) this.child.kill("SIGSTOP");
+    if (!this.hasExited) this.child.kill("SIGSTOP");
   }
 
   resume(): void {
-    if (!this.exited) this.child.kill("SIGCONT");
+    if (!this.hasExited) this.child.kill("SIGCONT");
   }
 
   async kill9(): Promise<void> {
-    if (this.exited) return;
+    if (this.hasExited) return;
     this.child.kill("SIGKILL");
     await this.exit;
   }
@@ -158,18 +177,27 @@ export interface StartedDataServer {
   movedKeys: number;
 }
 
+/** Limits a test may set on a data server (see DataServerOptions). */
+export interface DataServerLimits {
+  reserveBytes?: number;
+  maxTransfers?: number;
+  stallTimeoutMs?: number;
+}
+
 export function spawnDataServer(
   name: string,
   central: string,
   dir: string,
   port = 0,
+  limits: DataServerLimits = {},
+  launch: LaunchOptions = {},
 ): FixtureProcess {
-  return new FixtureProcess(name, "data-server-main.ts", {
-    central,
-    dir,
-    clusterToken: TEST_CLUSTER_TOKEN,
-    port,
-  });
+  return new FixtureProcess(
+    name,
+    "data-server-main.ts",
+    { central, dir, clusterToken: TEST_CLUSTER_TOKEN, port, ...limits },
+    launch,
+  );
 }
 
 /** Waits until a spawned data server is a member of the cluster. */

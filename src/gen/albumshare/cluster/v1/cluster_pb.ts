@@ -31,7 +31,69 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file albumshare/cluster/v1/cluster.proto.
  */
 export const file_albumshare_cluster_v1_cluster: GenFile = /*@__PURE__*/
-  fileDesc("CiNhbGJ1bXNoYXJlL2NsdXN0ZXIvdjEvY2x1c3Rlci5wcm90bxIVYWxidW1zaGFyZS5jbHVzdGVyLnYxIjUKD1JlZ2lzdGVyUmVxdWVzdBIRCglzZXJ2ZXJfaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCSJPChBSZWdpc3RlclJlc3BvbnNlEisKBHJpbmcYASABKAsyHS5hbGJ1bXNoYXJlLnJpbmcudjEuUmluZ1N0YXRlEg4KBm1lbWJlchgCIAEoCCIxCgtKb2luUmVxdWVzdBIRCglzZXJ2ZXJfaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCSIwCgpKb2luUXVldWVkEhMKC3dhaXRpbmdfZm9yGAEgASgJEg0KBWFoZWFkGAIgASgNImwKDVJhbmdlVHJhbnNmZXISLQoFcmFuZ2UYASABKAsyHi5hbGJ1bXNoYXJlLmRhdGEudjEuVG9rZW5SYW5nZRIWCg5mcm9tX3NlcnZlcl9pZBgCIAEoCRIUCgxmcm9tX2FkZHJlc3MYAyABKAkitwEKCEpvaW5QbGFuEg8KB2pvaW5faWQYASABKAkSLwoFcGhhc2UYAiABKA4yIC5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuSm9pblBoYXNlEjAKCW5leHRfcmluZxgDIAEoCzIdLmFsYnVtc2hhcmUucmluZy52MS5SaW5nU3RhdGUSNwoJdHJhbnNmZXJzGAQgAygLMiQuYWxidW1zaGFyZS5jbHVzdGVyLnYxLlJhbmdlVHJhbnNmZXIiIAoISm9pbkRvbmUSFAoMcmluZ192ZXJzaW9uGAEgASgEIq4BCgxKb2luUmVzcG9uc2USMwoGcXVldWVkGAEgASgLMiEuYWxidW1zaGFyZS5jbHVzdGVyLnYxLkpvaW5RdWV1ZWRIABIvCgRwbGFuGAIgASgLMh8uYWxidW1zaGFyZS5jbHVzdGVyLnYxLkpvaW5QbGFuSAASLwoEZG9uZRgDIAEoCzIfLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luRG9uZUgAQgcKBWV2ZW50IjcKEUpvaW5Db3BpZWRSZXF1ZXN0EhEKCXNlcnZlcl9pZBgBIAEoCRIPCgdqb2luX2lkGAIgASgJIioKEkpvaW5Db3BpZWRSZXNwb25zZRIUCgxyaW5nX3ZlcnNpb24YASABKAQiYwoUSm9pbkNvbXBsZXRlZFJlcXVlc3QSEQoJc2VydmVyX2lkGAEgASgJEg8KB2pvaW5faWQYAiABKAkSEgoKbW92ZWRfa2V5cxgDIAEoBBITCgttb3ZlZF9ieXRlcxgEIAEoBCItChVKb2luQ29tcGxldGVkUmVzcG9uc2USFAoMcmluZ192ZXJzaW9uGAEgASgEIiUKEFdhdGNoUmluZ1JlcXVlc3QSEQoJc2VydmVyX2lkGAEgASgJIkAKEVdhdGNoUmluZ1Jlc3BvbnNlEisKBHJpbmcYASABKAsyHS5hbGJ1bXNoYXJlLnJpbmcudjEuUmluZ1N0YXRlIhAKDkdldFJpbmdSZXF1ZXN0Ij4KD0dldFJpbmdSZXNwb25zZRIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSpTCglKb2luUGhhc2USGgoWSk9JTl9QSEFTRV9VTlNQRUNJRklFRBAAEhMKD0pPSU5fUEhBU0VfQ09QWRABEhUKEUpPSU5fUEhBU0VfRklOSVNIEAIyywQKDkNsdXN0ZXJTZXJ2aWNlElsKCFJlZ2lzdGVyEiYuYWxidW1zaGFyZS5jbHVzdGVyLnYxLlJlZ2lzdGVyUmVxdWVzdBonLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5SZWdpc3RlclJlc3BvbnNlElEKBEpvaW4SIi5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuSm9pblJlcXVlc3QaIy5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuSm9pblJlc3BvbnNlMAESYQoKSm9pbkNvcGllZBIoLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luQ29waWVkUmVxdWVzdBopLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luQ29waWVkUmVzcG9uc2USagoNSm9pbkNvbXBsZXRlZBIrLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luQ29tcGxldGVkUmVxdWVzdBosLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luQ29tcGxldGVkUmVzcG9uc2USYAoJV2F0Y2hSaW5nEicuYWxidW1zaGFyZS5jbHVzdGVyLnYxLldhdGNoUmluZ1JlcXVlc3QaKC5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuV2F0Y2hSaW5nUmVzcG9uc2UwARJYCgdHZXRSaW5nEiUuYWxidW1zaGFyZS5jbHVzdGVyLnYxLkdldFJpbmdSZXF1ZXN0GiYuYWxidW1zaGFyZS5jbHVzdGVyLnYxLkdldFJpbmdSZXNwb25zZWIGcHJvdG8z", [file_albumshare_data_v1_data, file_albumshare_ring_v1_ring]);
+  fileDesc("CiNhbGJ1bXNoYXJlL2NsdXN0ZXIvdjEvY2x1c3Rlci5wcm90bxIVYWxidW1zaGFyZS5jbHVzdGVyLnYxIjcKE0RlY29tbWlzc2lvblJlcXVlc3QSEQoJc2VydmVyX2lkGAEgASgJEg0KBWZvcmNlGAIgASgIIoEBChREZWNvbW1pc3Npb25SZXNwb25zZRIUCgxyaW5nX3ZlcnNpb24YASABKAQSEgoKbW92ZWRfa2V5cxgCIAEoBBITCgttb3ZlZF9ieXRlcxgDIAEoBBIRCglsb3N0X2tleXMYBCABKAQSFwoPbG9zdF9rZXlzX2tub3duGAUgASgIIjUKD1JlZ2lzdGVyUmVxdWVzdBIRCglzZXJ2ZXJfaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCSJPChBSZWdpc3RlclJlc3BvbnNlEisKBHJpbmcYASABKAsyHS5hbGJ1bXNoYXJlLnJpbmcudjEuUmluZ1N0YXRlEg4KBm1lbWJlchgCIAEoCCIxCgtKb2luUmVxdWVzdBIRCglzZXJ2ZXJfaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCSIwCgpKb2luUXVldWVkEhMKC3dhaXRpbmdfZm9yGAEgASgJEg0KBWFoZWFkGAIgASgNImwKDVJhbmdlVHJhbnNmZXISLQoFcmFuZ2UYASABKAsyHi5hbGJ1bXNoYXJlLmRhdGEudjEuVG9rZW5SYW5nZRIWCg5mcm9tX3NlcnZlcl9pZBgCIAEoCRIUCgxmcm9tX2FkZHJlc3MYAyABKAkitwEKCEpvaW5QbGFuEg8KB2pvaW5faWQYASABKAkSLwoFcGhhc2UYAiABKA4yIC5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuSm9pblBoYXNlEjAKCW5leHRfcmluZxgDIAEoCzIdLmFsYnVtc2hhcmUucmluZy52MS5SaW5nU3RhdGUSNwoJdHJhbnNmZXJzGAQgAygLMiQuYWxidW1zaGFyZS5jbHVzdGVyLnYxLlJhbmdlVHJhbnNmZXIiIAoISm9pbkRvbmUSFAoMcmluZ192ZXJzaW9uGAEgASgEIq4BCgxKb2luUmVzcG9uc2USMwoGcXVldWVkGAEgASgLMiEuYWxidW1zaGFyZS5jbHVzdGVyLnYxLkpvaW5RdWV1ZWRIABIvCgRwbGFuGAIgASgLMh8uYWxidW1zaGFyZS5jbHVzdGVyLnYxLkpvaW5QbGFuSAASLwoEZG9uZRgDIAEoCzIfLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luRG9uZUgAQgcKBWV2ZW50IjcKEUpvaW5Db3BpZWRSZXF1ZXN0EhEKCXNlcnZlcl9pZBgBIAEoCRIPCgdqb2luX2lkGAIgASgJIioKEkpvaW5Db3BpZWRSZXNwb25zZRIUCgxyaW5nX3ZlcnNpb24YASABKAQiYwoUSm9pbkNvbXBsZXRlZFJlcXVlc3QSEQoJc2VydmVyX2lkGAEgASgJEg8KB2pvaW5faWQYAiABKAkSEgoKbW92ZWRfa2V5cxgDIAEoBBITCgttb3ZlZF9ieXRlcxgEIAEoBCItChVKb2luQ29tcGxldGVkUmVzcG9uc2USFAoMcmluZ192ZXJzaW9uGAEgASgEIiUKEFdhdGNoUmluZ1JlcXVlc3QSEQoJc2VydmVyX2lkGAEgASgJIkAKEVdhdGNoUmluZ1Jlc3BvbnNlEisKBHJpbmcYASABKAsyHS5hbGJ1bXNoYXJlLnJpbmcudjEuUmluZ1N0YXRlIhAKDkdldFJpbmdSZXF1ZXN0Ij4KD0dldFJpbmdSZXNwb25zZRIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSpTCglKb2luUGhhc2USGgoWSk9JTl9QSEFTRV9VTlNQRUNJRklFRBAAEhMKD0pPSU5fUEhBU0VfQ09QWRABEhUKEUpPSU5fUEhBU0VfRklOSVNIEAIytAUKDkNsdXN0ZXJTZXJ2aWNlElsKCFJlZ2lzdGVyEiYuYWxidW1zaGFyZS5jbHVzdGVyLnYxLlJlZ2lzdGVyUmVxdWVzdBonLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5SZWdpc3RlclJlc3BvbnNlElEKBEpvaW4SIi5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuSm9pblJlcXVlc3QaIy5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuSm9pblJlc3BvbnNlMAESYQoKSm9pbkNvcGllZBIoLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luQ29waWVkUmVxdWVzdBopLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luQ29waWVkUmVzcG9uc2USagoNSm9pbkNvbXBsZXRlZBIrLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luQ29tcGxldGVkUmVxdWVzdBosLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5Kb2luQ29tcGxldGVkUmVzcG9uc2USYAoJV2F0Y2hSaW5nEicuYWxidW1zaGFyZS5jbHVzdGVyLnYxLldhdGNoUmluZ1JlcXVlc3QaKC5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuV2F0Y2hSaW5nUmVzcG9uc2UwARJYCgdHZXRSaW5nEiUuYWxidW1zaGFyZS5jbHVzdGVyLnYxLkdldFJpbmdSZXF1ZXN0GiYuYWxidW1zaGFyZS5jbHVzdGVyLnYxLkdldFJpbmdSZXNwb25zZRJnCgxEZWNvbW1pc3Npb24SKi5hbGJ1bXNoYXJlLmNsdXN0ZXIudjEuRGVjb21taXNzaW9uUmVxdWVzdBorLmFsYnVtc2hhcmUuY2x1c3Rlci52MS5EZWNvbW1pc3Npb25SZXNwb25zZWIGcHJvdG8z", [file_albumshare_data_v1_data, file_albumshare_ring_v1_ring]);
+
+/**
+ * @generated from message albumshare.cluster.v1.DecommissionRequest
+ */
+export type DecommissionRequest = Message<"albumshare.cluster.v1.DecommissionRequest"> & {
+  /**
+   * @generated from field: string server_id = 1;
+   */
+  serverId: string;
+
+  /**
+   * @generated from field: bool force = 2;
+   */
+  force: boolean;
+};
+
+/**
+ * Describes the message albumshare.cluster.v1.DecommissionRequest.
+ * Use `create(DecommissionRequestSchema)` to create a new message.
+ */
+export const DecommissionRequestSchema: GenMessage<DecommissionRequest> = /*@__PURE__*/
+  messageDesc(file_albumshare_cluster_v1_cluster, 0);
+
+/**
+ * @generated from message albumshare.cluster.v1.DecommissionResponse
+ */
+export type DecommissionResponse = Message<"albumshare.cluster.v1.DecommissionResponse"> & {
+  /**
+   * @generated from field: uint64 ring_version = 1;
+   */
+  ringVersion: bigint;
+
+  /**
+   * @generated from field: uint64 moved_keys = 2;
+   */
+  movedKeys: bigint;
+
+  /**
+   * @generated from field: uint64 moved_bytes = 3;
+   */
+  movedBytes: bigint;
+
+  /**
+   * With force: the keys the server held when last asked, now lost; unknown
+   * (lost_keys_known false) when it does not answer.
+   *
+   * @generated from field: uint64 lost_keys = 4;
+   */
+  lostKeys: bigint;
+
+  /**
+   * @generated from field: bool lost_keys_known = 5;
+   */
+  lostKeysKnown: boolean;
+};
+
+/**
+ * Describes the message albumshare.cluster.v1.DecommissionResponse.
+ * Use `create(DecommissionResponseSchema)` to create a new message.
+ */
+export const DecommissionResponseSchema: GenMessage<DecommissionResponse> = /*@__PURE__*/
+  messageDesc(file_albumshare_cluster_v1_cluster, 1);
 
 /**
  * @generated from message albumshare.cluster.v1.RegisterRequest
@@ -53,7 +115,7 @@ export type RegisterRequest = Message<"albumshare.cluster.v1.RegisterRequest"> &
  * Use `create(RegisterRequestSchema)` to create a new message.
  */
 export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 0);
+  messageDesc(file_albumshare_cluster_v1_cluster, 2);
 
 /**
  * @generated from message albumshare.cluster.v1.RegisterResponse
@@ -77,7 +139,7 @@ export type RegisterResponse = Message<"albumshare.cluster.v1.RegisterResponse">
  * Use `create(RegisterResponseSchema)` to create a new message.
  */
 export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 1);
+  messageDesc(file_albumshare_cluster_v1_cluster, 3);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinRequest
@@ -99,7 +161,7 @@ export type JoinRequest = Message<"albumshare.cluster.v1.JoinRequest"> & {
  * Use `create(JoinRequestSchema)` to create a new message.
  */
 export const JoinRequestSchema: GenMessage<JoinRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 2);
+  messageDesc(file_albumshare_cluster_v1_cluster, 4);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinQueued
@@ -125,7 +187,7 @@ export type JoinQueued = Message<"albumshare.cluster.v1.JoinQueued"> & {
  * Use `create(JoinQueuedSchema)` to create a new message.
  */
 export const JoinQueuedSchema: GenMessage<JoinQueued> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 3);
+  messageDesc(file_albumshare_cluster_v1_cluster, 5);
 
 /**
  * @generated from message albumshare.cluster.v1.RangeTransfer
@@ -152,7 +214,7 @@ export type RangeTransfer = Message<"albumshare.cluster.v1.RangeTransfer"> & {
  * Use `create(RangeTransferSchema)` to create a new message.
  */
 export const RangeTransferSchema: GenMessage<RangeTransfer> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 4);
+  messageDesc(file_albumshare_cluster_v1_cluster, 6);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinPlan
@@ -188,7 +250,7 @@ export type JoinPlan = Message<"albumshare.cluster.v1.JoinPlan"> & {
  * Use `create(JoinPlanSchema)` to create a new message.
  */
 export const JoinPlanSchema: GenMessage<JoinPlan> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 5);
+  messageDesc(file_albumshare_cluster_v1_cluster, 7);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinDone
@@ -205,7 +267,7 @@ export type JoinDone = Message<"albumshare.cluster.v1.JoinDone"> & {
  * Use `create(JoinDoneSchema)` to create a new message.
  */
 export const JoinDoneSchema: GenMessage<JoinDone> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 6);
+  messageDesc(file_albumshare_cluster_v1_cluster, 8);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinResponse
@@ -240,7 +302,7 @@ export type JoinResponse = Message<"albumshare.cluster.v1.JoinResponse"> & {
  * Use `create(JoinResponseSchema)` to create a new message.
  */
 export const JoinResponseSchema: GenMessage<JoinResponse> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 7);
+  messageDesc(file_albumshare_cluster_v1_cluster, 9);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinCopiedRequest
@@ -262,7 +324,7 @@ export type JoinCopiedRequest = Message<"albumshare.cluster.v1.JoinCopiedRequest
  * Use `create(JoinCopiedRequestSchema)` to create a new message.
  */
 export const JoinCopiedRequestSchema: GenMessage<JoinCopiedRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 8);
+  messageDesc(file_albumshare_cluster_v1_cluster, 10);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinCopiedResponse
@@ -279,7 +341,7 @@ export type JoinCopiedResponse = Message<"albumshare.cluster.v1.JoinCopiedRespon
  * Use `create(JoinCopiedResponseSchema)` to create a new message.
  */
 export const JoinCopiedResponseSchema: GenMessage<JoinCopiedResponse> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 9);
+  messageDesc(file_albumshare_cluster_v1_cluster, 11);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinCompletedRequest
@@ -313,7 +375,7 @@ export type JoinCompletedRequest = Message<"albumshare.cluster.v1.JoinCompletedR
  * Use `create(JoinCompletedRequestSchema)` to create a new message.
  */
 export const JoinCompletedRequestSchema: GenMessage<JoinCompletedRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 10);
+  messageDesc(file_albumshare_cluster_v1_cluster, 12);
 
 /**
  * @generated from message albumshare.cluster.v1.JoinCompletedResponse
@@ -330,7 +392,7 @@ export type JoinCompletedResponse = Message<"albumshare.cluster.v1.JoinCompleted
  * Use `create(JoinCompletedResponseSchema)` to create a new message.
  */
 export const JoinCompletedResponseSchema: GenMessage<JoinCompletedResponse> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 11);
+  messageDesc(file_albumshare_cluster_v1_cluster, 13);
 
 /**
  * @generated from message albumshare.cluster.v1.WatchRingRequest
@@ -349,7 +411,7 @@ export type WatchRingRequest = Message<"albumshare.cluster.v1.WatchRingRequest">
  * Use `create(WatchRingRequestSchema)` to create a new message.
  */
 export const WatchRingRequestSchema: GenMessage<WatchRingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 12);
+  messageDesc(file_albumshare_cluster_v1_cluster, 14);
 
 /**
  * @generated from message albumshare.cluster.v1.WatchRingResponse
@@ -366,7 +428,7 @@ export type WatchRingResponse = Message<"albumshare.cluster.v1.WatchRingResponse
  * Use `create(WatchRingResponseSchema)` to create a new message.
  */
 export const WatchRingResponseSchema: GenMessage<WatchRingResponse> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 13);
+  messageDesc(file_albumshare_cluster_v1_cluster, 15);
 
 /**
  * @generated from message albumshare.cluster.v1.GetRingRequest
@@ -379,7 +441,7 @@ export type GetRingRequest = Message<"albumshare.cluster.v1.GetRingRequest"> & {
  * Use `create(GetRingRequestSchema)` to create a new message.
  */
 export const GetRingRequestSchema: GenMessage<GetRingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 14);
+  messageDesc(file_albumshare_cluster_v1_cluster, 16);
 
 /**
  * @generated from message albumshare.cluster.v1.GetRingResponse
@@ -396,7 +458,7 @@ export type GetRingResponse = Message<"albumshare.cluster.v1.GetRingResponse"> &
  * Use `create(GetRingResponseSchema)` to create a new message.
  */
 export const GetRingResponseSchema: GenMessage<GetRingResponse> = /*@__PURE__*/
-  messageDesc(file_albumshare_cluster_v1_cluster, 15);
+  messageDesc(file_albumshare_cluster_v1_cluster, 17);
 
 /**
  * @generated from enum albumshare.cluster.v1.JoinPhase
@@ -492,6 +554,20 @@ export const ClusterService: GenService<{
     methodKind: "unary";
     input: typeof GetRingRequestSchema;
     output: typeof GetRingResponseSchema;
+  },
+  /**
+   * Operator: removes a member (the join in reverse, one membership change at
+   * a time): the servers that own its ranges in the next ring copy them, the
+   * ring switches, they copy what arrived meanwhile, and the server leaving
+   * deletes its copies. With `force` (its data is gone), the ring switches at
+   * once and its keys are reported lost. Answers when the removal is done.
+   *
+   * @generated from rpc albumshare.cluster.v1.ClusterService.Decommission
+   */
+  decommission: {
+    methodKind: "unary";
+    input: typeof DecommissionRequestSchema;
+    output: typeof DecommissionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_albumshare_cluster_v1_cluster, 0);

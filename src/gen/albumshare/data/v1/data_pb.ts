@@ -32,7 +32,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file albumshare/data/v1/data.proto.
  */
 export const file_albumshare_data_v1_data: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hbGJ1bXNoYXJlL2RhdGEvdjEvZGF0YS5wcm90bxISYWxidW1zaGFyZS5kYXRhLnYxIj8KDFVwbG9hZEhlYWRlchILCgNrZXkYASABKAkSDAoEc2l6ZRgCIAEoBBIUCgxyaW5nX3ZlcnNpb24YAyABKAQiXAoNVXBsb2FkUmVxdWVzdBIyCgZoZWFkZXIYASABKAsyIC5hbGJ1bXNoYXJlLmRhdGEudjEuVXBsb2FkSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIGCgRwYXJ0IlIKDlVwbG9hZFJlc3BvbnNlEjIKB291dGNvbWUYASABKA4yIS5hbGJ1bXNoYXJlLmRhdGEudjEuVXBsb2FkT3V0Y29tZRIMCgRzaXplGAIgASgEIkQKD0Rvd25sb2FkUmVxdWVzdBILCgNrZXkYASABKAkSDgoGb2Zmc2V0GAIgASgEEhQKDHJpbmdfdmVyc2lvbhgDIAEoBCIuCg5Eb3dubG9hZEhlYWRlchIMCgRzaXplGAEgASgEEg4KBm9mZnNldBgCIAEoBCJhChBEb3dubG9hZFJlc3BvbnNlEjQKBmhlYWRlchgBIAEoCzIiLmFsYnVtc2hhcmUuZGF0YS52MS5Eb3dubG9hZEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCIwCgtTdGF0UmVxdWVzdBILCgNrZXkYASABKAkSFAoMcmluZ192ZXJzaW9uGAIgASgEIiwKDFN0YXRSZXNwb25zZRIOCgZleGlzdHMYASABKAgSDAoEc2l6ZRgCIAEoBCIoCgpUb2tlblJhbmdlEg0KBXN0YXJ0GAEgASgEEgsKA2VuZBgCIAEoBCJXCg9MaXN0S2V5c1JlcXVlc3QSLgoGcmFuZ2VzGAEgAygLMh4uYWxidW1zaGFyZS5kYXRhLnYxLlRva2VuUmFuZ2USFAoMcmluZ192ZXJzaW9uGAIgASgEIi0KEExpc3RLZXlzUmVzcG9uc2USCwoDa2V5GAEgASgJEgwKBHNpemUYAiABKAQiGwoMRmV0Y2hSZXF1ZXN0EgsKA2tleRgBIAEoCSJeCg1GZXRjaFJlc3BvbnNlEjQKBmhlYWRlchgBIAEoCzIiLmFsYnVtc2hhcmUuZGF0YS52MS5Eb3dubG9hZEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCJWCg5SZWxlYXNlUmVxdWVzdBIuCgZyYW5nZXMYASADKAsyHi5hbGJ1bXNoYXJlLmRhdGEudjEuVG9rZW5SYW5nZRIUCgxyaW5nX3ZlcnNpb24YAiABKAQiPgoPUmVsZWFzZVJlc3BvbnNlEhQKDGRlbGV0ZWRfa2V5cxgBIAEoBBIVCg1kZWxldGVkX2J5dGVzGAIgASgEIg4KDFVzYWdlUmVxdWVzdCJVCg1Vc2FnZVJlc3BvbnNlEhEKCXNlcnZlcl9pZBgBIAEoCRIMCgRrZXlzGAIgASgEEg0KBWJ5dGVzGAMgASgEEhQKDHJpbmdfdmVyc2lvbhgEIAEoBCpuCg1VcGxvYWRPdXRjb21lEh4KGlVQTE9BRF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGQoVVVBMT0FEX09VVENPTUVfU1RPUkVEEAESIgoeVVBMT0FEX09VVENPTUVfQUxSRUFEWV9QUkVTRU5UEAIyhAIKC0RhdGFTZXJ2aWNlElEKBlVwbG9hZBIhLmFsYnVtc2hhcmUuZGF0YS52MS5VcGxvYWRSZXF1ZXN0GiIuYWxidW1zaGFyZS5kYXRhLnYxLlVwbG9hZFJlc3BvbnNlKAESVwoIRG93bmxvYWQSIy5hbGJ1bXNoYXJlLmRhdGEudjEuRG93bmxvYWRSZXF1ZXN0GiQuYWxidW1zaGFyZS5kYXRhLnYxLkRvd25sb2FkUmVzcG9uc2UwARJJCgRTdGF0Eh8uYWxidW1zaGFyZS5kYXRhLnYxLlN0YXRSZXF1ZXN0GiAuYWxidW1zaGFyZS5kYXRhLnYxLlN0YXRSZXNwb25zZTLcAgoPRGF0YVBlZXJTZXJ2aWNlElcKCExpc3RLZXlzEiMuYWxidW1zaGFyZS5kYXRhLnYxLkxpc3RLZXlzUmVxdWVzdBokLmFsYnVtc2hhcmUuZGF0YS52MS5MaXN0S2V5c1Jlc3BvbnNlMAESTgoFRmV0Y2gSIC5hbGJ1bXNoYXJlLmRhdGEudjEuRmV0Y2hSZXF1ZXN0GiEuYWxidW1zaGFyZS5kYXRhLnYxLkZldGNoUmVzcG9uc2UwARJSCgdSZWxlYXNlEiIuYWxidW1zaGFyZS5kYXRhLnYxLlJlbGVhc2VSZXF1ZXN0GiMuYWxidW1zaGFyZS5kYXRhLnYxLlJlbGVhc2VSZXNwb25zZRJMCgVVc2FnZRIgLmFsYnVtc2hhcmUuZGF0YS52MS5Vc2FnZVJlcXVlc3QaIS5hbGJ1bXNoYXJlLmRhdGEudjEuVXNhZ2VSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Ch1hbGJ1bXNoYXJlL2RhdGEvdjEvZGF0YS5wcm90bxISYWxidW1zaGFyZS5kYXRhLnYxIj8KDFVwbG9hZEhlYWRlchILCgNrZXkYASABKAkSDAoEc2l6ZRgCIAEoBBIUCgxyaW5nX3ZlcnNpb24YAyABKAQiXAoNVXBsb2FkUmVxdWVzdBIyCgZoZWFkZXIYASABKAsyIC5hbGJ1bXNoYXJlLmRhdGEudjEuVXBsb2FkSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIGCgRwYXJ0IlIKDlVwbG9hZFJlc3BvbnNlEjIKB291dGNvbWUYASABKA4yIS5hbGJ1bXNoYXJlLmRhdGEudjEuVXBsb2FkT3V0Y29tZRIMCgRzaXplGAIgASgEIkQKD0Rvd25sb2FkUmVxdWVzdBILCgNrZXkYASABKAkSDgoGb2Zmc2V0GAIgASgEEhQKDHJpbmdfdmVyc2lvbhgDIAEoBCIuCg5Eb3dubG9hZEhlYWRlchIMCgRzaXplGAEgASgEEg4KBm9mZnNldBgCIAEoBCJhChBEb3dubG9hZFJlc3BvbnNlEjQKBmhlYWRlchgBIAEoCzIiLmFsYnVtc2hhcmUuZGF0YS52MS5Eb3dubG9hZEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCIwCgtTdGF0UmVxdWVzdBILCgNrZXkYASABKAkSFAoMcmluZ192ZXJzaW9uGAIgASgEIiwKDFN0YXRSZXNwb25zZRIOCgZleGlzdHMYASABKAgSDAoEc2l6ZRgCIAEoBCIoCgpUb2tlblJhbmdlEg0KBXN0YXJ0GAEgASgEEgsKA2VuZBgCIAEoBCJXCg9MaXN0S2V5c1JlcXVlc3QSLgoGcmFuZ2VzGAEgAygLMh4uYWxidW1zaGFyZS5kYXRhLnYxLlRva2VuUmFuZ2USFAoMcmluZ192ZXJzaW9uGAIgASgEIi0KEExpc3RLZXlzUmVzcG9uc2USCwoDa2V5GAEgASgJEgwKBHNpemUYAiABKAQiGwoMRmV0Y2hSZXF1ZXN0EgsKA2tleRgBIAEoCSJeCg1GZXRjaFJlc3BvbnNlEjQKBmhlYWRlchgBIAEoCzIiLmFsYnVtc2hhcmUuZGF0YS52MS5Eb3dubG9hZEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCJWCg5SZWxlYXNlUmVxdWVzdBIuCgZyYW5nZXMYASADKAsyHi5hbGJ1bXNoYXJlLmRhdGEudjEuVG9rZW5SYW5nZRIUCgxyaW5nX3ZlcnNpb24YAiABKAQiPgoPUmVsZWFzZVJlc3BvbnNlEhQKDGRlbGV0ZWRfa2V5cxgBIAEoBBIVCg1kZWxldGVkX2J5dGVzGAIgASgEIg4KDFVzYWdlUmVxdWVzdCJVCg1Vc2FnZVJlc3BvbnNlEhEKCXNlcnZlcl9pZBgBIAEoCRIMCgRrZXlzGAIgASgEEg0KBWJ5dGVzGAMgASgEEhQKDHJpbmdfdmVyc2lvbhgEIAEoBCKFAQoPVGFrZU92ZXJSZXF1ZXN0Ei4KBnJhbmdlcxgBIAMoCzIeLmFsYnVtc2hhcmUuZGF0YS52MS5Ub2tlblJhbmdlEhYKDmZyb21fc2VydmVyX2lkGAIgASgJEhQKDGZyb21fYWRkcmVzcxgDIAEoCRIUCgxyaW5nX3ZlcnNpb24YBCABKAQiPQoQVGFrZU92ZXJSZXNwb25zZRITCgtjb3BpZWRfa2V5cxgBIAEoBBIUCgxjb3BpZWRfYnl0ZXMYAiABKAQqbgoNVXBsb2FkT3V0Y29tZRIeChpVUExPQURfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVVQTE9BRF9PVVRDT01FX1NUT1JFRBABEiIKHlVQTE9BRF9PVVRDT01FX0FMUkVBRFlfUFJFU0VOVBACMoQCCgtEYXRhU2VydmljZRJRCgZVcGxvYWQSIS5hbGJ1bXNoYXJlLmRhdGEudjEuVXBsb2FkUmVxdWVzdBoiLmFsYnVtc2hhcmUuZGF0YS52MS5VcGxvYWRSZXNwb25zZSgBElcKCERvd25sb2FkEiMuYWxidW1zaGFyZS5kYXRhLnYxLkRvd25sb2FkUmVxdWVzdBokLmFsYnVtc2hhcmUuZGF0YS52MS5Eb3dubG9hZFJlc3BvbnNlMAESSQoEU3RhdBIfLmFsYnVtc2hhcmUuZGF0YS52MS5TdGF0UmVxdWVzdBogLmFsYnVtc2hhcmUuZGF0YS52MS5TdGF0UmVzcG9uc2UyswMKD0RhdGFQZWVyU2VydmljZRJXCghMaXN0S2V5cxIjLmFsYnVtc2hhcmUuZGF0YS52MS5MaXN0S2V5c1JlcXVlc3QaJC5hbGJ1bXNoYXJlLmRhdGEudjEuTGlzdEtleXNSZXNwb25zZTABEk4KBUZldGNoEiAuYWxidW1zaGFyZS5kYXRhLnYxLkZldGNoUmVxdWVzdBohLmFsYnVtc2hhcmUuZGF0YS52MS5GZXRjaFJlc3BvbnNlMAESUgoHUmVsZWFzZRIiLmFsYnVtc2hhcmUuZGF0YS52MS5SZWxlYXNlUmVxdWVzdBojLmFsYnVtc2hhcmUuZGF0YS52MS5SZWxlYXNlUmVzcG9uc2USTAoFVXNhZ2USIC5hbGJ1bXNoYXJlLmRhdGEudjEuVXNhZ2VSZXF1ZXN0GiEuYWxidW1zaGFyZS5kYXRhLnYxLlVzYWdlUmVzcG9uc2USVQoIVGFrZU92ZXISIy5hbGJ1bXNoYXJlLmRhdGEudjEuVGFrZU92ZXJSZXF1ZXN0GiQuYWxidW1zaGFyZS5kYXRhLnYxLlRha2VPdmVyUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message albumshare.data.v1.UploadHeader
@@ -454,6 +454,62 @@ export const UsageResponseSchema: GenMessage<UsageResponse> = /*@__PURE__*/
   messageDesc(file_albumshare_data_v1_data, 16);
 
 /**
+ * @generated from message albumshare.data.v1.TakeOverRequest
+ */
+export type TakeOverRequest = Message<"albumshare.data.v1.TakeOverRequest"> & {
+  /**
+   * @generated from field: repeated albumshare.data.v1.TokenRange ranges = 1;
+   */
+  ranges: TokenRange[];
+
+  /**
+   * @generated from field: string from_server_id = 2;
+   */
+  fromServerId: string;
+
+  /**
+   * @generated from field: string from_address = 3;
+   */
+  fromAddress: string;
+
+  /**
+   * @generated from field: uint64 ring_version = 4;
+   */
+  ringVersion: bigint;
+};
+
+/**
+ * Describes the message albumshare.data.v1.TakeOverRequest.
+ * Use `create(TakeOverRequestSchema)` to create a new message.
+ */
+export const TakeOverRequestSchema: GenMessage<TakeOverRequest> = /*@__PURE__*/
+  messageDesc(file_albumshare_data_v1_data, 17);
+
+/**
+ * @generated from message albumshare.data.v1.TakeOverResponse
+ */
+export type TakeOverResponse = Message<"albumshare.data.v1.TakeOverResponse"> & {
+  /**
+   * Keys and bytes copied by this call (keys already here are not counted).
+   *
+   * @generated from field: uint64 copied_keys = 1;
+   */
+  copiedKeys: bigint;
+
+  /**
+   * @generated from field: uint64 copied_bytes = 2;
+   */
+  copiedBytes: bigint;
+};
+
+/**
+ * Describes the message albumshare.data.v1.TakeOverResponse.
+ * Use `create(TakeOverResponseSchema)` to create a new message.
+ */
+export const TakeOverResponseSchema: GenMessage<TakeOverResponse> = /*@__PURE__*/
+  messageDesc(file_albumshare_data_v1_data, 18);
+
+/**
  * @generated from enum albumshare.data.v1.UploadOutcome
  */
 export enum UploadOutcome {
@@ -570,6 +626,20 @@ export const DataPeerService: GenService<{
     methodKind: "unary";
     input: typeof UsageRequestSchema;
     output: typeof UsageResponseSchema;
+  },
+  /**
+   * Decommission of another server (called by the coordinator): copy the
+   * contents of `ranges` from the server leaving, and until the copy with a
+   * ring version is done, pull a missing key of those ranges from it on
+   * demand. With `ring_version` set, the leaving server is asked to wait for
+   * that version and its older uploads first (the catch-up copy).
+   *
+   * @generated from rpc albumshare.data.v1.DataPeerService.TakeOver
+   */
+  takeOver: {
+    methodKind: "unary";
+    input: typeof TakeOverRequestSchema;
+    output: typeof TakeOverResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_albumshare_data_v1_data, 1);
