@@ -11,6 +11,19 @@ import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.
 import { runShell } from "./shell.ts";
 import { runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
+import { checkCentralLimits } from "./central-limit-options.ts";
+import {
+  clusterTokenFrom,
+  clusterTokenFileOption,
+  clusterTokenOption,
+  type ClusterTokenOptionValues,
+} from "./cluster-token-options.ts";
+import { DEFAULT_HASH_CONCURRENCY } from "../central/auth/password-guard.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_PRE_LOGIN_MAX_FRAME_BYTES,
+} from "../central/central-limits.ts";
 
 const logLevelOption = (): Option =>
   new Option("--log-level <level>", "log level")
@@ -51,11 +64,11 @@ program
       .env("ALBUMSHARE_CLUSTER_PORT"),
   )
   .addOption(
-    new Option(
-      "--cluster-token <token>",
+    clusterTokenOption(
       "shared secret of the data-server cluster (>= 16 characters); no data servers without it",
-    ).env("ALBUMSHARE_CLUSTER_TOKEN"),
+    ),
   )
+  .addOption(clusterTokenFileOption())
   .addOption(
     new Option("--dir <dir>", "data directory")
       .default(".albumshare/central")
@@ -68,6 +81,33 @@ program
       .env("ALBUMSHARE_MAX_FRAME_BYTES"),
   )
   .addOption(
+    new Option("--pre-login-max-frame-bytes <n>", "largest accepted frame before a login")
+      .default(DEFAULT_PRE_LOGIN_MAX_FRAME_BYTES)
+      .argParser(Number)
+      .env("ALBUMSHARE_PRE_LOGIN_MAX_FRAME_BYTES"),
+  )
+  .addOption(
+    new Option(
+      "--max-buffered-bytes <n>",
+      "cap on bytes held in partial frames by all connections together",
+    )
+      .default(DEFAULT_MAX_BUFFERED_BYTES)
+      .argParser(Number)
+      .env("ALBUMSHARE_MAX_BUFFERED_BYTES"),
+  )
+  .addOption(
+    new Option("--idle-timeout-ms <ms>", "drop a connection that completes no frame for this long")
+      .default(DEFAULT_IDLE_TIMEOUT_MS)
+      .argParser(Number)
+      .env("ALBUMSHARE_IDLE_TIMEOUT_MS"),
+  )
+  .addOption(
+    new Option("--hash-concurrency <n>", "password hashes computed at once")
+      .default(DEFAULT_HASH_CONCURRENCY)
+      .argParser(Number)
+      .env("ALBUMSHARE_HASH_CONCURRENCY"),
+  )
+  .addOption(
     new Option(
       "--hand-off-interval-ms <ms>",
       "how often editors hand their changes to the server (bounds what a crash of every editor loses)",
@@ -78,33 +118,41 @@ program
   )
   .addOption(logLevelOption())
   .action(
-    async (options: {
-      host: string;
-      port: number;
-      clusterPort: number;
-      clusterToken?: string;
-      dir: string;
-      maxFrameBytes: number;
-      handOffIntervalMs: number;
-      logLevel: LogLevel;
-    }) => {
+    async (
+      options: {
+        host: string;
+        port: number;
+        clusterPort: number;
+        dir: string;
+        maxFrameBytes: number;
+        preLoginMaxFrameBytes: number;
+        maxBufferedBytes: number;
+        idleTimeoutMs: number;
+        hashConcurrency: number;
+        handOffIntervalMs: number;
+        logLevel: LogLevel;
+      } & ClusterTokenOptionValues,
+      command: Command,
+    ) => {
       if (!Number.isInteger(options.handOffIntervalMs) || options.handOffIntervalMs < 50) {
         throw invalidArgument("--hand-off-interval-ms must be a whole number of at least 50");
       }
+      const limits = checkCentralLimits(options);
+      const clusterToken = clusterTokenFrom(options, command);
       const logger = createLogger("central", options.logLevel);
       const server = new CentralServer({
         host: options.host,
         port: options.port,
         dir: options.dir,
         logger,
-        maxFrameBytes: options.maxFrameBytes,
+        ...limits,
         handOffIntervalMs: options.handOffIntervalMs,
-        ...(options.clusterToken
+        ...(clusterToken
           ? {
               cluster: {
                 host: options.host,
                 port: options.clusterPort,
-                token: options.clusterToken,
+                token: clusterToken,
               },
             }
           : {}),
@@ -145,22 +193,22 @@ program
       .default(".albumshare/data")
       .env("ALBUMSHARE_DATA_DIR"),
   )
-  .addOption(
-    new Option("--cluster-token <token>", "shared secret of the cluster").env(
-      "ALBUMSHARE_CLUSTER_TOKEN",
-    ),
-  )
+  .addOption(clusterTokenOption("shared secret of the cluster"))
+  .addOption(clusterTokenFileOption())
   .addOption(logLevelOption())
   .action(
-    async (options: {
-      central: string;
-      host: string;
-      port: number;
-      advertise?: string;
-      dir: string;
-      clusterToken?: string;
-      logLevel: LogLevel;
-    }) => {
+    async (
+      options: {
+        central: string;
+        host: string;
+        port: number;
+        advertise?: string;
+        dir: string;
+        logLevel: LogLevel;
+      } & ClusterTokenOptionValues,
+      command: Command,
+    ) => {
+      const clusterToken = clusterTokenFrom(options, command);
       const logger = createLogger("data", options.logLevel);
       const server = await runDataServerCommand({
         central: options.central,
@@ -169,7 +217,7 @@ program
         dir: options.dir,
         logger,
         ...(options.advertise ? { advertise: options.advertise } : {}),
-        ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
+        ...(clusterToken ? { clusterToken } : {}),
       });
       process.stdout.write(
         `${JSON.stringify({ listening: { port: server.port, serverId: server.serverId } })}\n`,
@@ -275,20 +323,23 @@ program
       .default(`127.0.0.1:${DEFAULT_CLUSTER_PORT}`)
       .env("ALBUMSHARE_CENTRAL_CLUSTER"),
   )
-  .addOption(
-    new Option("--cluster-token <token>", "shared secret of the cluster").env(
-      "ALBUMSHARE_CLUSTER_TOKEN",
-    ),
-  )
+  .addOption(clusterTokenOption("shared secret of the cluster"))
+  .addOption(clusterTokenFileOption())
   .option("--json", "print one JSON object", false)
-  .action(async (options: { central: string; clusterToken?: string; json: boolean }) => {
-    await runStatusCommand({
-      central: options.central,
-      json: options.json,
-      output: process.stdout,
-      ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
-    });
-  });
+  .action(
+    async (
+      options: { central: string; json: boolean } & ClusterTokenOptionValues,
+      command: Command,
+    ) => {
+      const clusterToken = clusterTokenFrom(options, command);
+      await runStatusCommand({
+        central: options.central,
+        json: options.json,
+        output: process.stdout,
+        ...(clusterToken ? { clusterToken } : {}),
+      });
+    },
+  );
 
 function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;
