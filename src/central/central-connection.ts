@@ -77,10 +77,10 @@ export class CentralConnection implements ConnectionState {
       ClientFrameSchema,
       ServerFrameSchema,
       {
-        message: (frame) => {
+        frameReceived: () => {
           this.lastProgress = performance.now();
-          this.enqueue(frame);
         },
+        message: (frame) => this.enqueue(frame),
         protocolError: (error) => this.refuse(error),
         close: () => {
           clearTimeout(this.idleTimer);
@@ -122,8 +122,9 @@ export class CentralConnection implements ConnectionState {
 
   private checkIdle(): void {
     if (this.framed.isClosed) return;
-    // A request waiting or running is the server's delay, not the peer's.
-    if (this.queued > 0) {
+    // A frame being parsed or a request waiting or running is the server's
+    // delay, not the peer's.
+    if (this.queued > 0 || this.framed.parsing) {
       this.armIdleCheck(this.options.idleTimeoutMs);
       return;
     }

@@ -12,6 +12,8 @@ import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame } from "./frame-deco
 
 export interface FramedSocketHandlers<In> {
   message(message: In): void;
+  /** A whole frame arrived (called before it is parsed): the peer made progress. */
+  frameReceived?(): void;
   /** A protocol violation: undecodable frame, oversized length prefix, budget refused. */
   protocolError(error: AlbumError): void;
   close(): void;
@@ -70,6 +72,11 @@ export class FramedSocket<InDesc extends DescMessage, OutDesc extends DescMessag
     return this.decoder.limit;
   }
 
+  /** Frames received but not yet handed over (a large one being parsed, those behind it). */
+  get parsing(): boolean {
+    return this.parsingLarge || this.waiting.length > 0;
+  }
+
   private receive(chunk: Buffer): void {
     if (this.closed) return;
     const budget = this.options.budget;
@@ -91,6 +98,7 @@ export class FramedSocket<InDesc extends DescMessage, OutDesc extends DescMessag
       return;
     }
     budget?.set(this, this.decoder.bufferedBytes);
+    if (frames.length > 0) this.handlers.frameReceived?.();
     this.waiting.push(...frames);
     this.deliver();
   }

@@ -41,8 +41,10 @@ export class LargeFrameParser {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      // A copy: the frame may be a view into a socket buffer shared with others.
-      worker.postMessage({ id, frame: Uint8Array.prototype.slice.call(frame) });
+      // A copy of its own (the frame may be a view into a buffer shared with
+      // other frames), then moved to the worker rather than copied again.
+      const copy = Uint8Array.prototype.slice.call(frame);
+      worker.postMessage({ id, frame: copy }, [copy.buffer]);
     });
   }
 
@@ -55,15 +57,17 @@ export class LargeFrameParser {
   }
 
   private startWorker(): Worker {
+    const workerData = { schemaModule: this.schemaModule.href, schemaExport: this.schemaExport };
     const fromSource = import.meta.url.endsWith(".ts");
-    const worker = new Worker(
-      new URL(`./large-frame-worker.${fromSource ? "ts" : "js"}`, import.meta.url),
-      {
-        workerData: { schemaModule: this.schemaModule.href, schemaExport: this.schemaExport },
-        // Run from the TypeScript sources, the worker needs the same loader.
-        execArgv: fromSource ? ["--import", "tsx"] : [],
-      },
-    );
+    const body = new URL(`./large-frame-worker.${fromSource ? "ts" : "js"}`, import.meta.url);
+    // Run from the TypeScript sources, the worker first registers the same
+    // loader as the main thread (loader flags are not inherited by workers).
+    const worker = fromSource
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(body.href)}); });`,
+          { eval: true, workerData },
+        )
+      : new Worker(body, { workerData });
     worker.unref();
     worker.on("message", (answer: { id: number; clean?: Uint8Array; error?: string }) => {
       const waiting = this.pending.get(answer.id);
