@@ -4,14 +4,22 @@
 //   to a real server process, against the scrypt cost alone (two hashes per
 //   sequence, same parameters and concurrency): the ceiling set by password
 //   hashing;
-// - createAlbum (a durable write) and listAlbums requests/s against a raw TCP
-//   echo round trip to another process: the ceiling set by loopback I/O;
+// - createAlbum (a durable write) against a bare SQLite insert of the same rows
+//   in WAL mode with synchronous=FULL, one transaction each: the ceiling set
+//   by fsync;
+// - listAlbums requests/s against a raw TCP echo round trip to another
+//   process: the ceiling set by loopback I/O;
+// - login of an existing user and listAlbums from 127.0.0.1 while a flood of
+//   wrong-password logins comes from 127.0.0.2, against the same without the
+//   flood: what a flood from one address costs everyone else;
 // - FrameDecoder MB/s on many small frames and on a few large ones, against
 //   copying the same chunks into one buffer (the memcpy limit).
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import Database from "better-sqlite3";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -23,6 +31,10 @@ import { CentralClient } from "../src/client/central-client.ts";
 import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { DEFAULT_SCRYPT } from "../src/central/password-hasher.ts";
 import { encodeFrame, FrameDecoder } from "../src/protocol/frame-decoder.ts";
+import {
+  ClientFrameSchema,
+  ServerFrameSchema,
+} from "../src/gen/albumshare/central/v1/central_pb.ts";
 
 const CONNECTIONS = 4;
 const SEQUENCE_SECONDS = 8;
@@ -171,6 +183,7 @@ async function serverRows(): Promise<BenchRow[]> {
       socket.setNoDelay(true);
       sockets.push(socket);
     }
+    const bareInserts = bareSqliteInserts(join(dir, "bare.sqlite3"));
     const payload = Buffer.alloc(32, 1);
     const echoes = await lanes(CONNECTIONS, REQUEST_SECONDS, (lane) =>
       echoRoundTrip(sockets[lane]!, payload),
@@ -183,7 +196,9 @@ async function serverRows(): Promise<BenchRow[]> {
       LARGE_ALBUM_FILES,
     );
 
+    const floodRows = await underFlood(address, clients);
     return [
+      ...floodRows,
       {
         name: `register+login+createAlbum(+logout), ${CONNECTIONS} conns`,
         value: sequences,
@@ -197,10 +212,10 @@ async function serverRows(): Promise<BenchRow[]> {
         name: `createAlbum (durable write), ${CONNECTIONS} connections`,
         value: creates,
         unit: "req/s",
-        baseline: echoes,
-        baselineName: "TCP echo round trip",
+        baseline: bareInserts,
+        baselineName: "bare SQLite insert, WAL, synchronous=FULL",
         higherIsBetter: true,
-        goal: "fsync bound",
+        goal: ">= 0.5x (fsync bound)",
       },
       {
         name: `listAlbums (5 albums), ${CONNECTIONS} connections`,
@@ -231,6 +246,137 @@ async function serverRows(): Promise<BenchRow[]> {
 }
 
 const LARGE_ALBUM_FILES = 10_000;
+
+/**
+ * Inserts/s of what createAlbum writes (an album row with a small replica and
+ * its member row, one transaction each), straight into SQLite with the
+ * central store's durability settings: the fsync ceiling of createAlbum.
+ */
+function bareSqliteInserts(file: string): number {
+  const db = new Database(file);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.exec(`
+      CREATE TABLE albums (name TEXT PRIMARY KEY, created_by TEXT, created_at INTEGER, replica BLOB);
+      CREATE TABLE album_members (album TEXT, user TEXT, PRIMARY KEY (album, user)) WITHOUT ROWID;
+    `);
+    const album = db.prepare(
+      "INSERT INTO albums (name, created_by, created_at, replica) VALUES (?, ?, ?, ?)",
+    );
+    const member = db.prepare("INSERT INTO album_members (album, user) VALUES (?, ?)");
+    const insert = db.transaction((name: string) => {
+      album.run(name, "writer0", Date.now(), Buffer.alloc(64, 7));
+      member.run(name, "writer0");
+    });
+    const start = performance.now();
+    const deadline = start + REQUEST_SECONDS * 1000;
+    let count = 0;
+    while (performance.now() < deadline) insert(`bare-${count++}`);
+    return (count * 1000) / (performance.now() - start);
+  } finally {
+    db.close();
+  }
+}
+
+const FLOOD_CONNECTIONS = 100;
+
+/**
+ * Raw connections from 127.0.0.2 that log in with a wrong password, again on
+ * every answer, until stopped (bounded: at most 200 attempts each).
+ */
+async function startFlood(port: number): Promise<{ attempts: () => number; stop(): void }> {
+  const sockets: Socket[] = [];
+  let attempts = 0;
+  let stopped = false;
+  const frame = (requestId: bigint, body: Parameters<typeof create<typeof ClientFrameSchema>>[1]) =>
+    encodeFrame(toBinary(ClientFrameSchema, create(ClientFrameSchema, { requestId, ...body })));
+  for (let i = 0; i < FLOOD_CONNECTIONS; i++) {
+    const socket = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.2" });
+    await once(socket, "connect");
+    socket.on("error", () => undefined);
+    sockets.push(socket);
+    const decoder = new FrameDecoder();
+    let next = 2n;
+    const attempt = (): void => {
+      if (stopped || next > 201n) return;
+      attempts++;
+      socket.write(
+        frame(next++, {
+          body: { case: "login", value: { name: `flood-${i % 10}`, password: "wrong-password" } },
+        }),
+      );
+    };
+    socket.on("data", (chunk: Buffer) => {
+      for (const reply of decoder.push(chunk)) {
+        if (fromBinary(ServerFrameSchema, reply).requestId !== 0n) attempt();
+      }
+    });
+    socket.write(
+      frame(1n, { body: { case: "hello", value: { protocolVersion: 1, agent: "flood" } } }),
+    );
+  }
+  return {
+    attempts: () => attempts,
+    stop() {
+      stopped = true;
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/** Login and listAlbums rates from 127.0.0.1, without and then during a flood. */
+async function underFlood(address: string, clients: CentralClient[]): Promise<BenchRow[]> {
+  const port = Number(address.split(":")[1]);
+  for (const [lane, client] of clients.entries()) {
+    await client.logout();
+    await client.register(`steady${lane}`, "bench-password");
+  }
+  const logins = (): Promise<number> =>
+    lanes(CONNECTIONS, SEQUENCE_SECONDS, async (lane) => {
+      await clients[lane]!.login(`steady${lane}`, "bench-password");
+      await clients[lane]!.logout();
+    });
+  const lists = (): Promise<number> =>
+    lanes(CONNECTIONS, REQUEST_SECONDS, (lane) =>
+      clients[lane]!.listAlbums().then(() => undefined),
+    );
+  const quietLogins = await logins();
+  for (const [lane, client] of clients.entries())
+    await client.login(`steady${lane}`, "bench-password");
+  const quietLists = await lists();
+  for (const client of clients) await client.logout();
+  const flood = await startFlood(port);
+  try {
+    const floodedLogins = await logins();
+    for (const [lane, client] of clients.entries())
+      await client.login(`steady${lane}`, "bench-password");
+    const floodedLists = await lists();
+    const attempts = flood.attempts();
+    return [
+      {
+        name: `login (+logout) of an existing user, ${CONNECTIONS} conns, during a flood (${FLOOD_CONNECTIONS} conns, ${attempts} wrong logins from 127.0.0.2)`,
+        value: floodedLogins,
+        unit: "login/s",
+        baseline: quietLogins,
+        baselineName: "the same without the flood",
+        higherIsBetter: true,
+        goal: ">= 0.5x (fair hashing, throttled flood)",
+      },
+      {
+        name: `listAlbums, ${CONNECTIONS} conns, during the same flood`,
+        value: floodedLists,
+        unit: "req/s",
+        baseline: quietLists,
+        baselineName: "the same without the flood",
+        higherIsBetter: true,
+        goal: ">= 0.8x",
+      },
+    ];
+  } finally {
+    flood.stop();
+  }
+}
 
 /**
  * Hand-offs per second of one small edit each (an addFile delta, as an editor
