@@ -26,24 +26,41 @@ export function clusterTokenFileOption(): Option {
   ).env("ALBUMSHARE_CLUSTER_TOKEN_FILE");
 }
 
-/** The token chosen by the options, or undefined when none was given. */
+/**
+ * The token chosen by the options, or undefined when none was given. A server
+ * (`warn`) given the token on its command line says once that `ps` shows it
+ * for as long as it runs; a one-shot command keeps its output to one line.
+ */
 export function clusterTokenFrom(
   options: ClusterTokenOptionValues,
   command: Command,
+  warn = true,
 ): string | undefined {
-  if (options.clusterToken !== undefined && options.clusterTokenFile !== undefined) {
+  const tokenSource = command.getOptionValueSource("clusterToken");
+  const fileSource = command.getOptionValueSource("clusterTokenFile");
+  // What the command line says beats the environment; two on one level clash.
+  if (
+    options.clusterToken !== undefined &&
+    options.clusterTokenFile !== undefined &&
+    tokenSource === fileSource
+  ) {
     throw invalidArgument("give the cluster token either directly or as a file, not both");
+  }
+  if (options.clusterToken !== undefined && tokenSource === "cli" && fileSource === "env") {
+    return warnIfShown(options.clusterToken, warn);
   }
   if (options.clusterTokenFile !== undefined) {
     return readSecretFile(options.clusterTokenFile, "cluster token");
   }
-  if (
-    options.clusterToken !== undefined &&
-    command.getOptionValueSource("clusterToken") === "cli"
-  ) {
+  if (options.clusterToken === undefined) return undefined;
+  return tokenSource === "cli" ? warnIfShown(options.clusterToken, warn) : options.clusterToken;
+}
+
+function warnIfShown(token: string, warn: boolean): string {
+  if (warn) {
     process.stderr.write(
       "albumshare: warning: --cluster-token on the command line is visible to other local users (ps); use ALBUMSHARE_CLUSTER_TOKEN or --cluster-token-file\n",
     );
   }
-  return options.clusterToken;
+  return token;
 }

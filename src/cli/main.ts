@@ -331,7 +331,7 @@ program
       options: { central: string; json: boolean } & ClusterTokenOptionValues,
       command: Command,
     ) => {
-      const clusterToken = clusterTokenFrom(options, command);
+      const clusterToken = clusterTokenFrom(options, command, false);
       await runStatusCommand({
         central: options.central,
         json: options.json,
