@@ -88,7 +88,7 @@ export class CentralServer {
     try {
       await this.startLocked();
     } catch (error) {
-      await this.stop().catch(() => undefined);
+      await this.stop({ quiet: true }).catch(() => undefined);
       throw error;
     }
   }
@@ -104,7 +104,9 @@ export class CentralServer {
         clusterToken: this.options.cluster.token,
         logger: this.logger,
       });
-      await this.coordinator.start();
+      await this.coordinator.start().catch((error: unknown) => {
+        throw clusterListenError(error, this.options.cluster!);
+      });
       ring = this.coordinator.ringProvider();
       this.logger.info(
         {
@@ -196,7 +198,8 @@ export class CentralServer {
     return [...this.connections];
   }
 
-  async stop(): Promise<void> {
+  /** `quiet` when cleaning up after a failed start (nothing to announce). */
+  async stop({ quiet = false }: { quiet?: boolean } = {}): Promise<void> {
     this.unsubscribeRing?.();
     // Open sessions stay marked open in the store (the next session of such
     // an album starts a new epoch); closing connections must not compact.
@@ -221,7 +224,7 @@ export class CentralServer {
     this.store = undefined;
     this.folderLock?.release();
     this.folderLock = undefined;
-    this.logger.info("central server stopped");
+    if (!quiet) this.logger.info("central server stopped");
   }
 }
 
@@ -232,6 +235,19 @@ function listenError(error: unknown, options: CentralServerOptions): AlbumError 
     return new AlbumError(
       ErrorCode.FailedPrecondition,
       `${address} is already in use (is another central server running there?)`,
+      { cause: error },
+    );
+  }
+  return AlbumError.from(error);
+}
+
+/** The cluster port taken, as one line; other start errors as they are. */
+function clusterListenError(error: unknown, cluster: { host: string; port: number }): AlbumError {
+  const address = formatHostPort(cluster);
+  if (/EADDRINUSE/.test(AlbumError.from(error).message)) {
+    return new AlbumError(
+      ErrorCode.FailedPrecondition,
+      `the cluster address ${address} is already in use (is another central server running there?)`,
       { cause: error },
     );
   }

@@ -3,6 +3,7 @@
 // with the code's label, and the exit status is non-zero.
 import { Command, Option } from "commander";
 import { AlbumError, invalidArgument } from "../common/album-error.ts";
+import { routeGrpcLogs } from "../common/grpc-log-routing.ts";
 import { parseHostPort } from "../common/host-port.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../common/logger.ts";
 import { CentralServer } from "../central/central-server.ts";
@@ -140,6 +141,7 @@ program
       const limits = checkCentralLimits(options);
       const clusterToken = clusterTokenFrom(options, command);
       const logger = createLogger("central", options.logLevel);
+      routeGrpcLogs(logger);
       const server = new CentralServer({
         host: options.host,
         port: options.port,

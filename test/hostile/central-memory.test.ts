@@ -149,6 +149,23 @@ describe("central server memory under hostile frames", () => {
     assertRssBounded();
   });
 
+  test("logging out lowers the frame limit again", async () => {
+    const raw = await open();
+    const login = await raw.greetAndLogin("hostile", "hostile-password");
+    assert.equal(login?.body.case, "login");
+    const logout = await raw.call(3n, { case: "logout", value: {} });
+    assert.equal(logout?.body.case, "logout");
+    raw.write(prefix(16 * 1024));
+    const outcome = await raw.errorOrClose();
+    const error = outcome.frames.find((f) => f.requestId === 0n && f.body.case === "error");
+    assert.ok(error?.body.case === "error");
+    assert.equal(
+      error.body.value.message,
+      "frame of 16384 bytes exceeds the limit of 8192 bytes before login",
+    );
+    await goodRound();
+  });
+
   test("bytes trickling into a frame do not keep a connection alive (obs. 2)", async () => {
     const tricklers = await Promise.all(Array.from({ length: 20 }, () => open("127.0.0.3")));
     for (const raw of tricklers) {

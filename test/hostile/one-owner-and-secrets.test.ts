@@ -144,6 +144,37 @@ describe("one owner per folder, private files, secrets kept out of sight", () =>
     );
   });
 
+  test("a central server on taken ports says so in one line", async () => {
+    const clientPort = await refused([
+      "central",
+      "--dir",
+      join(temp.dir, "elsewhere"),
+      "--port",
+      String(port),
+      "--cluster-port",
+      "0",
+    ]);
+    assert.equal(
+      clientPort,
+      `albumshare: failed precondition: 127.0.0.1:${port} is already in use (is another central server running there?)\n`,
+    );
+    const clusterPort = await refused([
+      "central",
+      "--dir",
+      join(temp.dir, "elsewhere"),
+      "--port",
+      "0",
+      "--cluster-port",
+      String(port + 1),
+      "--cluster-token-file",
+      join(dir, "cluster-token"),
+    ]);
+    assert.equal(
+      clusterPort,
+      `albumshare: failed precondition: the cluster address 127.0.0.1:${port + 1} is already in use (is another central server running there?)\n`,
+    );
+  });
+
   test("folders are 0700, database and token files 0600, under umask 000", () => {
     assert.equal(modeOf(dir), 0o700);
     assert.equal(modeOf(join(dir, "central")), 0o700);
