@@ -4,7 +4,9 @@
 // after at most a few flood hashes, not after the whole queue; the flood is
 // slowed by growing delays; and once the flooding connections close, the
 // server stops hashing for them (it hashes at most what was already running).
-// Counts, never durations: the machine is shared and noisy.
+// And a request waiting for its turn never counts as idleness: a connection
+// whose throttled logins wait far longer than the idle timeout is answered,
+// not dropped. Counts, never durations: the machine is shared and noisy.
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -18,6 +20,8 @@ const FLOOD_CONNECTIONS = 200;
 const HASH_CONCURRENCY = 2;
 /** Flood hashes allowed to finish between the good login's request and its answer. */
 const MAX_FLOOD_HASHES_AHEAD = 4 * HASH_CONCURRENCY;
+// Short, so that throttled logins wait several idle timeouts.
+const IDLE_TIMEOUT_MS = 1000;
 
 describe("a login flood from one address", () => {
   const temp = makeTempDir("albumshare-hostile-login-");
@@ -42,6 +46,8 @@ describe("a login flood from one address", () => {
     server = await CentralProcess.start(temp.dir, 30_000, [
       "--hash-concurrency",
       String(HASH_CONCURRENCY),
+      "--idle-timeout-ms",
+      String(IDLE_TIMEOUT_MS),
       "--log-level",
       "info",
     ]);
@@ -57,7 +63,32 @@ describe("a login flood from one address", () => {
     temp.remove();
   });
 
+  test("requests waiting for their turn are not idleness", async () => {
+    const raw = await RawConnection.open(server.port, "127.0.0.5");
+    raw.request(1n, { case: "hello", value: { protocolVersion: 1, agent: "patient" } });
+    // Ten wrong logins at once, then silence: after five failures each waits
+    // its turn (250 ms, 500 ms, 1 s, 2 s, ...), in all many idle timeouts.
+    for (let id = 2n; id < 12n; id++) {
+      raw.request(id, { case: "login", value: { name: "patient", password: "wrong-password" } });
+    }
+    await raw.until(
+      () => raw.closed || raw.frames.some((f) => f.requestId === 11n),
+      "the last login answered",
+      120_000,
+    );
+    assert.equal(raw.closed, false, "dropped as idle while its requests waited");
+    const answers = raw.frames.filter((f) => f.requestId >= 2n);
+    assert.equal(answers.length, 10);
+    assert.ok(
+      answers.every(
+        (f) => f.body.case === "error" && f.body.value.code === WireCode.UNAUTHENTICATED,
+      ),
+    );
+    raw.destroy();
+  });
+
   test("the good client is answered within a few hashes; closed connections cost nothing", async () => {
+    const failedBefore = failedLoginLines();
     // Each flood connection logs in wrongly, again on every answer, until told to stop
     // (at most 20 attempts each).
     for (let i = 0; i < FLOOD_CONNECTIONS; i++) {
@@ -110,7 +141,7 @@ describe("a login flood from one address", () => {
     // The log catches up; wait until it stops growing.
     let last = -1;
     await eventually(async () => {
-      const now = failedLoginLines();
+      const now = failedLoginLines() - failedBefore;
       if (now === last) return true;
       last = now;
       await new Promise((resolve) => setTimeout(resolve, 1000));
