@@ -1,6 +1,7 @@
 // Adapter from a Node TCP socket to a stream of typed protobuf messages:
 // frames are decoded with a size limit (which the owner may change, e.g. small
-// until a login), bytes held in partial frames count against a shared budget,
+// until a login), bytes held in partial frames (and in a large frame being
+// parsed) count against a shared budget,
 // large frames are parsed off the event loop, each frame is parsed with the
 // given schema, and sends wait for 'drain' so a slow peer applies backpressure
 // instead of growing our memory. It never interprets the messages.
@@ -39,6 +40,8 @@ export class FramedSocket<InDesc extends DescMessage, OutDesc extends DescMessag
   /** Frames waiting behind a large frame being parsed off the event loop. */
   private waiting: Uint8Array[] = [];
   private parsingLarge = false;
+  /** Bytes of the large frame being parsed, held in the budget until it is done. */
+  private largeBytes = 0;
 
   constructor(
     readonly socket: Socket,
@@ -79,17 +82,8 @@ export class FramedSocket<InDesc extends DescMessage, OutDesc extends DescMessag
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
-    const budget = this.options.budget;
     // Reserved before the bytes are kept: the cap holds at every instant.
-    if (budget && !budget.set(this, this.decoder.bufferedBytes + chunk.byteLength)) {
-      this.fail(
-        new AlbumError(
-          ErrorCode.ResourceExhausted,
-          `the server already holds its limit of ${budget.capBytes} bytes of partial frames; try again later`,
-        ),
-      );
-      return;
-    }
+    if (!this.reserve(this.heldBytes() + chunk.byteLength)) return;
     let frames: Uint8Array[];
     try {
       frames = this.decoder.push(chunk);
@@ -97,9 +91,11 @@ export class FramedSocket<InDesc extends DescMessage, OutDesc extends DescMessag
       this.fail(AlbumError.from(error, ErrorCode.InvalidArgument));
       return;
     }
-    budget?.set(this, this.decoder.bufferedBytes);
     if (frames.length > 0) this.handlers.frameReceived?.();
     this.waiting.push(...frames);
+    // Never more than reserved above: small frames are handed over at once,
+    // a large one stays counted (below) until it is parsed.
+    this.options.budget?.set(this, this.heldBytes());
     this.deliver();
   }
 
@@ -109,18 +105,24 @@ export class FramedSocket<InDesc extends DescMessage, OutDesc extends DescMessag
     while (!this.closed && !this.parsingLarge && this.waiting.length > 0) {
       const frame = this.waiting.shift()!;
       if (large && frame.byteLength >= large.minBytes) {
+        // The frame (and its copy in the worker) stays counted until parsed:
+        // many large frames waiting for the worker must not pass the cap.
+        this.largeBytes = frame.byteLength;
         this.parsingLarge = true;
         // Nothing more is read meanwhile: the worker's pace is this peer's pace.
         this.socket.pause();
         large.parse(frame).then(
           (clean) => {
             this.parsingLarge = false;
+            this.largeBytes = 0;
             if (this.closed) return;
+            this.options.budget?.set(this, this.heldBytes());
             this.socket.resume();
             if (this.parse(clean)) this.deliver();
           },
           (error: unknown) => {
             this.parsingLarge = false;
+            this.largeBytes = 0;
             this.fail(invalidFrame(error));
           },
         );
@@ -143,6 +145,29 @@ export class FramedSocket<InDesc extends DescMessage, OutDesc extends DescMessag
     }
     this.handlers.message(message);
     return !this.closed;
+  }
+
+  /** Bytes this connection holds: its partial frame and large frames not yet parsed. */
+  private heldBytes(): number {
+    let bytes = this.decoder.bufferedBytes + this.largeBytes;
+    const minBytes = this.options.largeFrames?.minBytes;
+    if (minBytes !== undefined) {
+      for (const frame of this.waiting) if (frame.byteLength >= minBytes) bytes += frame.byteLength;
+    }
+    return bytes;
+  }
+
+  /** Declares `bytes` held; on refusal fails the connection and returns false. */
+  private reserve(bytes: number): boolean {
+    const budget = this.options.budget;
+    if (!budget || budget.set(this, bytes)) return true;
+    this.fail(
+      new AlbumError(
+        ErrorCode.ResourceExhausted,
+        `the server already holds its limit of ${budget.capBytes} bytes of partial frames; try again later`,
+      ),
+    );
+    return false;
   }
 
   private fail(error: AlbumError): void {
