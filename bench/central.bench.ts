@@ -4,14 +4,22 @@
 //   to a real server process, against the scrypt cost alone (two hashes per
 //   sequence, same parameters and concurrency): the ceiling set by password
 //   hashing;
-// - createAlbum (a durable write) and listAlbums requests/s against a raw TCP
-//   echo round trip to another process: the ceiling set by loopback I/O;
+// - createAlbum (a durable write) against a bare SQLite insert of the same rows
+//   in WAL mode with synchronous=FULL, one transaction each: the ceiling set
+//   by fsync;
+// - listAlbums requests/s against a raw TCP echo round trip to another
+//   process: the ceiling set by loopback I/O;
+// - login of an existing user and listAlbums from 127.0.0.1 while a flood of
+//   wrong-password logins comes from 127.0.0.2, against the same without the
+//   flood: what a flood from one address costs everyone else;
 // - FrameDecoder MB/s on many small frames and on a few large ones, against
 //   copying the same chunks into one buffer (the memcpy limit).
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import Database from "better-sqlite3";
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -23,6 +31,7 @@ import { CentralClient } from "../src/client/central-client.ts";
 import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { DEFAULT_SCRYPT } from "../src/central/password-hasher.ts";
 import { encodeFrame, FrameDecoder } from "../src/protocol/frame-decoder.ts";
+import { ClientFrameSchema } from "../src/gen/albumshare/central/v1/central_pb.ts";
 
 const CONNECTIONS = 4;
 const SEQUENCE_SECONDS = 8;
@@ -171,6 +180,7 @@ async function serverRows(): Promise<BenchRow[]> {
       socket.setNoDelay(true);
       sockets.push(socket);
     }
+    const bareInserts = bareSqliteInserts(join(dir, "bare.sqlite3"));
     const payload = Buffer.alloc(32, 1);
     const echoes = await lanes(CONNECTIONS, REQUEST_SECONDS, (lane) =>
       echoRoundTrip(sockets[lane]!, payload),
@@ -183,7 +193,9 @@ async function serverRows(): Promise<BenchRow[]> {
       LARGE_ALBUM_FILES,
     );
 
+    const floodRows = await underFlood(address, clients);
     return [
+      ...floodRows,
       {
         name: `register+login+createAlbum(+logout), ${CONNECTIONS} conns`,
         value: sequences,
@@ -197,10 +209,10 @@ async function serverRows(): Promise<BenchRow[]> {
         name: `createAlbum (durable write), ${CONNECTIONS} connections`,
         value: creates,
         unit: "req/s",
-        baseline: echoes,
-        baselineName: "TCP echo round trip",
+        baseline: bareInserts,
+        baselineName: "bare SQLite insert, WAL, synchronous=FULL",
         higherIsBetter: true,
-        goal: "fsync bound",
+        goal: ">= 0.5x (fsync bound)",
       },
       {
         name: `listAlbums (5 albums), ${CONNECTIONS} connections`,
@@ -231,6 +243,141 @@ async function serverRows(): Promise<BenchRow[]> {
 }
 
 const LARGE_ALBUM_FILES = 10_000;
+
+/**
+ * Inserts/s of what createAlbum writes (an album row with a small replica and
+ * its member row, one transaction each), straight into SQLite with the
+ * central store's durability settings: the fsync ceiling of createAlbum.
+ */
+function bareSqliteInserts(file: string): number {
+  const db = new Database(file);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.exec(`
+      CREATE TABLE albums (name TEXT PRIMARY KEY, created_by TEXT, created_at INTEGER, replica BLOB);
+      CREATE TABLE album_members (album TEXT, user TEXT, PRIMARY KEY (album, user)) WITHOUT ROWID;
+    `);
+    const album = db.prepare(
+      "INSERT INTO albums (name, created_by, created_at, replica) VALUES (?, ?, ?, ?)",
+    );
+    const member = db.prepare("INSERT INTO album_members (album, user) VALUES (?, ?)");
+    const insert = db.transaction((name: string) => {
+      album.run(name, "writer0", Date.now(), Buffer.alloc(64, 7));
+      member.run(name, "writer0");
+    });
+    const start = performance.now();
+    const deadline = start + REQUEST_SECONDS * 1000;
+    let count = 0;
+    while (performance.now() < deadline) insert(`bare-${count++}`);
+    return (count * 1000) / (performance.now() - start);
+  } finally {
+    db.close();
+  }
+}
+
+// The flood runs in a process of its own, so that its sockets do not compete
+// with the measuring clients' event loop: N connections from 127.0.0.2, each
+// sending a hello, then a wrong-password login again on every answer, at
+// most LIMIT times. Frames come pre-encoded (hex) from the parent.
+const FLOOD_PROCESS = `
+const net = require("node:net");
+const [port, count, limit, hello, login] = process.argv.slice(1);
+const helloFrame = Buffer.from(hello, "hex"), loginFrame = Buffer.from(login, "hex");
+let attempts = 0, open = 0;
+for (let i = 0; i < Number(count); i++) {
+  const socket = net.connect({ host: "127.0.0.1", port: Number(port), localAddress: "127.0.0.2" });
+  socket.on("error", () => {});
+  let sent = 0, pending = Buffer.alloc(0);
+  const next = () => { if (sent++ < Number(limit)) { attempts++; socket.write(loginFrame); } };
+  socket.on("connect", () => { socket.write(helloFrame); if (++open === Number(count)) console.log(JSON.stringify({ open })); });
+  socket.on("data", (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      pending = pending.subarray(4 + pending.readUInt32BE(0));
+      next();
+    }
+  });
+}
+process.on("SIGTERM", () => { console.error(JSON.stringify({ attempts })); process.exit(0); });
+`;
+
+const FLOOD_CONNECTIONS = 100;
+const FLOOD_ATTEMPTS_EACH = 200;
+
+async function startFlood(port: number): Promise<{ stop(): Promise<void> }> {
+  const frame = (requestId: bigint, body: MessageInitShape<typeof ClientFrameSchema>["body"]) =>
+    encodeFrame(
+      toBinary(ClientFrameSchema, create(ClientFrameSchema, { requestId, body })),
+    ).toString("hex");
+  const hello = frame(1n, { case: "hello", value: { protocolVersion: 1, agent: "flood" } });
+  const login = frame(2n, {
+    case: "login",
+    value: { name: "flood-user", password: "wrong-password" },
+  });
+  const flood = await spawnJson([
+    "-e",
+    FLOOD_PROCESS,
+    String(port),
+    String(FLOOD_CONNECTIONS),
+    String(FLOOD_ATTEMPTS_EACH),
+    hello,
+    login,
+  ]);
+  return { stop: () => stop(flood.child) };
+}
+
+/** Login and listAlbums rates from 127.0.0.1, without and then during a flood. */
+async function underFlood(address: string, clients: CentralClient[]): Promise<BenchRow[]> {
+  const port = Number(address.split(":")[1]);
+  for (const [lane, client] of clients.entries()) {
+    await client.logout();
+    await client.register(`steady${lane}`, "bench-password");
+  }
+  const logins = (): Promise<number> =>
+    lanes(CONNECTIONS, SEQUENCE_SECONDS, async (lane) => {
+      await clients[lane]!.login(`steady${lane}`, "bench-password");
+      await clients[lane]!.logout();
+    });
+  const lists = (): Promise<number> =>
+    lanes(CONNECTIONS, REQUEST_SECONDS, (lane) =>
+      clients[lane]!.listAlbums().then(() => undefined),
+    );
+  const quietLogins = await logins();
+  for (const [lane, client] of clients.entries())
+    await client.login(`steady${lane}`, "bench-password");
+  const quietLists = await lists();
+  for (const client of clients) await client.logout();
+  const flood = await startFlood(port);
+  try {
+    const floodedLogins = await logins();
+    for (const [lane, client] of clients.entries())
+      await client.login(`steady${lane}`, "bench-password");
+    const floodedLists = await lists();
+    return [
+      {
+        name: `login (+logout) of an existing user, ${CONNECTIONS} conns, during a flood (${FLOOD_CONNECTIONS} conns of wrong logins from 127.0.0.2, another process)`,
+        value: floodedLogins,
+        unit: "login/s",
+        baseline: quietLogins,
+        baselineName: "the same without the flood",
+        higherIsBetter: true,
+        goal: ">= 0.5x (fair hashing, throttled flood)",
+      },
+      {
+        name: `listAlbums, ${CONNECTIONS} conns, during the same flood`,
+        value: floodedLists,
+        unit: "req/s",
+        baseline: quietLists,
+        baselineName: "the same without the flood",
+        higherIsBetter: true,
+        goal: ">= 0.8x",
+      },
+    ];
+  } finally {
+    await flood.stop();
+  }
+}
 
 /**
  * Hand-offs per second of one small edit each (an addFile delta, as an editor

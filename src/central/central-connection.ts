@@ -2,6 +2,11 @@
 // state, in-order handling of requests (a client may pipeline them), replies
 // echoing the request id, pushed notifications, and the idle timeout that
 // drops dead peers. Protocol violations close this connection only.
+// Before a login only small frames are accepted, so an unauthenticated peer
+// can make the server hold a few KiB at most; idleness is measured by
+// progress (a whole frame received, a request answered), never by bytes
+// trickling in, and a request waiting in the queue is never idleness. The
+// requests of a closed connection are dropped, not run.
 import { create } from "@bufbuild/protobuf";
 import type { Socket } from "node:net";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
@@ -14,7 +19,9 @@ import {
   type ClientFrame,
   type ServerFrame,
 } from "../gen/albumshare/central/v1/central_pb.ts";
+import type { BufferBudget } from "../protocol/buffer-budget.ts";
 import { FramedSocket } from "../protocol/framed-socket.ts";
+import type { LargeFrameParser } from "../protocol/large-frame-parser.ts";
 import { CENTRAL_PROTOCOL_VERSION } from "../protocol/version.ts";
 import { errorToWire } from "../protocol/wire-error.ts";
 import type {
@@ -30,7 +37,13 @@ export interface CentralConnectionOptions {
   socket: Socket;
   services: CentralServices;
   handlers: HandlerTable;
+  /** Largest frame of a logged-in connection. */
   maxFrameBytes: number;
+  /** Largest frame before a login succeeded (hello, register, login, ping). */
+  preLoginMaxFrameBytes: number;
+  /** Server-wide cap on bytes held in partial frames. */
+  budget?: BufferBudget;
+  largeFrames?: LargeFrameParser;
   idleTimeoutMs: number;
   onClose(connection: CentralConnection): void;
 }
@@ -42,34 +55,90 @@ const MAX_QUEUED_REQUESTS = 64;
 export class CentralConnection implements ConnectionState {
   readonly id: number;
   readonly remoteAddress: string;
-  user: string | undefined;
+  readonly remoteHost: string;
+  private loggedIn: string | undefined;
   loginToken: Uint8Array | undefined;
   private readonly framed: FramedSocket<typeof ClientFrameSchema, typeof ServerFrameSchema>;
   private readonly options: CentralConnectionOptions;
+  private readonly closing = new AbortController();
   private greeted = false;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  private lastProgress = performance.now();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: CentralConnectionOptions) {
     this.options = options;
     this.id = options.id;
     const { socket } = options;
-    this.remoteAddress = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
-    socket.setTimeout(options.idleTimeoutMs, () => {
-      this.logger.info({ connection: this.id }, "idle connection dropped");
-      socket.destroy();
-    });
+    this.remoteHost = socket.remoteAddress ?? "?";
+    this.remoteAddress = `${this.remoteHost}:${socket.remotePort ?? "?"}`;
     this.framed = new FramedSocket(
       socket,
       ClientFrameSchema,
       ServerFrameSchema,
       {
+        frameReceived: () => {
+          this.lastProgress = performance.now();
+        },
         message: (frame) => this.enqueue(frame),
         protocolError: (error) => this.refuse(error),
-        close: () => options.onClose(this),
+        close: () => {
+          clearTimeout(this.idleTimer);
+          this.closing.abort();
+          options.onClose(this);
+        },
       },
-      options.maxFrameBytes,
+      {
+        maxFrameBytes: options.maxFrameBytes,
+        ...(options.budget ? { budget: options.budget } : {}),
+        ...(options.largeFrames ? { largeFrames: options.largeFrames } : {}),
+      },
     );
+    this.framed.setReceiveLimit(options.preLoginMaxFrameBytes, "before login");
+    this.armIdleCheck(options.idleTimeoutMs);
+  }
+
+  /** The logged-in user; logging in raises the frame limit, logging out lowers it. */
+  get user(): string | undefined {
+    return this.loggedIn;
+  }
+
+  set user(name: string | undefined) {
+    this.loggedIn = name;
+    if (name === undefined)
+      this.framed.setReceiveLimit(this.options.preLoginMaxFrameBytes, "before login");
+    else this.framed.setReceiveLimit(this.options.maxFrameBytes);
+  }
+
+  /** Aborted when the connection closes: work still queued for it is dropped. */
+  get closed(): AbortSignal {
+    return this.closing.signal;
+  }
+
+  private armIdleCheck(delayMs: number): void {
+    this.idleTimer = setTimeout(() => this.checkIdle(), delayMs);
+    this.idleTimer.unref();
+  }
+
+  private checkIdle(): void {
+    if (this.framed.isClosed) return;
+    // A frame being parsed or a request waiting or running is the server's
+    // delay, not the peer's.
+    if (this.queued > 0 || this.framed.parsing) {
+      this.armIdleCheck(this.options.idleTimeoutMs);
+      return;
+    }
+    const quietMs = performance.now() - this.lastProgress;
+    if (quietMs < this.options.idleTimeoutMs) {
+      this.armIdleCheck(this.options.idleTimeoutMs - quietMs);
+      return;
+    }
+    this.logger.info(
+      { connection: this.id, partialFrameBytes: this.options.budget?.heldBy(this.framed) ?? 0 },
+      "idle connection dropped (no whole frame within the idle timeout)",
+    );
+    this.framed.destroy();
   }
 
   private get logger(): CentralServices["logger"] {
@@ -105,7 +174,9 @@ export class CentralConnection implements ConnectionState {
     this.queued++;
     if (this.queued >= MAX_QUEUED_REQUESTS) this.options.socket.pause();
     this.queue = this.queue.then(async () => {
-      await this.handle(frame);
+      // Work for a peer that is gone is dropped, not done.
+      if (!this.framed.isClosed) await this.handle(frame);
+      this.lastProgress = performance.now();
       this.queued--;
       if (this.queued < MAX_QUEUED_REQUESTS / 2) this.options.socket.resume();
     });

@@ -4,11 +4,20 @@
 // tests may run several in one process.
 import { create } from "@bufbuild/protobuf";
 import { createServer, type Server, type Socket } from "node:net";
-import { AlbumError } from "../common/album-error.ts";
+import { AlbumError, ErrorCode } from "../common/album-error.ts";
+import { acquireFolderLock, type FolderLock } from "../common/folder-lock.ts";
 import { formatHostPort } from "../common/host-port.ts";
 import { silentLogger, type Logger } from "../common/logger.ts";
 import { NotificationSchema, RingChangedSchema } from "../gen/albumshare/central/v1/central_pb.ts";
+import { BufferBudget } from "../protocol/buffer-budget.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame-decoder.ts";
+import { LargeFrameParser } from "../protocol/large-frame-parser.ts";
+import { PasswordGuard } from "./auth/password-guard.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_PRE_LOGIN_MAX_FRAME_BYTES,
+} from "./central-limits.ts";
 import { CentralConnection } from "./central-connection.ts";
 import { CentralStore } from "./central-store.ts";
 import { ClusterCoordinator } from "./cluster/cluster-coordinator.ts";
@@ -26,10 +35,17 @@ export interface CentralServerOptions {
   /** Where the database (and the cluster state) live. */
   dir: string;
   logger?: Logger;
+  /** Largest frame of a logged-in connection (default 16 MiB). */
   maxFrameBytes?: number;
-  /** A connection silent for this long is dropped (clients ping well within it). */
+  /** Largest frame before a login (default 8 KiB). */
+  preLoginMaxFrameBytes?: number;
+  /** Cap on bytes held in partial frames by all connections together (default 64 MiB). */
+  maxBufferedBytes?: number;
+  /** A connection that completes no frame for this long is dropped (clients ping well within it). */
   idleTimeoutMs?: number;
   scrypt?: ScryptParameters;
+  /** Password hashes at once (default 2). */
+  hashConcurrency?: number;
   /** How often editors hand their changes off (default 1000 ms): the bound on edits lost when every editor crashes. */
   handOffIntervalMs?: number;
   /** How long the slot of an editor whose connection dropped is held for it to resume (default 60 s). */
@@ -48,6 +64,8 @@ export class CentralServer {
   private readonly connections = new Set<CentralConnection>();
   private unsubscribeRing: (() => void) | undefined;
   private nextConnectionId = 1;
+  private folderLock: FolderLock | undefined;
+  private largeFrames: LargeFrameParser | undefined;
 
   constructor(options: CentralServerOptions) {
     this.options = options;
@@ -64,6 +82,21 @@ export class CentralServer {
   }
 
   async start(): Promise<void> {
+    // One owner per folder: a second server on it would serve a diverging
+    // copy of every album. Taken first, so nothing is opened without it.
+    this.folderLock = acquireFolderLock(this.options.dir, {
+      role: "central",
+      address: formatHostPort({ host: this.options.host, port: this.options.port }),
+    });
+    try {
+      await this.startLocked();
+    } catch (error) {
+      await this.stop({ quiet: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async startLocked(): Promise<void> {
     this.store = CentralStore.open(this.options.dir);
     let ring: RingProvider = emptyRingProvider();
     if (this.options.cluster) {
@@ -74,7 +107,9 @@ export class CentralServer {
         clusterToken: this.options.cluster.token,
         logger: this.logger,
       });
-      await this.coordinator.start();
+      await this.coordinator.start().catch((error: unknown) => {
+        throw clusterListenError(error, this.options.cluster!);
+      });
       ring = this.coordinator.ringProvider();
     }
     const handOffIntervalMs = this.options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS;
@@ -94,6 +129,10 @@ export class CentralServer {
       logger: this.logger,
       scrypt: this.options.scrypt ?? DEFAULT_SCRYPT,
       decoyPasswordHash: decoyHash(this.options.scrypt ?? DEFAULT_SCRYPT),
+      passwords: new PasswordGuard({
+        scrypt: this.options.scrypt ?? DEFAULT_SCRYPT,
+        ...(this.options.hashConcurrency ? { concurrency: this.options.hashConcurrency } : {}),
+      }),
       ring,
       connectionsOf: (user) => [...this.connections].filter((c) => c.user === user),
     };
@@ -107,11 +146,22 @@ export class CentralServer {
       for (const connection of this.connections)
         if (connection.user !== undefined) connection.notify(body);
     });
-    const server = createServer((socket) => this.accept(socket, services));
+    const budget = new BufferBudget(this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
+    this.largeFrames = new LargeFrameParser(
+      new URL(
+        `../gen/albumshare/central/v1/central_pb.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`,
+        import.meta.url,
+      ),
+      "ClientFrameSchema",
+    );
+    const server = createServer((socket) => this.accept(socket, services, budget));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", (error) => reject(AlbumError.from(error)));
+      server.once("error", (error) => reject(listenError(error, this.options)));
       server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    this.folderLock?.describe({
+      address: formatHostPort({ host: this.options.host, port: this.port }),
     });
     server.on("error", (error) => this.logger.error({ err: error }, "server socket error"));
     this.logger.info(
@@ -120,14 +170,18 @@ export class CentralServer {
     );
   }
 
-  private accept(socket: Socket, services: CentralServices): void {
+  private accept(socket: Socket, services: CentralServices, budget: BufferBudget): void {
     const connection = new CentralConnection({
       id: this.nextConnectionId++,
       socket,
       services,
       handlers: centralHandlers,
       maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
+      preLoginMaxFrameBytes:
+        this.options.preLoginMaxFrameBytes ?? DEFAULT_PRE_LOGIN_MAX_FRAME_BYTES,
+      budget,
+      ...(this.largeFrames ? { largeFrames: this.largeFrames } : {}),
+      idleTimeoutMs: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       onClose: (closed) => {
         this.connections.delete(closed);
         try {
@@ -150,7 +204,8 @@ export class CentralServer {
     return [...this.connections];
   }
 
-  async stop(): Promise<void> {
+  /** `quiet` when cleaning up after a failed start (nothing to announce). */
+  async stop({ quiet = false }: { quiet?: boolean } = {}): Promise<void> {
     this.unsubscribeRing?.();
     // Open sessions stay marked open in the store (the next session of such
     // an album starts a new epoch); closing connections must not compact.
@@ -167,10 +222,40 @@ export class CentralServer {
         }, 500).unref();
       });
     }
+    await this.largeFrames?.stop();
+    this.largeFrames = undefined;
     await this.coordinator?.stop();
     this.coordinator = undefined;
     this.store?.close();
     this.store = undefined;
-    this.logger.info("central server stopped");
+    this.folderLock?.release();
+    this.folderLock = undefined;
+    if (!quiet) this.logger.info("central server stopped");
   }
+}
+
+/** EADDRINUSE as one line a person can act on; other errors as they are. */
+function listenError(error: unknown, options: CentralServerOptions): AlbumError {
+  const address = formatHostPort({ host: options.host, port: options.port });
+  if ((error as { code?: unknown }).code === "EADDRINUSE") {
+    return new AlbumError(
+      ErrorCode.FailedPrecondition,
+      `${address} is already in use (is another central server running there?)`,
+      { cause: error },
+    );
+  }
+  return AlbumError.from(error);
+}
+
+/** The cluster port taken, as one line; other start errors as they are. */
+function clusterListenError(error: unknown, cluster: { host: string; port: number }): AlbumError {
+  const address = formatHostPort(cluster);
+  if (/EADDRINUSE/.test(AlbumError.from(error).message)) {
+    return new AlbumError(
+      ErrorCode.FailedPrecondition,
+      `the cluster address ${address} is already in use (is another central server running there?)`,
+      { cause: error },
+    );
+  }
+  return AlbumError.from(error);
 }

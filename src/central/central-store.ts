@@ -4,9 +4,10 @@
 // right after loses nothing. The schema is versioned (PRAGMA user_version) and
 // upgraded by the ordered migrations below; never edit a shipped migration.
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
+import { ensurePrivateDir, makePrivate } from "../common/private-files.ts";
 
 type Migration = (db: Database.Database) => void;
 
@@ -131,13 +132,19 @@ export class CentralStore {
   }
 
   static open(dir: string): CentralStore {
-    mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir);
+    const file = join(dir, "central.sqlite3");
     let db: Database.Database;
     try {
-      db = new Database(join(dir, "central.sqlite3"));
+      db = new Database(file);
     } catch (error) {
       throw AlbumError.from(error, ErrorCode.FailedPrecondition);
     }
+    // Password hashes and every album's content keys: owner-only, whatever the
+    // umask. SQLite gives its -wal and -shm files the database file's mode;
+    // ones left by an older version are tightened too.
+    for (const path of [file, `${file}-wal`, `${file}-shm`])
+      if (existsSync(path)) makePrivate(path);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");

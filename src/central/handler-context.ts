@@ -3,6 +3,7 @@
 // async functions routed by the table in handlers/index.ts.
 import type { Logger } from "pino";
 import type { ClientFrame, ServerFrame } from "../gen/albumshare/central/v1/central_pb.ts";
+import type { PasswordGuard } from "./auth/password-guard.ts";
 import type { CentralStore } from "./central-store.ts";
 import type { ScryptParameters } from "./password-hasher.ts";
 import type { LoginTokens } from "./login-tokens.ts";
@@ -16,6 +17,10 @@ export type ReplyBody = ServerFrame["body"];
 export interface ConnectionState {
   readonly id: number;
   readonly remoteAddress: string;
+  /** The source address without the port: the key of login throttling. */
+  readonly remoteHost: string;
+  /** Aborted when the connection closes, so work queued for it is dropped. */
+  readonly closed: AbortSignal;
   /** The logged-in user, or undefined before login / after logout. */
   user: string | undefined;
   /** The session token this login was made with or issued (revoked by logout). */
@@ -29,6 +34,8 @@ export interface CentralServices {
   readonly logger: Logger;
   readonly scrypt: ScryptParameters;
   readonly decoyPasswordHash: Promise<string>;
+  /** Every password hash and check goes through it (throttled, fair, bounded). */
+  readonly passwords: PasswordGuard;
   readonly ring: RingProvider;
   readonly sessions: EditingSessions;
   readonly loginTokens: LoginTokens;

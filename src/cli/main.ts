@@ -3,6 +3,7 @@
 // with the code's label, and the exit status is non-zero.
 import { Command, Option } from "commander";
 import { AlbumError, invalidArgument } from "../common/album-error.ts";
+import { routeGrpcLogs } from "../common/grpc-log-routing.ts";
 import { parseHostPort } from "../common/host-port.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../common/logger.ts";
 import { CentralServer } from "../central/central-server.ts";
@@ -15,6 +16,19 @@ import { runDecommissionCommand } from "./decommission-command.ts";
 import { readKeptClusterToken, runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
 import { addWebCommand } from "../web/web-command.ts";
+import { checkCentralLimits } from "./central-limit-options.ts";
+import {
+  clusterTokenFrom,
+  clusterTokenFileOption,
+  clusterTokenOption,
+  type ClusterTokenOptionValues,
+} from "./cluster-token-options.ts";
+import { DEFAULT_HASH_CONCURRENCY } from "../central/auth/password-guard.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_PRE_LOGIN_MAX_FRAME_BYTES,
+} from "../central/central-limits.ts";
 
 const logLevelOption = (): Option =>
   new Option("--log-level <level>", "log level")
@@ -56,11 +70,11 @@ program
       .env("ALBUMSHARE_CLUSTER_PORT"),
   )
   .addOption(
-    new Option(
-      "--cluster-token <token>",
+    clusterTokenOption(
       "shared secret of the data-server cluster (>= 16 characters); no data servers without it",
-    ).env("ALBUMSHARE_CLUSTER_TOKEN"),
+    ),
   )
+  .addOption(clusterTokenFileOption())
   .addOption(
     new Option("--dir <dir>", "data directory")
       .default(".albumshare/central")
@@ -71,6 +85,33 @@ program
       .default(16 * 1024 * 1024)
       .argParser(Number)
       .env("ALBUMSHARE_MAX_FRAME_BYTES"),
+  )
+  .addOption(
+    new Option("--pre-login-max-frame-bytes <n>", "largest accepted frame before a login")
+      .default(DEFAULT_PRE_LOGIN_MAX_FRAME_BYTES)
+      .argParser(Number)
+      .env("ALBUMSHARE_PRE_LOGIN_MAX_FRAME_BYTES"),
+  )
+  .addOption(
+    new Option(
+      "--max-buffered-bytes <n>",
+      "cap on bytes held in partial frames by all connections together",
+    )
+      .default(DEFAULT_MAX_BUFFERED_BYTES)
+      .argParser(Number)
+      .env("ALBUMSHARE_MAX_BUFFERED_BYTES"),
+  )
+  .addOption(
+    new Option("--idle-timeout-ms <ms>", "drop a connection that completes no frame for this long")
+      .default(DEFAULT_IDLE_TIMEOUT_MS)
+      .argParser(Number)
+      .env("ALBUMSHARE_IDLE_TIMEOUT_MS"),
+  )
+  .addOption(
+    new Option("--hash-concurrency <n>", "password hashes computed at once")
+      .default(DEFAULT_HASH_CONCURRENCY)
+      .argParser(Number)
+      .env("ALBUMSHARE_HASH_CONCURRENCY"),
   )
   .addOption(
     new Option(
@@ -90,51 +131,49 @@ program
       .argParser(Number)
       .env("ALBUMSHARE_RESUME_GRACE_MS"),
   )
-  .addOption(
-    new Option("--idle-timeout-ms <ms>", "drop a client connection silent for this long")
-      .default(30_000)
-      .argParser(Number)
-      .env("ALBUMSHARE_IDLE_TIMEOUT_MS"),
-  )
   .addOption(logLevelOption())
   .action(
-    async (options: {
-      host: string;
-      port: number;
-      clusterPort: number;
-      clusterToken?: string;
-      dir: string;
-      maxFrameBytes: number;
-      handOffIntervalMs: number;
-      resumeGraceMs: number;
-      idleTimeoutMs: number;
-      logLevel: LogLevel;
-    }) => {
+    async (
+      options: {
+        host: string;
+        port: number;
+        clusterPort: number;
+        dir: string;
+        maxFrameBytes: number;
+        preLoginMaxFrameBytes: number;
+        maxBufferedBytes: number;
+        idleTimeoutMs: number;
+        hashConcurrency: number;
+        handOffIntervalMs: number;
+        resumeGraceMs: number;
+        logLevel: LogLevel;
+      } & ClusterTokenOptionValues,
+      command: Command,
+    ) => {
       if (!Number.isInteger(options.handOffIntervalMs) || options.handOffIntervalMs < 50) {
         throw invalidArgument("--hand-off-interval-ms must be a whole number of at least 50");
       }
       if (!Number.isInteger(options.resumeGraceMs) || options.resumeGraceMs < 0) {
         throw invalidArgument("--resume-grace-ms must be a whole number of at least 0");
       }
-      if (!Number.isInteger(options.idleTimeoutMs) || options.idleTimeoutMs < 1000) {
-        throw invalidArgument("--idle-timeout-ms must be a whole number of at least 1000");
-      }
+      const limits = checkCentralLimits(options);
+      const clusterToken = clusterTokenFrom(options, command);
       const logger = createLogger("central", options.logLevel);
+      routeGrpcLogs(logger);
       const server = new CentralServer({
         host: options.host,
         port: options.port,
         dir: options.dir,
         logger,
-        maxFrameBytes: options.maxFrameBytes,
+        ...limits,
         handOffIntervalMs: options.handOffIntervalMs,
         resumeGraceMs: options.resumeGraceMs,
-        idleTimeoutMs: options.idleTimeoutMs,
-        ...(options.clusterToken
+        ...(clusterToken
           ? {
               cluster: {
                 host: options.host,
                 port: options.clusterPort,
-                token: options.clusterToken,
+                token: clusterToken,
               },
             }
           : {}),
@@ -175,11 +214,8 @@ program
       .default(".albumshare/data")
       .env("ALBUMSHARE_DATA_DIR"),
   )
-  .addOption(
-    new Option("--cluster-token <token>", "shared secret of the cluster").env(
-      "ALBUMSHARE_CLUSTER_TOKEN",
-    ),
-  )
+  .addOption(clusterTokenOption("shared secret of the cluster"))
+  .addOption(clusterTokenFileOption())
   .addOption(
     new Option(
       "--reserve <size>",
@@ -208,18 +244,21 @@ program
   )
   .addOption(logLevelOption())
   .action(
-    async (options: {
-      central: string;
-      host: string;
-      port: number;
-      advertise?: string;
-      dir: string;
-      clusterToken?: string;
-      reserve: string;
-      maxTransfers: number;
-      stallTimeout: number;
-      logLevel: LogLevel;
-    }) => {
+    async (
+      options: {
+        central: string;
+        host: string;
+        port: number;
+        advertise?: string;
+        dir: string;
+        reserve: string;
+        maxTransfers: number;
+        stallTimeout: number;
+        logLevel: LogLevel;
+      } & ClusterTokenOptionValues,
+      command: Command,
+    ) => {
+      const clusterToken = clusterTokenFrom(options, command);
       const logger = createLogger("data", options.logLevel);
       const server = await runDataServerCommand({
         central: options.central,
@@ -231,7 +270,7 @@ program
         maxTransfers: options.maxTransfers,
         stallTimeoutSeconds: options.stallTimeout,
         ...(options.advertise ? { advertise: options.advertise } : {}),
-        ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
+        ...(clusterToken ? { clusterToken } : {}),
       });
       process.stdout.write(
         `${JSON.stringify({ listening: { port: server.port, serverId: server.serverId } })}\n`,
@@ -338,11 +377,9 @@ program
       .env("ALBUMSHARE_CENTRAL_CLUSTER"),
   )
   .addOption(
-    new Option(
-      "--cluster-token <token>",
-      "shared secret of the cluster (default: the one `up` keeps in <dir>/cluster-token)",
-    ).env("ALBUMSHARE_CLUSTER_TOKEN"),
+    clusterTokenOption("shared secret of the cluster (default: the one `up` keeps in <dir>)"),
   )
+  .addOption(clusterTokenFileOption())
   .addOption(
     new Option("--dir <dir>", "the folder of a local system started by `up`")
       .default(".albumshare")
@@ -350,8 +387,12 @@ program
   )
   .option("--json", "print one JSON object", false)
   .action(
-    async (options: { central: string; clusterToken?: string; dir: string; json: boolean }) => {
-      const clusterToken = options.clusterToken || readKeptClusterToken(options.dir);
+    async (
+      options: { central: string; dir: string; json: boolean } & ClusterTokenOptionValues,
+      command: Command,
+    ) => {
+      const clusterToken =
+        clusterTokenFrom(options, command, false) ?? readKeptClusterToken(options.dir);
       await runStatusCommand({
         central: options.central,
         json: options.json,
@@ -376,18 +417,28 @@ program
       .env("ALBUMSHARE_CENTRAL_CLUSTER"),
   )
   .addOption(
-    new Option("--cluster-token <token>", "shared secret of the cluster").env(
-      "ALBUMSHARE_CLUSTER_TOKEN",
-    ),
+    clusterTokenOption("shared secret of the cluster (default: the one `up` keeps in <dir>)"),
+  )
+  .addOption(clusterTokenFileOption())
+  .addOption(
+    new Option("--dir <dir>", "the folder of a local system started by `up`")
+      .default(".albumshare")
+      .env("ALBUMSHARE_DIR"),
   )
   .action(
-    async (server: string, options: { central: string; clusterToken?: string; force: boolean }) => {
+    async (
+      server: string,
+      options: { central: string; dir: string; force: boolean } & ClusterTokenOptionValues,
+      command: Command,
+    ) => {
+      const clusterToken =
+        clusterTokenFrom(options, command, false) ?? readKeptClusterToken(options.dir);
       await runDecommissionCommand({
         central: options.central,
         server,
         force: options.force,
         output: process.stdout,
-        ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
+        ...(clusterToken ? { clusterToken } : {}),
       });
     },
   );

@@ -1,15 +1,22 @@
 // `albumshare up`: a whole local system from embedded defaults — the central
 // server, N data servers and the web app as child processes, all data under one folder, a
 // cluster token generated once and kept there. Stops them all on Ctrl-C or
-// SIGTERM, and stops everything if one of them dies.
+// SIGTERM, and stops everything if one of them dies. It locks the folder and
+// checks the ports first, so a second system on the same folder or ports is
+// refused with one line. The token reaches the children as an owner-only
+// file, never on a command line (which every local user can read with ps).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { AlbumError } from "../common/album-error.ts";
+import { acquireFolderLock, readOwner, type FolderLock } from "../common/folder-lock.ts";
 import type { LogLevel } from "../common/logger.ts";
 import { formatUpSummary, openUpLog } from "./up-output.ts";
+import { ensurePrivateDir, makePrivate, writePrivateFile } from "../common/private-files.ts";
+import { busyPort } from "./port-probe.ts";
 
 const executable = fileURLToPath(new URL("../../bin/albumshare.js", import.meta.url));
 
@@ -28,15 +35,45 @@ export interface LocalSystemOptions {
  * arenas, same throughput). An explicit setting of the caller wins.
  */
 function serverEnvironment(): NodeJS.ProcessEnv {
-  return { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" };
+  const environment: NodeJS.ProcessEnv = {
+    ...process.env,
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+  };
+  // The children get the token file on their command line; a token of the
+  // caller's environment would be a second, conflicting source.
+  delete environment.ALBUMSHARE_CLUSTER_TOKEN;
+  delete environment.ALBUMSHARE_CLUSTER_TOKEN_FILE;
+  return environment;
 }
 
-function clusterToken(dir: string): string {
+/** The token file, created once; an existing one made owner-only. */
+function clusterTokenFile(dir: string): string {
   const file = join(dir, "cluster-token");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const token = randomBytes(24).toString("hex");
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  if (existsSync(file)) makePrivate(file);
+  else writePrivateFile(file, `${randomBytes(24).toString("hex")}\n`);
+  return file;
+}
+
+const UP_ROLE = "albumshare up";
+
+/** Locks the system's folder, or says in one line which system runs there. */
+function lockSystemFolder(options: LocalSystemOptions, dir: string): FolderLock {
+  const central = `127.0.0.1:${options.port}`;
+  try {
+    return acquireFolderLock(dir, {
+      role: UP_ROLE,
+      address: central,
+      detail: `data in ${options.dir}`,
+    });
+  } catch (error) {
+    const owner = readOwner(dir);
+    if (owner?.role === UP_ROLE) {
+      throw new Error(
+        `already running: central on ${owner.address ?? "?"}, ${owner.detail ?? `data in ${options.dir}`} (pid ${owner.pid})`,
+      );
+    }
+    throw new Error(AlbumError.from(error).message);
+  }
 }
 
 function start(
@@ -68,8 +105,29 @@ function start(
 
 export async function runLocalSystem(options: LocalSystemOptions): Promise<void> {
   const dir = resolve(options.dir);
-  mkdirSync(dir, { recursive: true });
-  const token = clusterToken(dir);
+  const clusterPort = options.port + 1;
+  const ports = [options.port, clusterPort];
+  for (let i = 1; i <= options.dataServers; i++) ports.push(clusterPort + i);
+  ports.push(options.port + 80); // the web app
+  let tokenFile: string;
+  let lock: FolderLock;
+  try {
+    ensurePrivateDir(dir);
+    // Held until this process ends (the kernel drops it even on kill -9).
+    lock = lockSystemFolder(options, dir);
+    const busy = await busyPort("127.0.0.1", ports);
+    if (busy !== undefined) {
+      throw new Error(
+        `already running: 127.0.0.1:${busy} is in use (another system?); stop it or choose another --port`,
+      );
+    }
+    tokenFile = clusterTokenFile(dir);
+  } catch (error) {
+    process.stderr.write(
+      `albumshare up: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  }
   // On a terminal the servers' log lines go to a file; the person sees a summary.
   const log = process.stdout.isTTY ? openUpLog(dir) : undefined;
   const children: ChildProcess[] = [];
@@ -88,13 +146,13 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
       ),
     ).then(() => {
       clearTimeout(deadline);
+      lock.release();
       process.exit(status);
     });
   };
   process.on("SIGINT", () => stopAll(0));
   process.on("SIGTERM", () => stopAll(0));
   try {
-    const clusterPort = options.port + 1;
     const central = await start(
       "central",
       [
@@ -105,8 +163,8 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
         String(clusterPort),
         "--dir",
         join(dir, "central"),
-        "--cluster-token",
-        token,
+        "--cluster-token-file",
+        tokenFile,
         "--log-level",
         options.logLevel,
       ],
@@ -124,8 +182,8 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
           String(clusterPort + i),
           "--dir",
           join(dir, `data-${i}`),
-          "--cluster-token",
-          token,
+          "--cluster-token-file",
+          tokenFile,
           "--log-level",
           options.logLevel,
         ],

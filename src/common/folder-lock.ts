@@ -19,6 +19,10 @@ import { AlbumError, ErrorCode } from "./album-error.ts";
 import { ensurePrivateDir, makePrivate, writePrivateFile } from "./private-files.ts";
 
 export const LOCK_FILE = ".lock";
+// Held locks stay reachable from here until released: a lock object dropped
+// by its caller would otherwise be collected, its database closed by the
+// finalizer, and the folder silently unlocked while the process still runs.
+const held = new Set<Database.Database>();
 export const LOCK_OWNER_FILE = ".lock-owner.json";
 
 /** Who holds a folder, as written beside the lock. */
@@ -74,19 +78,18 @@ export function acquireFolderLock(dir: string, owner: Omit<FolderLockOwner, "pid
     );
   }
   makePrivate(lockPath);
+  held.add(db);
   let current: FolderLockOwner = { ...owner, pid: process.pid };
   writeOwner(dir, current);
-  let held = true;
   return {
     dir,
     describe(update) {
-      if (!held) return;
+      if (!held.has(db)) return;
       current = { ...current, ...update };
       writeOwner(dir, current);
     },
     release() {
-      if (!held) return;
-      held = false;
+      if (!held.delete(db)) return;
       // The description goes first: while it is gone the lock still holds,
       // so no other process can find a description that names us after we left.
       rmSync(join(dir, LOCK_OWNER_FILE), { force: true });

@@ -29,13 +29,28 @@ export function encodeFrame(message: Uint8Array, maxFrameBytes = DEFAULT_MAX_FRA
  * connection is out of sync and has to be closed).
  */
 export class FrameDecoder {
-  private readonly maxFrameBytes: number;
+  private maxFrameBytes: number;
+  private limitContext = "";
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private expectedBytes = -1;
 
   constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
     this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /**
+   * Changes the limit for the frames whose length prefix is read from now on
+   * (a frame already announced keeps the limit it was checked against).
+   * `context` ends the refusal, e.g. "before login".
+   */
+  setLimit(maxFrameBytes: number, context = ""): void {
+    this.maxFrameBytes = maxFrameBytes;
+    this.limitContext = context;
+  }
+
+  get limit(): number {
+    return this.maxFrameBytes;
   }
 
   /** Bytes received but not yet returned as a frame. */
@@ -90,7 +105,7 @@ export class FrameDecoder {
     if (length > this.maxFrameBytes) {
       throw new AlbumError(
         ErrorCode.ResourceExhausted,
-        `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
+        `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes${this.limitContext ? ` ${this.limitContext}` : ""}`,
       );
     }
     return length;

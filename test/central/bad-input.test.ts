@@ -6,93 +6,17 @@
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { CentralClient } from "../../src/client/central-client.ts";
-import { encodeFrame, FrameDecoder } from "../../src/protocol/frame-decoder.ts";
+import { encodeFrame } from "../../src/protocol/frame-decoder.ts";
 import {
   ClientFrameSchema,
   ErrorCode as WireCode,
   ServerFrameSchema,
-  type ServerFrame,
 } from "../../src/gen/albumshare/central/v1/central_pb.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
-
-/** What a raw connection saw: the frames the server sent and whether it closed. */
-interface Outcome {
-  frames: ServerFrame[];
-  closed: boolean;
-}
-
-/** A raw TCP connection that records every server frame and the close. */
-class RawConnection {
-  readonly socket: Socket;
-  readonly frames: ServerFrame[] = [];
-  closed = false;
-  private readonly decoder = new FrameDecoder();
-  private listeners: (() => void)[] = [];
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.on("data", (chunk: Buffer) => {
-      for (const frame of this.decoder.push(chunk))
-        this.frames.push(fromBinary(ServerFrameSchema, frame));
-      this.wake();
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      this.closed = true;
-      this.wake();
-    });
-  }
-
-  static open(port: number): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: "127.0.0.1", port });
-      socket.once("connect", () => resolve(new RawConnection(socket)));
-      socket.once("error", reject);
-    });
-  }
-
-  private wake(): void {
-    const listeners = this.listeners;
-    this.listeners = [];
-    for (const listener of listeners) listener();
-  }
-
-  /** Resolves when `done` holds; fails the test if it never does. */
-  async until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<Outcome> {
-    const started = Date.now();
-    while (!done()) {
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 100);
-        this.listeners.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return { frames: this.frames, closed: this.closed };
-  }
-
-  /** Waits for an error frame or the close, whichever comes first. */
-  errorOrClose(from = 0): Promise<Outcome> {
-    return this.until(
-      () => this.closed || this.frames.slice(from).some((f) => f.body.case === "error"),
-      "an error frame or the close",
-    );
-  }
-
-  write(bytes: Uint8Array): void {
-    this.socket.write(bytes);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-}
+import { RawConnection, type Outcome } from "./helpers/raw-connection.ts";
 
 const helloFrame = (version = 1): Buffer =>
   encodeFrame(

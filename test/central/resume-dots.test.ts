@@ -99,6 +99,8 @@ let nextConnection = 1;
 const connection = (user: string): ConnectionState => ({
   id: nextConnection++,
   remoteAddress: "test",
+  remoteHost: "test",
+  closed: new AbortController().signal,
   user,
   notify: () => {},
 });

@@ -7,7 +7,6 @@ import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import { LoginReplySchema } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { Handler } from "../handler-context.ts";
 import { MAX_PASSWORD, MAX_USER_NAME } from "../name-rules.ts";
-import { verifyPassword } from "../password-hasher.ts";
 import { loginWithToken } from "./login-with-token.ts";
 
 const invalidCredentials = (): AlbumError =>
@@ -26,7 +25,9 @@ export const handleLogin: Handler<"login"> = async (request, context) => {
     throw invalidCredentials();
   }
   const user = services.store.findUser(request.name);
-  const ok = await verifyPassword(
+  const ok = await services.passwords.verify(
+    { host: connection.remoteHost, signal: connection.closed },
+    request.name,
     request.password,
     user?.passwordHash ?? (await services.decoyPasswordHash),
   );

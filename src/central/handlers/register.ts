@@ -4,16 +4,18 @@ import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import { RegisterReplySchema } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { Handler } from "../handler-context.ts";
 import { checkPassword, checkUserName } from "../name-rules.ts";
-import { hashPassword } from "../password-hasher.ts";
 
-export const handleRegister: Handler<"register"> = async (request, { services }) => {
+export const handleRegister: Handler<"register"> = async (request, { connection, services }) => {
   const name = checkUserName(request.name);
   checkPassword(request.password);
   // Checked first to spare a slow hash; the insert re-checks atomically.
   if (services.store.findUser(name)) {
     throw new AlbumError(ErrorCode.AlreadyExists, `the user name '${name}' is taken`);
   }
-  const passwordHash = await hashPassword(request.password, services.scrypt);
+  const passwordHash = await services.passwords.hash(
+    { host: connection.remoteHost, signal: connection.closed },
+    request.password,
+  );
   services.store.insertUser(name, passwordHash);
   services.logger.info({ user: name }, "user registered");
   return { case: "register", value: create(RegisterReplySchema) };

@@ -1,7 +1,7 @@
 // Starts the real central server (`albumshare central`) as a child process on
 // an ephemeral loopback port, for the tests that drive it through the client
 // library.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliServer } from "../../support/cli-server.ts";
@@ -20,19 +20,30 @@ export class CentralProcess {
     this.#server = server;
   }
 
-  /** `port`: a fixed port (a restart on the address clients know); `args`: more options. */
+  /**
+   * `port`: a fixed port (a restart on the address clients know); `args` (or
+   * an array alone): more options (limits, --log-level info to read its log lines).
+   */
   static async start(
     dir: string,
     timeoutMs = 30_000,
-    options: { port?: number; args?: readonly string[] } = {},
+    options: { port?: number; args?: readonly string[] } | readonly string[] = {},
   ): Promise<CentralProcess> {
-    const args = ["central", "--host", "127.0.0.1", "--port", String(options.port ?? 0)];
+    const { port = 0, args: more = [] } = Array.isArray(options)
+      ? { args: options as readonly string[] }
+      : (options as { port?: number; args?: readonly string[] });
+    const args = ["central", "--host", "127.0.0.1", "--port", String(port), "--dir", dir];
     return new CentralProcess(
-      await CliServer.start(
-        [...args, "--dir", dir, ...(options.args ?? []), "--log-level", "warn"],
-        timeoutMs,
-      ),
+      await CliServer.start([...args, "--log-level", "warn", ...more], timeoutMs),
     );
+  }
+
+  /** Resident memory of the server process right now (VmRSS), in MiB. */
+  rssMiB(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
+    const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+    if (kib === undefined) throw new Error("no VmRSS line in /proc/<pid>/status");
+    return Number(kib) / 1024;
   }
 
   get port(): number {
