@@ -67,7 +67,7 @@ describe("editing sessions, end to end", () => {
   };
 
   before(async () => {
-    system = await LocalSystem.start(3);
+    system = await LocalSystem.start(3, { centralArgs: ["--resume-grace-ms", "1000"] });
     alice = system.client("alice");
     bob = system.client("bob");
     carol = system.client("carol");
