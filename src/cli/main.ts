@@ -11,6 +11,8 @@ import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.
 import { runShell } from "./shell.ts";
 import { runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
+import { runCertificateCommand } from "../common/tls/certificate-command.ts";
+import { addTlsOptions, applyTlsOptions, type TlsOptionValues } from "../common/tls/tls-options.ts";
 
 const logLevelOption = (): Option =>
   new Option("--log-level <level>", "log level")
@@ -30,8 +32,7 @@ const program = new Command("albumshare")
   .description("AlbumSharing: shared photo and video albums, edited together peer to peer")
   .showHelpAfterError("(add --help for usage)");
 
-program
-  .command("central")
+addTlsOptions(program.command("central"), "server")
   .description("run the central server (users, albums, editing sessions, data-server cluster)")
   .addOption(
     new Option("--host <host>", "interface to listen on")
@@ -93,18 +94,21 @@ program
   )
   .addOption(logLevelOption())
   .action(
-    async (options: {
-      host: string;
-      port: number;
-      clusterPort: number;
-      clusterToken?: string;
-      dir: string;
-      maxFrameBytes: number;
-      handOffIntervalMs: number;
-      resumeGraceMs: number;
-      idleTimeoutMs: number;
-      logLevel: LogLevel;
-    }) => {
+    async (
+      options: {
+        host: string;
+        port: number;
+        clusterPort: number;
+        clusterToken?: string;
+        dir: string;
+        maxFrameBytes: number;
+        handOffIntervalMs: number;
+        resumeGraceMs: number;
+        idleTimeoutMs: number;
+        logLevel: LogLevel;
+      } & TlsOptionValues,
+    ) => {
+      applyTlsOptions(options, "server", { listen: [options.host] });
       if (!Number.isInteger(options.handOffIntervalMs) || options.handOffIntervalMs < 50) {
         throw invalidArgument("--hand-off-interval-ms must be a whole number of at least 50");
       }
@@ -143,8 +147,7 @@ program
     },
   );
 
-program
-  .command("data")
+addTlsOptions(program.command("data"), "server")
   .description("run a data server (content-addressable storage, part of the ring)")
   .addOption(
     new Option("--central <host:port>", "the central server's cluster address")
@@ -177,15 +180,21 @@ program
   )
   .addOption(logLevelOption())
   .action(
-    async (options: {
-      central: string;
-      host: string;
-      port: number;
-      advertise?: string;
-      dir: string;
-      clusterToken?: string;
-      logLevel: LogLevel;
-    }) => {
+    async (
+      options: {
+        central: string;
+        host: string;
+        port: number;
+        advertise?: string;
+        dir: string;
+        clusterToken?: string;
+        logLevel: LogLevel;
+      } & TlsOptionValues,
+    ) => {
+      applyTlsOptions(options, "server", {
+        listen: [options.host],
+        dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
+      });
       const logger = createLogger("data", options.logLevel);
       const server = await runDataServerCommand({
         central: options.central,
@@ -202,8 +211,7 @@ program
     },
   );
 
-program
-  .command("client")
+addTlsOptions(program.command("client"), "client")
   .description(
     "the client shell (reads commands from standard input when it is not a terminal); " +
       "editing sessions talk to the other editors directly, through the peer endpoint",
@@ -236,13 +244,18 @@ program
     false,
   )
   .action(
-    async (options: {
-      central: string;
-      peerHost: string;
-      peerPort: number;
-      advertise?: string;
-      json: boolean;
-    }) => {
+    async (
+      options: {
+        central: string;
+        peerHost: string;
+        peerPort: number;
+        advertise?: string;
+        json: boolean;
+      } & TlsOptionValues,
+    ) => {
+      applyTlsOptions(options, "client", {
+        dial: [parseHostPort(options.central, DEFAULT_CENTRAL_PORT).host],
+      });
       const advertised = options.advertise ? parseHostPort(options.advertise, 0) : undefined;
       const interactive = Boolean(process.stdin.isTTY) && !options.json;
       const status = await runShell({
@@ -290,8 +303,7 @@ program
     },
   );
 
-program
-  .command("status")
+addTlsOptions(program.command("status"), "client")
   .description(
     "show the data-server cluster: ring version, and per server its share, keys and bytes",
   )
@@ -306,13 +318,43 @@ program
     ),
   )
   .option("--json", "print one JSON object", false)
-  .action(async (options: { central: string; clusterToken?: string; json: boolean }) => {
-    await runStatusCommand({
-      central: options.central,
-      json: options.json,
-      output: process.stdout,
-      ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
-    });
+  .action(
+    async (
+      options: { central: string; clusterToken?: string; json: boolean } & TlsOptionValues,
+    ) => {
+      applyTlsOptions(options, "client", {
+        dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
+      });
+      await runStatusCommand({
+        central: options.central,
+        json: options.json,
+        output: process.stdout,
+        ...(options.clusterToken ? { clusterToken: options.clusterToken } : {}),
+      });
+    },
+  );
+
+program
+  .command("certificate")
+  .description(
+    "make a certificate for a host of a multi-host system, signed by the system's CA (made on first use)",
+  )
+  .requiredOption(
+    "--ca-dir <dir>",
+    "folder of the CA (ca.pem, ca-key.pem; keep ca-key.pem private)",
+  )
+  .requiredOption("--out <dir>", "folder for the certificate and its key")
+  .option("--name <name>", "file name of the certificate (<name>.pem, <name>-key.pem)", "server")
+  .option(
+    "--host <name-or-address...>",
+    "a host name or address others dial this host by (repeat for several)",
+    [],
+  )
+  .action((options: { caDir: string; out: string; name: string; host: string[] }) => {
+    runCertificateCommand(
+      { caDir: options.caDir, out: options.out, name: options.name, hosts: options.host },
+      process.stdout,
+    );
   });
 
 function stopOnSignals(stop: () => Promise<void>): void {

@@ -9,6 +9,11 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { LogLevel } from "../common/logger.ts";
+import {
+  ensureCertificate,
+  localHostNames,
+  tlsArguments,
+} from "../common/tls/local-certificates.ts";
 
 const executable = fileURLToPath(new URL("../../bin/albumshare.js", import.meta.url));
 
@@ -64,6 +69,13 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
   const token = clusterToken(dir);
+  // TLS by default: a CA and one certificate for this machine, made on first start.
+  const tlsFiles = ensureCertificate(
+    join(dir, "tls"),
+    join(dir, "tls"),
+    "server",
+    localHostNames(),
+  );
   const children: ChildProcess[] = [];
   let stopping = false;
   const stopAll = (status: number): void => {
@@ -101,6 +113,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
         token,
         "--log-level",
         options.logLevel,
+        ...tlsArguments(tlsFiles),
       ],
       children,
     );
@@ -119,6 +132,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
           token,
           "--log-level",
           options.logLevel,
+          ...tlsArguments(tlsFiles),
         ],
         children,
       );
@@ -127,7 +141,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
       [
         "",
         `AlbumSharing is up: central server on 127.0.0.1:${central.port}, ${options.dataServers} data servers, data in ${dir}`,
-        `Connect a client:  npx albumshare client --central 127.0.0.1:${central.port}`,
+        `Connect a client:  npx albumshare client --central 127.0.0.1:${central.port} --tls-ca ${tlsFiles.ca}`,
         "Stop with Ctrl-C.",
         "",
       ].join("\n"),
