@@ -41,17 +41,29 @@ export class ShellClient {
   #eventWaiters: { match(event: ShellEvent): boolean; resolve(event: ShellEvent): void }[] = [];
   readonly exit: Promise<number | null>;
 
-  constructor(name: string, central: string, cwd: string) {
+  /** `launcher` runs the client through another command (e.g. `ip netns exec NAME`); `args` are more options. */
+  constructor(
+    name: string,
+    central: string,
+    cwd: string,
+    options: { launcher?: readonly string[]; args?: readonly string[] } = {},
+  ) {
     this.name = name;
-    this.child = spawn(
+    const command = [
+      ...(options.launcher ?? []),
       process.execPath,
-      [albumshareBin, "client", "--central", central, "--json"],
-      {
-        stdio: ["pipe", "pipe", "pipe"],
-        cwd,
-        env: { ...process.env, ALBUMSHARE_PEER_HOST: "127.0.0.1", ALBUMSHARE_PEER_PORT: "0" },
-      },
-    );
+      albumshareBin,
+      "client",
+      "--central",
+      central,
+      "--json",
+      ...(options.args ?? []),
+    ];
+    this.child = spawn(command[0]!, command.slice(1), {
+      stdio: ["pipe", "pipe", "pipe"],
+      cwd,
+      env: { ...process.env, ALBUMSHARE_PEER_HOST: "127.0.0.1", ALBUMSHARE_PEER_PORT: "0" },
+    });
     this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
     this.exit = once(this.child, "exit").then(([code]) => {
       for (const pending of this.#pending.splice(0)) {
