@@ -13,6 +13,8 @@ import { albumshareBin, CliServer, repoRoot } from "../support/cli-server.ts";
 import { runClientScript, type ClientResult } from "../support/client-script.ts";
 import { makeTestPki, type TestPki } from "./helpers/pki.ts";
 
+const CLUSTER_TOKEN = "tls-refusal-cluster-token-0123";
+
 const withoutInsecure = (): NodeJS.ProcessEnv => {
   const env = { ...process.env };
   delete env.ALBUMSHARE_INSECURE;
@@ -51,7 +53,10 @@ describe("TLS on the client's link to the central server", () => {
   before(async () => {
     pki = makeTestPki(temp.dir);
     [secure, expired, plaintext] = await Promise.all([
-      central(join(temp.dir, "secure"), pki.serverArgs),
+      central(join(temp.dir, "secure"), [
+        ...pki.serverArgs,
+        ...["--cluster-port", "0", "--cluster-token", CLUSTER_TOKEN],
+      ]),
       central(join(temp.dir, "expired"), [
         "--tls-cert",
         pki.expired.cert,
@@ -114,6 +119,26 @@ describe("TLS on the client's link to the central server", () => {
     assert.match(
       error,
       new RegExp(`TLS handshake with the central server at ${address(plaintext)} failed`),
+    );
+  });
+
+  test("the gRPC cluster port checks the CA too, and names the host", () => {
+    const status = (ca: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          ...[albumshareBin, "status", "--central", `127.0.0.1:${secure.listening.clusterPort}`],
+          ...["--cluster-token", CLUSTER_TOKEN, "--tls-ca", ca],
+        ],
+        { cwd: repoRoot, encoding: "utf8", timeout: 30_000 },
+      );
+    const good = status(pki.server.ca);
+    assert.equal(good.status, 0, good.stderr);
+    const wrong = status(pki.otherCa);
+    assert.equal(wrong.status, 1);
+    assert.match(
+      wrong.stderr,
+      new RegExp(`127\\.0\\.0\\.1:${secure.listening.clusterPort}.*certificate`),
     );
   });
 
