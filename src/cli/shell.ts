@@ -135,7 +135,8 @@ class ShellSession implements ShellContext {
     try {
       await album.close();
     } finally {
-      this.album = undefined;
+      // A hand-back refused while the central server is away leaves it open.
+      if (!album.isOpen) this.album = undefined;
     }
     return album.album;
   }

@@ -145,6 +145,33 @@ describe("resuming against the central server", () => {
       withCode(ErrorCode.InvalidArgument, /either/),
     );
 
+    // Resuming needs a login, and a claim that is well formed.
+    const anonymous = await CentralClient.connect({ address: server.address });
+    clients.push(anonymous);
+    const claim = {
+      album: "nowhere",
+      epoch: 1,
+      slot: 1,
+      resumeKey: new Uint8Array(16),
+      counter: 0,
+      delta: new Uint8Array(),
+      chat: [],
+      address: "",
+    };
+    await assert.rejects(anonymous.resumeAlbum(claim), withCode(ErrorCode.Unauthenticated));
+    await assert.rejects(
+      second.resumeAlbum({ ...claim, album: "../bad name" }),
+      withCode(ErrorCode.InvalidArgument),
+    );
+    await assert.rejects(
+      second.resumeAlbum({ ...claim, address: "x".repeat(400) }),
+      withCode(ErrorCode.InvalidArgument),
+    );
+    await assert.rejects(
+      second.resumeAlbum(claim),
+      withCode(ErrorCode.FailedPrecondition, /stale/),
+    );
+
     await first.logout();
     await assert.rejects(
       third.request("login", {

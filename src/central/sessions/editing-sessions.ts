@@ -15,7 +15,6 @@
 // It must never reuse a slot whose holder vanished within a session, never
 // let anyone but an away holder (with its resume key) reclaim a slot, and
 // never acknowledge a hand-off or hand out a slot before it is on disk.
-import { create } from "@bufbuild/protobuf";
 import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import type { Logger } from "../../common/logger.ts";
 import {
@@ -28,26 +27,32 @@ import {
   type AlbumState,
 } from "../../crdt/index.ts";
 import {
-  EditorJoinedSchema,
-  EditorLeftSchema,
   ResumeOutcome,
-  SessionEndedSchema,
   type ChatRecord,
-  type Notification,
   type SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { ConnectionState } from "../handler-context.ts";
-import { openSession, sessionIdOf, sessionKey, type OpenSession } from "./open-session.ts";
+import {
+  openSession,
+  sessionIdOf,
+  sessionKey,
+  type OpenedSession,
+  type OpenSession,
+  type ResumeResult,
+} from "./open-session.ts";
 import { decideResume, type ResumeClaim } from "./resume-claim.ts";
 import { newResumeKey } from "./resume-keys.ts";
 import { SessionDurability } from "./session-durability.ts";
 import { SessionSlots, type Departure, type SlotHolder } from "./session-slots.ts";
 import {
   chatToWire,
-  departureReason,
+  editorJoined,
+  editorLeft,
   notification,
+  notifyOthers,
   notMemberError,
+  sessionEnded,
   toWireEditor,
 } from "./session-wire.ts";
 
@@ -63,26 +68,7 @@ const SWEEP_INTERVAL_MS = 250;
  */
 const REMOVAL_SETTLE_PERIODS = 2;
 
-/** What getAlbum gives an editor. */
-export interface OpenedSession {
-  readonly album: string;
-  readonly slot: number;
-  readonly sessionId: bigint;
-  readonly replica: Uint8Array;
-  readonly ratedFileIds: string[];
-  readonly editors: SessionEditor[];
-  readonly resumeKey: Uint8Array;
-  readonly chatHistory: ChatRecord[];
-  readonly resumeGraceMs: number;
-}
-
-export type { ResumeClaim } from "./resume-claim.ts";
-
-export interface ResumeResult {
-  readonly outcome: ResumeOutcome;
-  readonly editors: SessionEditor[];
-  readonly reason: string;
-}
+export type { OpenedSession, ResumeClaim, ResumeResult } from "./open-session.ts";
 
 const FILE_ID = /^[0-9a-f]{16}$/;
 const MAX_ADDRESS_LENGTH = 300;
@@ -199,10 +185,7 @@ export class EditingSessions {
       this.#durable.saveSlot(session, holder, "held");
       this.#logger.info({ album: session.album, user, slot: holder.slot }, "editor resumed");
       if (holder.address !== undefined) {
-        this.#notifyOthers(session, holder, {
-          case: "editorJoined",
-          value: create(EditorJoinedSchema, { album: session.album, editor: toWireEditor(holder) }),
-        });
+        notifyOthers(session, holder, editorJoined(session, holder));
       }
       return {
         outcome: ResumeOutcome.RESUMED,
@@ -228,10 +211,7 @@ export class EditingSessions {
     holder.address = address;
     // Kept with the slot so a newcomer after a restart learns of away editors too.
     this.#durable.saveSlot(session, holder, "held");
-    this.#notifyOthers(session, holder, {
-      case: "editorJoined",
-      value: create(EditorJoinedSchema, { album: session.album, editor: toWireEditor(holder) }),
-    });
+    notifyOthers(session, holder, editorJoined(session, holder));
   }
 
   /** Merges a delta (or state) of the open session and stores it before returning. */
@@ -332,21 +312,10 @@ export class EditingSessions {
    * epoch stays, so their replicas are still good.
    */
   #recover(): void {
-    const now = this.#now();
-    for (const album of this.#durable.openAlbums()) {
-      const record = this.#store.findAlbum(album);
-      if (!record || record.replica === null) continue;
-      const state = this.#durable.replay(record.name, record.replica);
-      const slots = this.#durable.slotTable(record.name, state.epoch);
-      if (!slots.some((slot) => slot.state === "held")) continue; // compacted at the next getAlbum
-      const session = this.#register(
-        record.name,
-        record.id,
-        state,
-        SessionSlots.restore(slots, now),
-      );
+    for (const session of this.#durable.recoverSessions(this.#now())) {
+      this.#open.set(sessionKey(session.album), session);
       this.#logger.info(
-        { album: session.album, epoch: state.epoch, away: session.slots.size },
+        { album: session.album, epoch: session.state.epoch, away: session.slots.size },
         "editing session recovered after a restart; its editors may resume",
       );
     }
@@ -423,6 +392,9 @@ export class EditingSessions {
         `stale replica: it is of session ${delta.epoch} of '${session.album}', which is in session ${session.state.epoch}`,
       );
     }
+    // No event at all (e.g. a hand-off that only carried chat): nothing to
+    // merge or log; the base of an epoch is the same in every replica.
+    if (delta.causal.versionVector.size === 0 && delta.causal.cloud.size === 0) return;
     const membersBefore = listMembers(session.state);
     mergeInto(session.state, delta);
     const members = listMembers(session.state);
@@ -443,13 +415,9 @@ export class EditingSessions {
     for (const holder of session.slots.holders()) {
       if (current.has(holder.user)) continue;
       holder.connection?.notify(
-        notification({
-          case: "sessionEnded",
-          value: create(SessionEndedSchema, {
-            album: session.album,
-            reason: `you were removed from the members of '${session.album}'`,
-          }),
-        }),
+        notification(
+          sessionEnded(session, `you were removed from the members of '${session.album}'`),
+        ),
       );
       this.#leave(session, holder, "removed");
     }
@@ -468,15 +436,7 @@ export class EditingSessions {
       { album: session.album, user: holder.user, slot: holder.slot, how },
       "editor left",
     );
-    this.#notifyOthers(session, holder, {
-      case: "editorLeft",
-      value: create(EditorLeftSchema, {
-        album: session.album,
-        slot: holder.slot,
-        user: holder.user,
-        reason: departureReason[how],
-      }),
-    });
+    notifyOthers(session, holder, editorLeft(session, holder, how));
   }
 
   /** The last editor left: compact into the next epoch and close the session. */
@@ -484,17 +444,6 @@ export class EditingSessions {
     this.#open.delete(sessionKey(session.album));
     const next = this.#durable.endSession(session);
     this.#logger.info({ album: session.album, epoch: next.epoch }, "editing session ended");
-  }
-
-  #notifyOthers(
-    session: OpenSession,
-    except: SlotHolder<ConnectionState>,
-    body: Notification["body"],
-  ): void {
-    const frame = notification(body);
-    for (const holder of session.slots.holders()) {
-      if (holder !== except) holder.connection?.notify(frame);
-    }
   }
 }
 

@@ -2,8 +2,34 @@
 // its decoded replica, its slots, and the bookkeeping of its log and of a
 // pending removal. Plain data; EditingSessions owns the rules.
 import type { AlbumState } from "../../crdt/index.ts";
+import type {
+  ChatRecord,
+  ResumeOutcome,
+  SessionEditor,
+} from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { ConnectionState } from "../handler-context.ts";
 import type { SessionSlots } from "./session-slots.ts";
+
+/** What getAlbum gives an editor. */
+export interface OpenedSession {
+  readonly album: string;
+  readonly slot: number;
+  readonly sessionId: bigint;
+  readonly replica: Uint8Array;
+  readonly ratedFileIds: string[];
+  readonly editors: SessionEditor[];
+  readonly resumeKey: Uint8Array;
+  readonly chatHistory: ChatRecord[];
+  readonly resumeGraceMs: number;
+}
+
+export type { ResumeClaim } from "./resume-claim.ts";
+
+export interface ResumeResult {
+  readonly outcome: ResumeOutcome;
+  readonly editors: SessionEditor[];
+  readonly reason: string;
+}
 
 export interface OpenSession {
   readonly album: string;

@@ -16,8 +16,8 @@ import type { ChatRecord } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { ConnectionState } from "../handler-context.ts";
 import { ChatArchive, type ArchivedChat } from "./chat-archive.ts";
-import type { OpenSession } from "./open-session.ts";
-import type { SlotHolder, SlotRecord } from "./session-slots.ts";
+import { openSession, type OpenSession } from "./open-session.ts";
+import { SessionSlots, type SlotHolder, type SlotRecord } from "./session-slots.ts";
 import { chatFromWire } from "./session-wire.ts";
 import { SlotTableStore } from "./slot-table-store.ts";
 
@@ -38,9 +38,30 @@ export class SessionDurability {
     this.#chat = new ChatArchive(store.database, { now });
   }
 
-  /** Albums the last run of the server left with an open session. */
-  openAlbums(): string[] {
-    return this.#slotTable.openAlbums();
+  /**
+   * At start: every session the last run left open with a holder in its slot
+   * table, rebuilt from the stored replica, log and table — same epoch, every
+   * holder away since `now`. Sessions with no holder are left to be
+   * compacted by their next getAlbum.
+   */
+  recoverSessions(now: number): OpenSession[] {
+    const sessions: OpenSession[] = [];
+    for (const album of this.#slotTable.openAlbums()) {
+      const record = this.store.findAlbum(album);
+      if (!record || record.replica === null) continue;
+      const state = this.replay(record.name, record.replica);
+      const slots = this.#slotTable.load(record.name, state.epoch);
+      if (!slots.some((slot) => slot.state === "held")) continue;
+      sessions.push(
+        openSession(
+          record.name,
+          record.id,
+          state,
+          SessionSlots.restore<ConnectionState>(slots, now),
+        ),
+      );
+    }
+    return sessions;
   }
 
   /** The stored replica with the log of its epoch merged in. */
@@ -52,10 +73,6 @@ export class SessionDurability {
       if (logged.epoch === state.epoch) mergeInto(state, logged);
     }
     return state;
-  }
-
-  slotTable(album: string, epoch: number): SlotRecord[] {
-    return this.#slotTable.load(album, epoch);
   }
 
   saveSlot(

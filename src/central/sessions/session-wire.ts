@@ -1,11 +1,14 @@
-// What the sessions layer puts on the wire and takes from it: notification
-// frames, editors, kept chat messages, and the "not a member" answer (the
+// What the sessions layer puts on the wire and takes from it: notifications
+// (and telling the other editors), editors, kept chat messages, and the "not a member" answer (the
 // same for an unknown album, so album names cannot be probed). Pure.
 import { create } from "@bufbuild/protobuf";
 import { permissionDenied, type AlbumError } from "../../common/album-error.ts";
 import {
   ChatRecordSchema,
+  EditorJoinedSchema,
+  EditorLeftSchema,
   LeaveReason,
+  SessionEndedSchema,
   NotificationSchema,
   SessionEditorSchema,
   type ChatRecord,
@@ -14,6 +17,7 @@ import {
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { ConnectionState } from "../handler-context.ts";
 import type { ArchivedChat } from "./chat-archive.ts";
+import type { OpenSession } from "./open-session.ts";
 import type { Departure, SlotHolder } from "./session-slots.ts";
 
 export const departureReason: Record<Departure, LeaveReason> = {
@@ -56,4 +60,51 @@ export function chatFromWire(record: ChatRecord): ArchivedChat {
 
 export function notMemberError(album: string): AlbumError {
   return permissionDenied(`'${album}' is not an album you are a member of`);
+}
+
+type NoticeBody = Notification["body"];
+
+export function editorJoined(
+  session: OpenSession,
+  holder: SlotHolder<ConnectionState>,
+): NoticeBody {
+  return {
+    case: "editorJoined",
+    value: create(EditorJoinedSchema, { album: session.album, editor: toWireEditor(holder) }),
+  };
+}
+
+export function editorLeft(
+  session: OpenSession,
+  holder: SlotHolder<ConnectionState>,
+  how: Departure,
+): NoticeBody {
+  return {
+    case: "editorLeft",
+    value: create(EditorLeftSchema, {
+      album: session.album,
+      slot: holder.slot,
+      user: holder.user,
+      reason: departureReason[how],
+    }),
+  };
+}
+
+export function sessionEnded(session: OpenSession, reason: string): NoticeBody {
+  return {
+    case: "sessionEnded",
+    value: create(SessionEndedSchema, { album: session.album, reason }),
+  };
+}
+
+/** Tells every connected holder but `except` (away holders learn on resume). */
+export function notifyOthers(
+  session: OpenSession,
+  except: SlotHolder<ConnectionState>,
+  body: NoticeBody,
+): void {
+  const frame = notification(body);
+  for (const holder of session.slots.holders()) {
+    if (holder !== except) holder.connection?.notify(frame);
+  }
 }

@@ -498,6 +498,13 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
    * fails; the error then says so.
    */
   close(): Promise<void> {
+    if (!this.#closing && this.#state === "open") {
+      try {
+        this.#resume.checkCanHandBack(this.album);
+      } catch (error) {
+        return Promise.reject(AlbumError.from(error));
+      }
+    }
     this.#closing ??= this.#close();
     return this.#closing;
   }

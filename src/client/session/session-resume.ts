@@ -24,6 +24,8 @@ import type { SessionCentral } from "./session-central.ts";
 
 /** What resuming needs beyond SessionCentral; CentralClient has it. */
 export interface ResumableCentral {
+  /** True while the connection is lost and being restored. */
+  readonly isReconnecting: boolean;
   resumeAlbum(claim: ResumeAlbumClaim): Promise<ResumedAlbum>;
   on(event: "reconnecting" | "restored", listener: () => void): unknown;
   off(event: "reconnecting" | "restored", listener: () => void): unknown;
@@ -101,6 +103,19 @@ export class SessionResume {
 
   acknowledgeChat(receipt: number): void {
     this.#unhanded = this.#unhanded.filter((entry) => entry.n > receipt);
+  }
+
+  /**
+   * Refuses a hand-back (putAlbum) while the central server is unreachable:
+   * closing then would drop the changes only the server could keep. The
+   * session stays open; the person tries again once it is back.
+   */
+  checkCanHandBack(album: string): void {
+    if (!this.#central?.isReconnecting) return;
+    throw new AlbumError(
+      ErrorCode.Unavailable,
+      `the central server is unreachable, so '${album}' cannot be handed back yet; it stays open (editing and chat go on with the others), try again once reconnected`,
+    );
   }
 
   stop(): void {
