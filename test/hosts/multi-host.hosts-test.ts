@@ -8,7 +8,8 @@
 // central server and the data servers) cut while its peer link stays up, then
 // restored; a data server's link cut during a download (the client reports
 // it, and the download works once the link is back). Everything must
-// converge and verify. Every namespace is removed, also on failure.
+// converge and verify. The central server is dialled by a host name that the
+// lab resolves. Every namespace is removed, also on failure.
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -27,6 +28,8 @@ const TOKEN = "multi-host-cluster-token-0123456789";
 const CENTRAL_PORT = 7400;
 const CLUSTER_PORT = 7401;
 const DATA_PORT = 7402;
+/** The central server is dialled by name (resolved through the lab's hosts files). */
+const CENTRAL_NAME = "central.albumshare.test";
 
 const unavailable = namespacesUnavailable();
 if (unavailable) process.stdout.write(`test:hosts skipped: ${unavailable}\n`);
@@ -49,13 +52,13 @@ describe("AlbumSharing across hosts, every link TLS", { skip: unavailable }, () 
   let carol: ShellClient;
   let aliceHost: Host;
 
-  const centralAddress = (): string => `${centralHost.address}:${CENTRAL_PORT}`;
+  const centralAddress = (): string => `${CENTRAL_NAME}:${CENTRAL_PORT}`;
 
   const startDataServer = async (host: Host): Promise<CliServer> => {
     const files = ensureCertificate(caDir, join(temp.dir, host.name), "server", [host.address]);
     const server = await CliServer.start(
       [
-        ...["data", "--central", `${centralHost.address}:${CLUSTER_PORT}`],
+        ...["data", "--central", `${CENTRAL_NAME}:${CLUSTER_PORT}`],
         ...["--host", host.address, "--port", String(DATA_PORT)],
         ...["--advertise", `${host.address}:${DATA_PORT}`, "--cluster-token", TOKEN],
         ...["--dir", join(temp.dir, host.name, "data"), "--log-level", "warn"],
@@ -102,7 +105,9 @@ describe("AlbumSharing across hosts, every link TLS", { skip: unavailable }, () 
     for (const index of [11, 12, 13, 14]) dataHosts.push(lab.addHost(`data${index}`, index));
     const clientHosts = [21, 22, 23].map((index) => lab.addHost(`client${index}`, index, true));
     aliceHost = clientHosts[0]!;
+    lab.nameHosts({ [CENTRAL_NAME]: centralHost.address });
     const centralFiles = ensureCertificate(caDir, join(temp.dir, "central"), "server", [
+      CENTRAL_NAME,
       centralHost.address,
     ]);
     servers.set(

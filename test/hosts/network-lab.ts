@@ -6,7 +6,11 @@
 // namespaces, so no test traffic can reach anything else. Cutting a link is
 // `ip link set eth0 down` inside the host. remove() deletes every namespace
 // made (also after a failure; a process exit handler is the last resort).
+// Host names: `ip netns exec` shows a namespace /etc/netns/<ns>/hosts as its
+// /etc/hosts, so names resolve inside the lab only; remove() deletes them.
 import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 export const BACKBONE = "10.231.0";
 export const PEER_NET = "10.231.1";
@@ -102,6 +106,17 @@ export class NetworkLab {
     };
   }
 
+  /** Names every host of the lab resolves (through its own hosts file). */
+  nameHosts(names: Record<string, string>): void {
+    const lines = ["127.0.0.1 localhost", "::1 localhost"];
+    for (const [name, address] of Object.entries(names)) lines.push(`${address} ${name}`);
+    for (const ns of this.#namespaces) {
+      const dir = join("/etc/netns", ns);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "hosts"), `${lines.join("\n")}\n`);
+    }
+  }
+
   /** Takes the host's backbone link down (its peer link, if any, stays up). */
   cut(host: Host): void {
     ip("-n", host.ns, "link", "set", "eth0", "down");
@@ -145,6 +160,7 @@ export class NetworkLab {
       } catch {
         // already gone
       }
+      rmSync(join("/etc/netns", ns), { recursive: true, force: true });
     }
     process.off("exit", this.#onExit);
   }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { makeTempDir } from "../central/helpers/central-process.ts";
 import { ensureCertificate } from "../../src/common/tls/local-certificates.ts";
+import { grpcChannelCredentials } from "../../src/common/tls/grpc-credentials.ts";
 import { isLoopbackHost, requireProtectedHosts } from "../../src/common/tls/transport-security.ts";
 
 describe("local certificates", () => {
@@ -62,5 +63,14 @@ describe("plaintext only on loopback", () => {
       );
     }
     for (const host of ["localhost", "::1", "[::1]", "127.0.0.2"]) assert.ok(isLoopbackHost(host));
+  });
+
+  test("a plaintext process opens no gRPC channel beyond loopback", () => {
+    const plaintext = { kind: "plaintext" } as const;
+    assert.throws(
+      () => grpcChannelCredentials("10.0.0.5:7402", "data server 10.0.0.5:7402", plaintext),
+      /refusing to reach the data server 10\.0\.0\.5:7402 without TLS/,
+    );
+    assert.ok(grpcChannelCredentials("127.0.0.1:7402", "data server", plaintext));
   });
 });

@@ -51,7 +51,11 @@ export class GrpcConnection {
   constructor(address: string, peerName = address) {
     this.address = address;
     this.peerName = peerName;
-    this.client = new Client(address, grpcChannelCredentials(), clientChannelOptions);
+    this.client = new Client(
+      address,
+      grpcChannelCredentials(address, peerName),
+      clientChannelOptions,
+    );
   }
 
   close(): void {

@@ -7,7 +7,8 @@
 import type { ChannelCredentials } from "@grpc/grpc-js";
 import { ServerCredentials, credentials } from "@grpc/grpc-js";
 import { AlbumError, ErrorCode } from "../album-error.ts";
-import { transportSecurity, type TransportSecurity } from "./transport-security.ts";
+import { parseHostPort } from "../host-port.ts";
+import { isLoopbackHost, transportSecurity, type TransportSecurity } from "./transport-security.ts";
 
 export function grpcServerCredentials(
   security: TransportSecurity = transportSecurity(),
@@ -27,9 +28,24 @@ export function grpcServerCredentials(
   );
 }
 
+/**
+ * Credentials for a channel to `address` ("host:port"). A plaintext process
+ * refuses to open one beyond loopback: a ring or a peer may name any address,
+ * and content keys must not leave the host in the clear.
+ */
 export function grpcChannelCredentials(
+  address: string,
+  peerName: string,
   security: TransportSecurity = transportSecurity(),
 ): ChannelCredentials {
-  if (security.kind === "plaintext") return credentials.createInsecure();
+  if (security.kind === "plaintext") {
+    if (!isLoopbackHost(parseHostPort(address).host)) {
+      throw new AlbumError(
+        ErrorCode.FailedPrecondition,
+        `refusing to reach the ${peerName} without TLS: it is not on this machine (give --tls-ca instead of --insecure)`,
+      );
+    }
+    return credentials.createInsecure();
+  }
   return credentials.createSsl(security.ca);
 }
