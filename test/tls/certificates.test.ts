@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { makeTempDir } from "../central/helpers/central-process.ts";
 import { ensureCertificate } from "../../src/common/tls/local-certificates.ts";
 import { grpcChannelCredentials } from "../../src/common/tls/grpc-credentials.ts";
+import { explainGrpcConnectionFailure } from "../../src/common/tls/tls-failure.ts";
 import { isLoopbackHost, requireProtectedHosts } from "../../src/common/tls/transport-security.ts";
 
 describe("local certificates", () => {
@@ -72,5 +73,28 @@ describe("plaintext only on loopback", () => {
       /refusing to reach the data server 10\.0\.0\.5:7402 without TLS/,
     );
     assert.ok(grpcChannelCredentials("127.0.0.1:7402", "data server", plaintext));
+  });
+});
+
+describe("gRPC handshake failures in words", () => {
+  test("node's messages become the reason; other failures are left as they are", () => {
+    const last = (error: string): string => `No connection established. Last error: ${error}.`;
+    assert.equal(
+      explainGrpcConnectionFailure(last("Error: certificate has expired"), false),
+      "TLS handshake failed: its certificate has expired",
+    );
+    assert.match(
+      explainGrpcConnectionFailure(
+        last("Error: 80:error:0A00010B:SSL routines::wrong version number"),
+        false,
+      ),
+      /did not answer with TLS/,
+    );
+    assert.match(
+      explainGrpcConnectionFailure(last("Failed to connect (2026-01-01T00:00:00Z)"), true),
+      /if the server requires TLS, give --tls-ca/,
+    );
+    const refused = last("Error: connect ECONNREFUSED 127.0.0.1:1");
+    assert.equal(explainGrpcConnectionFailure(refused, true), refused);
   });
 });

@@ -30,3 +30,32 @@ export function describeTlsFailure(error: Error): string {
   }
   return code !== undefined ? `${error.message} (${code})` : error.message;
 }
+
+/** What grpc-js reports for a failed handshake (node's messages), and ours for it. */
+const grpcReasons: [RegExp, string][] = [
+  [/certificate has expired/, reasons.CERT_HAS_EXPIRED!],
+  [/certificate is not yet valid/, reasons.CERT_NOT_YET_VALID!],
+  [
+    /unable to verify the first certificate|unable to get (local )?issuer certificate|self[- ]signed certificate|certificate signature failure/,
+    NOT_OUR_CA,
+  ],
+  [/Hostname\/IP does not match certificate's altnames/, reasons.ERR_TLS_CERT_ALTNAME_INVALID!],
+  [/wrong version number|packet length too long/, reasons.ERR_SSL_WRONG_VERSION_NUMBER!],
+];
+
+/**
+ * The details of a failed gRPC connection with a TLS failure put in words:
+ * "No connection established. Last error: Error: certificate has expired."
+ * becomes "TLS handshake failed: its certificate has expired". A plaintext
+ * process whose peer hung up at once is told the peer may require TLS.
+ * Anything else is returned as it is.
+ */
+export function explainGrpcConnectionFailure(details: string, plaintext: boolean): string {
+  for (const [pattern, reason] of grpcReasons) {
+    if (pattern.test(details)) return `TLS handshake failed: ${reason}`;
+  }
+  if (plaintext && /Last error: Failed to connect/.test(details)) {
+    return `${details} (if the server requires TLS, give --tls-ca instead of --insecure)`;
+  }
+  return details;
+}
