@@ -3,11 +3,13 @@
 // coordinator. Created with its options; start()/stop(); no global state, so
 // tests may run several in one process.
 import { create } from "@bufbuild/protobuf";
-import { createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import { acquireFolderLock, type FolderLock } from "../common/folder-lock.ts";
 import { formatHostPort } from "../common/host-port.ts";
 import { silentLogger, type Logger } from "../common/logger.ts";
+import { centralPlaintextRefusal } from "../common/tls/plaintext-refusal.ts";
+import { createStreamServer } from "../common/tls/stream-transport.ts";
 import { NotificationSchema, RingChangedSchema } from "../gen/albumshare/central/v1/central_pb.ts";
 import { BufferBudget } from "../protocol/buffer-budget.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame-decoder.ts";
@@ -154,7 +156,11 @@ export class CentralServer {
       ),
       "ClientFrameSchema",
     );
-    const server = createServer((socket) => this.accept(socket, services, budget));
+    const server = createStreamServer({
+      onConnection: (socket) => this.accept(socket, services, budget),
+      plaintextRefusal: centralPlaintextRefusal,
+      onRefused: (remote, reason) => this.logger.warn({ remote, reason }, "connection refused"),
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error) => reject(listenError(error, this.options)));

@@ -29,6 +29,8 @@ import {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_PRE_LOGIN_MAX_FRAME_BYTES,
 } from "../central/central-limits.ts";
+import { runCertificateCommand } from "../common/tls/certificate-command.ts";
+import { addTlsOptions, applyTlsOptions, type TlsOptionValues } from "../common/tls/tls-options.ts";
 
 const logLevelOption = (): Option =>
   new Option("--log-level <level>", "log level")
@@ -49,8 +51,7 @@ const program = new Command("albumshare")
   .version(packageVersion(), "-V, --version", "print the version")
   .showHelpAfterError("(add --help for usage)");
 
-program
-  .command("central")
+addTlsOptions(program.command("central"), "server")
   .description("run the central server (users, albums, editing sessions, data-server cluster)")
   .addOption(
     new Option("--host <host>", "interface to listen on")
@@ -147,9 +148,11 @@ program
         handOffIntervalMs: number;
         resumeGraceMs: number;
         logLevel: LogLevel;
-      } & ClusterTokenOptionValues,
+      } & ClusterTokenOptionValues &
+        TlsOptionValues,
       command: Command,
     ) => {
+      applyTlsOptions(options, "server", { listen: [options.host] });
       if (!Number.isInteger(options.handOffIntervalMs) || options.handOffIntervalMs < 50) {
         throw invalidArgument("--hand-off-interval-ms must be a whole number of at least 50");
       }
@@ -187,8 +190,7 @@ program
     },
   );
 
-program
-  .command("data")
+addTlsOptions(program.command("data"), "server")
   .description("run a data server (content-addressable storage, part of the ring)")
   .addOption(
     new Option("--central <host:port>", "the central server's cluster address")
@@ -255,9 +257,14 @@ program
         maxTransfers: number;
         stallTimeout: number;
         logLevel: LogLevel;
-      } & ClusterTokenOptionValues,
+      } & ClusterTokenOptionValues &
+        TlsOptionValues,
       command: Command,
     ) => {
+      applyTlsOptions(options, "server", {
+        listen: [options.host],
+        dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
+      });
       const clusterToken = clusterTokenFrom(options, command);
       const logger = createLogger("data", options.logLevel);
       const server = await runDataServerCommand({
@@ -278,8 +285,7 @@ program
     },
   );
 
-program
-  .command("client")
+addTlsOptions(program.command("client"), "client")
   .description(
     "the client shell (reads commands from standard input when it is not a terminal); " +
       "editing sessions talk to the other editors directly, through the peer endpoint",
@@ -312,13 +318,18 @@ program
     false,
   )
   .action(
-    async (options: {
-      central: string;
-      peerHost: string;
-      peerPort: number;
-      advertise?: string;
-      json: boolean;
-    }) => {
+    async (
+      options: {
+        central: string;
+        peerHost: string;
+        peerPort: number;
+        advertise?: string;
+        json: boolean;
+      } & TlsOptionValues,
+    ) => {
+      applyTlsOptions(options, "client", {
+        dial: [parseHostPort(options.central, DEFAULT_CENTRAL_PORT).host],
+      });
       const advertised = options.advertise ? parseHostPort(options.advertise, 0) : undefined;
       const interactive = Boolean(process.stdin.isTTY) && !options.json;
       const status = await runShell({
@@ -366,8 +377,7 @@ program
     },
   );
 
-program
-  .command("status")
+addTlsOptions(program.command("status"), "client")
   .description(
     "show the data-server cluster: ring version, and per server its share, keys and bytes",
   )
@@ -388,9 +398,13 @@ program
   .option("--json", "print one JSON object", false)
   .action(
     async (
-      options: { central: string; dir: string; json: boolean } & ClusterTokenOptionValues,
+      options: { central: string; dir: string; json: boolean } & ClusterTokenOptionValues &
+        TlsOptionValues,
       command: Command,
     ) => {
+      applyTlsOptions(options, "client", {
+        dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
+      });
       const clusterToken =
         clusterTokenFrom(options, command, false) ?? readKeptClusterToken(options.dir);
       await runStatusCommand({
@@ -404,8 +418,7 @@ program
 
 addWebCommand(program, { parsePort, logLevelOption, stopOnSignals });
 
-program
-  .command("decommission")
+addTlsOptions(program.command("decommission"), "client")
   .description(
     "remove a data server from the cluster: its keys move to the servers that own them next (one change at a time)",
   )
@@ -428,9 +441,13 @@ program
   .action(
     async (
       server: string,
-      options: { central: string; dir: string; force: boolean } & ClusterTokenOptionValues,
+      options: { central: string; dir: string; force: boolean } & ClusterTokenOptionValues &
+        TlsOptionValues,
       command: Command,
     ) => {
+      applyTlsOptions(options, "client", {
+        dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
+      });
       const clusterToken =
         clusterTokenFrom(options, command, false) ?? readKeptClusterToken(options.dir);
       await runDecommissionCommand({
@@ -442,6 +459,29 @@ program
       });
     },
   );
+
+program
+  .command("certificate")
+  .description(
+    "make a certificate for a host of a multi-host system, signed by the system's CA (made on first use)",
+  )
+  .requiredOption(
+    "--ca-dir <dir>",
+    "folder of the CA (ca.pem, ca-key.pem; keep ca-key.pem private)",
+  )
+  .requiredOption("--out <dir>", "folder for the certificate and its key")
+  .option("--name <name>", "file name of the certificate (<name>.pem, <name>-key.pem)", "server")
+  .option(
+    "--host <name-or-address...>",
+    "a host name or address others dial this host by (repeat for several)",
+    [],
+  )
+  .action((options: { caDir: string; out: string; name: string; host: string[] }) => {
+    runCertificateCommand(
+      { caDir: options.caDir, out: options.out, name: options.name, hosts: options.host },
+      process.stdout,
+    );
+  });
 
 function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;

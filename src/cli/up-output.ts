@@ -16,6 +16,8 @@ export interface UpSummary {
   centralPort: number;
   clusterPort: number;
   dataServers: number;
+  /** The CA certificate a client verifies the servers with (--tls-ca). */
+  tlsCa: string;
   /** The web app's port (on 127.0.0.1). */
   webPort: number;
   dir: string;
@@ -24,8 +26,11 @@ export interface UpSummary {
 }
 
 /** `albumshare client --central ...` as a command that works from any folder. */
-export function clientCommand(centralPort: number): string {
-  return `node ${quoteForShell(ENTRY_POINT)} client --central 127.0.0.1:${centralPort}`;
+export function clientCommand(centralPort: number, tlsCa: string): string {
+  return (
+    `node ${quoteForShell(ENTRY_POINT)} client --central 127.0.0.1:${centralPort}` +
+    ` --tls-ca ${quoteForShell(tlsCa)}`
+  );
 }
 
 export function formatUpSummary(summary: UpSummary): string {
@@ -39,7 +44,7 @@ export function formatUpSummary(summary: UpSummary): string {
       ? `  logs:    ${summary.logFile} (JSON lines; --log-level to change how much)`
       : "  logs:    JSON lines on standard error",
     `  browser: http://127.0.0.1:${summary.webPort}/`,
-    `  a shell: ${clientCommand(summary.centralPort)}   (works from any folder)`,
+    `  a shell: ${clientCommand(summary.centralPort, summary.tlsCa)}   (works from any folder)`,
     "Stop with Ctrl-C.",
     "",
   ].join("\n");

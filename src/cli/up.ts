@@ -17,6 +17,11 @@ import type { LogLevel } from "../common/logger.ts";
 import { formatUpSummary, openUpLog } from "./up-output.ts";
 import { ensurePrivateDir, makePrivate, writePrivateFile } from "../common/private-files.ts";
 import { busyPort } from "./port-probe.ts";
+import {
+  ensureCertificate,
+  localHostNames,
+  tlsArguments,
+} from "../common/tls/local-certificates.ts";
 
 const executable = fileURLToPath(new URL("../../bin/albumshare.js", import.meta.url));
 
@@ -110,6 +115,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
   for (let i = 1; i <= options.dataServers; i++) ports.push(clusterPort + i);
   ports.push(options.port + 80); // the web app
   let tokenFile: string;
+  let tlsFiles: ReturnType<typeof ensureCertificate>;
   let lock: FolderLock;
   try {
     ensurePrivateDir(dir);
@@ -122,6 +128,8 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
       );
     }
     tokenFile = clusterTokenFile(dir);
+    // TLS by default: a CA and one certificate for this machine, made on first start.
+    tlsFiles = ensureCertificate(join(dir, "tls"), join(dir, "tls"), "server", localHostNames());
   } catch (error) {
     process.stderr.write(
       `albumshare up: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -167,6 +175,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
         tokenFile,
         "--log-level",
         options.logLevel,
+        ...tlsArguments(tlsFiles),
       ],
       children,
       log?.fd,
@@ -186,6 +195,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
           tokenFile,
           "--log-level",
           options.logLevel,
+          ...tlsArguments(tlsFiles),
         ],
         children,
         log?.fd,
@@ -205,6 +215,8 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
         "--json",
         "--log-level",
         options.logLevel,
+        "--tls-ca",
+        tlsFiles.ca,
       ],
       children,
       log?.fd,
@@ -217,6 +229,7 @@ export async function runLocalSystem(options: LocalSystemOptions): Promise<void>
         dir,
         logFile: log?.path,
         webPort: web.port,
+        tlsCa: tlsFiles.ca,
       }),
     );
     for (const child of children) {

@@ -4,8 +4,8 @@
 // replaces it when it reconnects. It never retries anything itself and never
 // prints.
 import { create } from "@bufbuild/protobuf";
-import { connect as connectTcp } from "node:net";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
+import { connectStream } from "../common/tls/stream-transport.ts";
 import { formatHostPort, parseHostPort } from "../common/host-port.ts";
 import {
   ClientFrameSchema,
@@ -63,29 +63,7 @@ export class CentralLink {
   static async open(options: CentralLinkOptions): Promise<CentralLink> {
     const target = parseHostPort(options.address, DEFAULT_CENTRAL_PORT);
     const address = formatHostPort(target);
-    const socket = connectTcp({ host: target.host, port: target.port });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(
-          new AlbumError(ErrorCode.Unavailable, `central server at ${address} did not answer`),
-        );
-      }, options.connectTimeoutMs);
-      socket.once("connect", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(
-          new AlbumError(
-            ErrorCode.Unavailable,
-            `cannot reach the central server at ${address} (${(error as NodeJS.ErrnoException).code ?? error.message})`,
-            { cause: error },
-          ),
-        );
-      });
-    });
+    const socket = await connectStream(target, "central server", options.connectTimeoutMs);
     const link = new CentralLink(
       address,
       options,

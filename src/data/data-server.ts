@@ -5,7 +5,8 @@
 // cluster (receiving the keys of the ranges it takes over) when it is new.
 // It never decides the ring: the coordinator does.
 
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server } from "@grpc/grpc-js";
+import { grpcServerCredentials } from "../common/tls/grpc-credentials.ts";
 import type { Logger } from "pino";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import {
@@ -276,7 +277,7 @@ export class DataServer {
     addDataServices(server, context);
     const target = formatHostPort({ host: this.options.host, port: this.options.port });
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, ServerCredentials.createInsecure(), (error, port) => {
+      server.bindAsync(target, grpcServerCredentials(), (error, port) => {
         if (error) {
           reject(
             new AlbumError(

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { invalidArgument } from "../common/album-error.ts";
 import { parseHostPort } from "../common/host-port.ts";
 import { createLogger, type LogLevel } from "../common/logger.ts";
+import { addTlsOptions, applyTlsOptions, type TlsOptionValues } from "../common/tls/tls-options.ts";
 import { DEFAULT_CENTRAL_PORT } from "../protocol/version.ts";
 import { WebServer } from "./web-server.ts";
 
@@ -28,8 +29,8 @@ function parseMegabytes(value: string): number {
 }
 
 export function addWebCommand(program: Command, helpers: WebCommandHelpers): void {
-  program
-    .command("web")
+  // A client of the central server and the data servers: it verifies them with --tls-ca.
+  addTlsOptions(program.command("web"), "client")
     .description(
       "the web app: a local web server hosting one client core per logged-in browser session",
     )
@@ -98,8 +99,9 @@ export function addWebCommand(program: Command, helpers: WebCommandHelpers): voi
         advertise?: string;
         json: boolean;
         logLevel: LogLevel;
-      }) => {
-        parseHostPort(options.central, DEFAULT_CENTRAL_PORT);
+      } & TlsOptionValues) => {
+        const central = parseHostPort(options.central, DEFAULT_CENTRAL_PORT);
+        applyTlsOptions(options, "client", { dial: [central.host] });
         const logger = createLogger("web", options.logLevel);
         const extra =
           options.allowHost === undefined

@@ -33,9 +33,17 @@ export class CliServer {
         : once(child, "exit").then(([code]) => code as number | null);
   }
 
-  /** `albumshare <args>`; rejects (with its stderr) if it exits or stays silent. */
-  static async start(args: readonly string[], timeoutMs = 60_000): Promise<CliServer> {
-    const child = spawn(process.execPath, [albumshareBin, ...args], {
+  /**
+   * `albumshare <args>`; rejects (with its stderr) if it exits or stays silent.
+   * `launcher` runs it through another command (e.g. `ip netns exec NAME`).
+   */
+  static async start(
+    args: readonly string[],
+    timeoutMs = 60_000,
+    launcher: readonly string[] = [],
+  ): Promise<CliServer> {
+    const command = [...launcher, process.execPath, albumshareBin, ...args];
+    const child = spawn(command[0]!, command.slice(1), {
       stdio: ["ignore", "pipe", "pipe"],
       cwd: repoRoot,
     });

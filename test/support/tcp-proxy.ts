@@ -12,15 +12,23 @@ export class TcpProxy {
   #cut = false;
   /** Connections accepted (refused ones included). */
   accepted = 0;
+  /** Every byte forwarded either way, when started with `capture` (for tests that search the traffic). */
+  readonly captured: Buffer[] = [];
+  #capture = false;
 
   private constructor(server: Server, target: { host: string; port: number }) {
     this.#server = server;
     this.#target = target;
   }
 
-  static async start(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
+  static async start(
+    targetPort: number,
+    targetHost = "127.0.0.1",
+    options: { capture?: boolean } = {},
+  ): Promise<TcpProxy> {
     const server = createServer();
     const proxy = new TcpProxy(server, { host: targetHost, port: targetPort });
+    proxy.#capture = options.capture ?? false;
     server.on("connection", (socket) => proxy.accept(socket));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return proxy;
@@ -66,6 +74,10 @@ export class TcpProxy {
         client.destroy();
         upstream.destroy();
       });
+    }
+    if (this.#capture) {
+      client.on("data", (chunk: Buffer) => this.captured.push(chunk));
+      upstream.on("data", (chunk: Buffer) => this.captured.push(chunk));
     }
     client.pipe(upstream);
     upstream.pipe(client);

@@ -7,7 +7,8 @@
 // It never stores or moves file contents itself.
 
 import { randomUUID } from "node:crypto";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server } from "@grpc/grpc-js";
+import { grpcServerCredentials } from "../../common/tls/grpc-credentials.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import {
@@ -174,7 +175,7 @@ export class ClusterCoordinator {
     });
     const target = formatHostPort({ host: this.options.host, port: this.options.port });
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, ServerCredentials.createInsecure(), (error, port) => {
+      server.bindAsync(target, grpcServerCredentials(), (error, port) => {
         if (error) {
           reject(
             new AlbumError(

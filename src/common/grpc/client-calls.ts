@@ -14,13 +14,13 @@ import {
 import {
   Client,
   Metadata,
-  credentials,
   type CallOptions,
   type ClientReadableStream,
   type ClientWritableStream,
   type ServiceError,
 } from "@grpc/grpc-js";
 import { AlbumError, ErrorCode } from "../album-error.ts";
+import { grpcChannelCredentials } from "../tls/grpc-credentials.ts";
 import { clientChannelOptions } from "./channel-options.ts";
 import { albumErrorFromGrpc } from "./grpc-status.ts";
 import { deserializerOf, methodPath, serializerOf } from "./service-definition.ts";
@@ -41,7 +41,7 @@ export interface CallSettings {
   signal?: AbortSignal;
 }
 
-/** A connection to one gRPC endpoint ("host:port"), plaintext HTTP/2. */
+/** A connection to one gRPC endpoint ("host:port"), HTTP/2 over TLS unless the process runs --insecure. */
 export class GrpcConnection {
   readonly address: string;
   readonly client: Client;
@@ -51,7 +51,11 @@ export class GrpcConnection {
   constructor(address: string, peerName = address) {
     this.address = address;
     this.peerName = peerName;
-    this.client = new Client(address, credentials.createInsecure(), clientChannelOptions);
+    this.client = new Client(
+      address,
+      grpcChannelCredentials(address, peerName),
+      clientChannelOptions,
+    );
   }
 
   close(): void {

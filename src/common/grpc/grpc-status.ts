@@ -2,6 +2,8 @@
 // directions, so the same closed set of codes travels on the data path.
 // Never invent a mapping outside this file.
 
+import { explainGrpcConnectionFailure } from "../tls/tls-failure.ts";
+import { transportSecurity } from "../tls/transport-security.ts";
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { AlbumError, ErrorCode } from "../album-error.ts";
 
@@ -76,7 +78,10 @@ export function albumErrorFromGrpc(reason: unknown, peer: string): AlbumError {
   if (reason instanceof AlbumError) return reason;
   if (isServiceError(reason)) {
     // grpc-js appends an often empty "Resolution note:" to connection errors.
-    const details = (reason.details || reason.message).replace(/\s*Resolution note:\s*$/, "");
+    const details = explainGrpcConnectionFailure(
+      (reason.details || reason.message).replace(/\s*Resolution note:\s*$/, ""),
+      transportSecurity().kind === "plaintext",
+    );
     return new AlbumError(errorCodeOfGrpcStatus(reason.code), `${peer}: ${details}`, {
       cause: reason,
     });

@@ -43,23 +43,42 @@ export class ShellClient {
   #eventWaiters: { match(event: ShellEvent): boolean; resolve(event: ShellEvent): void }[] = [];
   readonly exit: Promise<number | null>;
 
-  constructor(name: string, central: string, cwd: string, env: NodeJS.ProcessEnv = {}) {
+  /**
+   * `env`: more environment of the shell; `launcher` runs the client through
+   * another command (e.g. `ip netns exec NAME`); `args` are more options.
+   */
+  constructor(
+    name: string,
+    central: string,
+    cwd: string,
+    options: {
+      env?: NodeJS.ProcessEnv;
+      launcher?: readonly string[];
+      args?: readonly string[];
+    } = {},
+  ) {
     this.name = name;
     this.cwd = cwd;
-    this.child = spawn(
+    const command = [
+      ...(options.launcher ?? []),
       process.execPath,
-      [albumshareBin, "client", "--central", central, "--json"],
-      {
-        stdio: ["pipe", "pipe", "pipe"],
-        cwd,
-        env: {
-          ...process.env,
-          ALBUMSHARE_PEER_HOST: "127.0.0.1",
-          ALBUMSHARE_PEER_PORT: "0",
-          ...env,
-        },
+      albumshareBin,
+      "client",
+      "--central",
+      central,
+      "--json",
+      ...(options.args ?? []),
+    ];
+    this.child = spawn(command[0]!, command.slice(1), {
+      stdio: ["pipe", "pipe", "pipe"],
+      cwd,
+      env: {
+        ...process.env,
+        ALBUMSHARE_PEER_HOST: "127.0.0.1",
+        ALBUMSHARE_PEER_PORT: "0",
+        ...options.env,
       },
-    );
+    });
     this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
     this.exit = once(this.child, "exit").then(([code]) => {
       for (const pending of this.#pending.splice(0)) {
@@ -288,7 +307,7 @@ export class LocalSystem {
    */
   client(name: string, central = this.central, env: NodeJS.ProcessEnv = {}): ShellClient {
     const cwd = mkdtempSync(join(this.root, `client-${name}-`));
-    const client = new ShellClient(name, central, cwd, env);
+    const client = new ShellClient(name, central, cwd, { env });
     this.#clients.push(client);
     return client;
   }
