@@ -87,19 +87,21 @@ export function addWebCommand(program: Command, helpers: WebCommandHelpers): voi
     .option("--json", 'print the {"listening":...} line instead of the URL line', false)
     .addOption(helpers.logLevelOption())
     .action(
-      async (options: {
-        central: string;
-        host: string;
-        port: number;
-        dir: string;
-        cacheMb: number;
-        maxUploadMb: number;
-        allowHost?: string[] | string;
-        peerHost: string;
-        advertise?: string;
-        json: boolean;
-        logLevel: LogLevel;
-      } & TlsOptionValues) => {
+      async (
+        options: {
+          central: string;
+          host: string;
+          port: number;
+          dir: string;
+          cacheMb: number;
+          maxUploadMb: number;
+          allowHost?: string[] | string;
+          peerHost: string;
+          advertise?: string;
+          json: boolean;
+          logLevel: LogLevel;
+        } & TlsOptionValues,
+      ) => {
         const central = parseHostPort(options.central, DEFAULT_CENTRAL_PORT);
         applyTlsOptions(options, "client", { dial: [central.host] });
         const logger = createLogger("web", options.logLevel);
