@@ -23,6 +23,7 @@ import { CentralClient } from "../src/client/central-client.ts";
 import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { DEFAULT_SCRYPT } from "../src/central/password-hasher.ts";
 import { encodeFrame, FrameDecoder } from "../src/protocol/frame-decoder.ts";
+import { SessionKeys } from "../src/peer/peer-keys.ts";
 
 const CONNECTIONS = 4;
 const SEQUENCE_SECONDS = 8;
@@ -245,7 +246,7 @@ async function handOffRate(
   files: number,
 ): Promise<number> {
   await client.createAlbum(album);
-  const opened = await client.getAlbum(album);
+  const opened = await client.getAlbum(album, SessionKeys.generate().publicKey);
   const replica = new EditorReplica(opened.replica, { slot: opened.slot, user });
   const keyOf = (n: number): string => createHash("sha256").update(`${album}-${n}`).digest("hex");
   for (let n = 0; n < files; n++) {

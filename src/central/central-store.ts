@@ -66,6 +66,14 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX album_log_by_album ON album_log(album, id);
     `);
   },
+  (db) => {
+    db.exec(`
+      -- The stars of each rating, recorded with it, so the server can refuse a
+      -- replica that claims more stars than were given. NULL for ratings
+      -- recorded before (they count as the maximum).
+      ALTER TABLE ratings ADD COLUMN stars INTEGER;
+    `);
+  },
 ];
 
 export interface UserRecord {

@@ -46,6 +46,8 @@ export interface SessionEditorInfo {
   user: string;
   /** "host:port" of its peer endpoint. */
   address: string;
+  /** Its CURVE public key for this session, vouched for by the server. */
+  publicKey: Uint8Array;
 }
 
 /** What getAlbum hands an editor. */
@@ -58,6 +60,14 @@ export interface OpenedAlbum {
   ratedFileIds: string[];
   editors: SessionEditorInfo[];
   handOffIntervalMs: number;
+  /** 128 random bits naming the session (the peers' ZAP domain). */
+  sessionToken: Uint8Array;
+  /** The server's rate-once records: raters and stars per rated file. */
+  ratingTallies: Map<string, { raters: number; stars: number }>;
+  /** The highest slot handed out in the session so far. */
+  highestSlot: number;
+  /** Who held slots of this session before and left. */
+  pastEditors: { slot: number; user: string }[];
 }
 
 export interface CentralClientEvents {
@@ -307,11 +317,14 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
 
   // --- Editing sessions --------------------------------------------------------------
 
-  /** Opens an editing session: our slot, the server's replica, the editors there, the ring. */
-  async getAlbum(album: string): Promise<OpenedAlbum> {
+  /**
+   * Opens an editing session with our fresh peer public key: our slot, the
+   * server's replica, the editors there (with their keys), the ring.
+   */
+  async getAlbum(album: string, peerPublicKey: Uint8Array): Promise<OpenedAlbum> {
     const reply = await this.request("getAlbum", {
       case: "getAlbum",
-      value: create(GetAlbumRequestSchema, { album }),
+      value: create(GetAlbumRequestSchema, { album, peerPublicKey }),
     });
     if (reply.ring) this.acceptRing(reply.ring);
     return {
@@ -320,8 +333,19 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       sessionId: reply.sessionId,
       replica: reply.replica,
       ratedFileIds: [...reply.ratedFileIds],
-      editors: reply.editors.map(({ slot, user, address }) => ({ slot, user, address })),
+      editors: reply.editors.map(({ slot, user, address, publicKey }) => ({
+        slot,
+        user,
+        address,
+        publicKey,
+      })),
       handOffIntervalMs: reply.handOffIntervalMs,
+      sessionToken: reply.sessionToken,
+      ratingTallies: new Map(
+        reply.ratingTallies.map((t) => [t.fileId, { raters: t.raters, stars: Number(t.stars) }]),
+      ),
+      highestSlot: reply.highestSlot,
+      pastEditors: reply.pastEditors.map(({ slot, user }) => ({ slot, user })),
     };
   }
 
@@ -349,11 +373,11 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     });
   }
 
-  /** Records our rating of a file; AlreadyExists if we rated it before. */
-  async recordRating(album: string, fileId: string): Promise<void> {
+  /** Records our rating of a file with its stars; AlreadyExists if we rated it before. */
+  async recordRating(album: string, fileId: string, stars: number): Promise<void> {
     await this.request("recordRating", {
       case: "recordRating",
-      value: create(RecordRatingRequestSchema, { album, fileId }),
+      value: create(RecordRatingRequestSchema, { album, fileId, stars }),
     });
   }
 

@@ -5,6 +5,11 @@
 // ReplicaPort (opaque bytes). Must never wedge: a lost message is repaired by
 // a targeted or periodic sync, a vanished peer is skipped, and no send ever
 // waits on a peer. Every timer goes through PeerTimers and is cleared by stop().
+// Must never trust what a peer writes about who it is: the sender's slot comes
+// from the mesh (proven by its key), its name from the central server (the
+// SlotRoster), and it never connects to anyone the central server did not
+// name. Replies it did not ask for, and requests beyond a peer's budget, are
+// dropped unanswered.
 
 import { EventEmitter } from "node:events";
 import { create } from "@bufbuild/protobuf";
@@ -42,6 +47,7 @@ import {
 } from "./peer-codec.ts";
 import type { PeerAddress, PeerMesh } from "./peer-mesh.ts";
 import { systemTimers, type PeerTimers } from "./peer-timers.ts";
+import { SlotRoster } from "./slot-roster.ts";
 import type { ReplicaPort } from "./replica-port.ts";
 import type { SessionSlot, VectorClock } from "./vector-clock.ts";
 
@@ -50,11 +56,15 @@ export interface SessionPeerOptions {
   mesh: PeerMesh;
   /** Our user name: the sender name of our chat messages. */
   user: string;
-  /** Identifies the session (from the central server); peers of another epoch are ignored. */
-  sessionEpoch: bigint | number;
+  /** The session's 128-bit token (from the central server); Hellos of another session are ignored. */
+  sessionToken: Uint8Array;
   replica: ReplicaPort;
   /** The editors already in the session when we join (from the central server). */
   initialPeers?: readonly PeerAddress[];
+  /** Who held slots of the session before and left (from the central server): names relayed chat may carry. */
+  pastEditors?: readonly { slot: SessionSlot; user: string }[];
+  /** Sync requests a peer may send per second before the excess is dropped (default 20). */
+  syncRequestsPerSecond?: number;
   /** Period of the anti-entropy round with one peer (default 1000 ms). */
   antiEntropyIntervalMs?: number;
   /** How long a noticed gap may last before a targeted repair (default 200 ms). */
@@ -69,9 +79,9 @@ export interface SessionPeerOptions {
   maxHeldChatMessages?: number;
   /** How long stop() lets the Bye leave before closing the sockets (default 20 ms). */
   byeGraceMs?: number;
-  /** Connect back to a peer that introduces itself with a Hello we did not expect (default true). */
-  acceptUnknownPeers?: boolean;
   timers?: PeerTimers;
+  /** Monotonic clock for the per-peer budgets (default performance.now). */
+  monotonicNow?: () => number;
   /** Wall clock for chat time stamps (default Date.now). */
   now?: () => number;
   logger?: Logger;
@@ -117,6 +127,10 @@ export interface SessionPeerStats {
   chatRefused: number;
   /** Hellos ignored (other protocol version or session). */
   hellosIgnored: number;
+  /** Sync replies nobody asked for, dropped unread. */
+  unsolicitedReplies: number;
+  /** Sync requests beyond the sender's budget, dropped unanswered. */
+  requestsOverBudget: number;
 }
 
 type Handlers = {
@@ -152,10 +166,16 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     antiEntropyRounds: 0,
     chatRefused: 0,
     hellosIgnored: 0,
+    unsolicitedReplies: 0,
+    requestsOverBudget: 0,
   };
   readonly #mesh: PeerMesh;
   readonly #replica: ReplicaPort;
-  readonly #epoch: bigint;
+  readonly #token: Uint8Array;
+  readonly #roster = new SlotRoster();
+  readonly #budgets: RequestBudgets;
+  /** Sync requests we sent and whose replies we still accept, per peer and kind. */
+  readonly #asked = { crdt: new Map<SessionSlot, number>(), chat: new Map<SessionSlot, number>() };
   readonly #timers: PeerTimers;
   readonly #now: () => number;
   readonly #logger: Logger;
@@ -170,7 +190,6 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     initialTimeout: number;
   };
   readonly #initialPeers: readonly PeerAddress[];
-  readonly #acceptUnknownPeers: boolean;
   readonly #byeGraceMs: number;
   #state: "new" | "running" | "stopped" = "new";
   #deltaSeq = 0;
@@ -202,7 +221,13 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     this.slot = options.mesh.slot;
     this.user = options.user;
     this.#replica = options.replica;
-    this.#epoch = BigInt(options.sessionEpoch);
+    this.#token = options.sessionToken;
+    this.#roster.hold(this.slot, options.user);
+    for (const past of options.pastEditors ?? []) this.#roster.held(past.slot, past.user);
+    this.#budgets = new RequestBudgets(
+      options.syncRequestsPerSecond ?? 20,
+      options.monotonicNow ?? (() => performance.now()),
+    );
     this.#timers = options.timers ?? systemTimers;
     this.#now = options.now ?? Date.now;
     this.#logger = (options.logger ?? silentLogger()).child({
@@ -222,7 +247,6 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
       initialTimeout: options.initialSyncTimeoutMs ?? 5000,
     };
     this.#initialPeers = options.initialPeers ?? [];
-    this.#acceptUnknownPeers = options.acceptUnknownPeers ?? true;
     this.#byeGraceMs = options.byeGraceMs ?? 20;
     this.#synced = new Promise((resolve) => (this.#resolveSynced = resolve));
     this.#handlers = {
@@ -314,6 +338,22 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     this.#peerGone(peer, "removed");
   }
 
+  /**
+   * Drops an editor whose membership was taken away: as removePeer, and the
+   * connections it holds to us are cut at once. Never rejects.
+   */
+  async revokePeer(slot: SessionSlot): Promise<void> {
+    const peer = this.#mesh.peer(slot);
+    if (!peer) return;
+    const revoking = this.#mesh.revokePeer(slot);
+    this.#peerGone(peer, "removed");
+    try {
+      await revoking;
+    } catch (error) {
+      this.#logger.error({ err: error, slot }, "could not reopen the peer endpoint");
+    }
+  }
+
   /** Sends a local replica change to every peer; never waits. */
   broadcastDelta(encodedDelta: Uint8Array): void {
     this.#requireRunning();
@@ -387,21 +427,17 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   #onHello(from: SessionSlot, hello: Hello): void {
     if (
       hello.protocolVersion !== PEER_PROTOCOL_VERSION ||
-      hello.sessionEpoch !== this.#epoch ||
+      !sameBytes(hello.sessionToken, this.#token) ||
       hello.slot !== from
     ) {
       this.stats.hellosIgnored++;
       this.#logger.warn(
-        { from, version: hello.protocolVersion, epoch: String(hello.sessionEpoch) },
+        { from, version: hello.protocolVersion },
         "hello from another protocol version or session ignored",
       );
       return;
     }
-    const known = this.#mesh.peer(from);
-    if (!known && !this.#acceptUnknownPeers) return;
-    if (!known || known.address !== hello.address || known.user !== hello.user) {
-      this.#connect({ slot: from, user: hello.user, address: hello.address });
-    }
+    // Only the central server names peers: a Hello never makes us connect anywhere.
     this.#gaps.expect(from, hello.crdtDeltasSent);
   }
 
@@ -411,6 +447,10 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   }
 
   #onCrdtSyncRequest(from: SessionSlot, request: CrdtSyncRequest): void {
+    if (!this.#budgets.take(from)) {
+      this.stats.requestsOverBudget++;
+      return;
+    }
     let missing: Uint8Array | undefined;
     try {
       missing = this.#replica.encodedMissingFor(request.context);
@@ -429,6 +469,10 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   }
 
   #onCrdtSyncReply(from: SessionSlot, reply: CrdtSyncReply): void {
+    if (!takeAsked(this.#asked.crdt, from)) {
+      this.stats.unsolicitedReplies++;
+      return;
+    }
     if (reply.delta.byteLength > 0) this.#applyRemote(from, reply.delta);
     if (!reply.initial || this.#initial.done || this.#initial.replicaFrom !== undefined) return;
     this.#initial.replicaFrom = from;
@@ -441,7 +485,11 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
 
   #onChatMessage(from: SessionSlot, wire: ChatMessageWire): void {
     const entry = chatEntryFromWire(wire);
-    if (typeof entry === "string" || entry.slot !== from) {
+    if (
+      typeof entry === "string" ||
+      entry.slot !== from ||
+      entry.senderName !== this.#roster.currentUser(from)
+    ) {
       this.stats.chatRefused++;
       this.#logger.warn({ from, problem: entry }, "chat message refused");
       return;
@@ -452,6 +500,10 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   }
 
   #onChatSyncRequest(from: SessionSlot, wire: ChatSyncRequestWire): void {
+    if (!this.#budgets.take(from)) {
+      this.stats.requestsOverBudget++;
+      return;
+    }
     const request = chatSyncRequestFromWire(wire);
     if (typeof request === "string") {
       this.#logger.warn({ from, problem: request }, "chat sync request refused");
@@ -462,14 +514,23 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   }
 
   #onChatSyncReply(from: SessionSlot, wire: ChatSyncReplyWire): void {
+    if (!takeAsked(this.#asked.chat, from)) {
+      this.stats.unsolicitedReplies++;
+      return;
+    }
     const parsed = chatSyncReplyFromWire(wire);
     if (typeof parsed === "string") {
       this.#logger.warn({ from, problem: parsed }, "chat sync reply refused");
       return;
     }
-    this.stats.chatRefused += parsed.refused;
-    this.#emitChat(this.#chat.receiveSyncReply(parsed.reply, from, this.#isPresent));
-    if (parsed.reply.initial && this.#initial.chatPending.delete(from)) {
+    // Relayed lines must carry a name the central server gave their slot.
+    const vouched = parsed.reply.messages.filter((entry) =>
+      this.#roster.allows(entry.slot, entry.senderName),
+    );
+    this.stats.chatRefused += parsed.refused + parsed.reply.messages.length - vouched.length;
+    const reply = { ...parsed.reply, messages: vouched };
+    this.#emitChat(this.#chat.receiveSyncReply(reply, from, this.#isPresent));
+    if (reply.initial && this.#initial.chatPending.delete(from)) {
       this.#initial.chatFrom.push(from);
       this.#checkInitialSync();
     }
@@ -491,7 +552,7 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     }
     for (const peer of peers) {
       this.#initial.chatPending.add(peer.slot);
-      this.#mesh.sendTo(peer.slot, chatSyncRequestToWire(this.#chat.syncRequest(true)));
+      this.#requestChat(peer.slot, true);
     }
     this.#askNextPeerForReplica();
     this.#every(this.#intervals.initialRetry, () => this.#retryInitialSync());
@@ -506,21 +567,13 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     const fresh = peers.find((slot) => !asked.includes(slot));
     const target = fresh ?? peers[asked.length % peers.length]!;
     asked.push(target);
-    this.#mesh.sendTo(target, {
-      case: "crdtSyncRequest",
-      value: create(CrdtSyncRequestSchema, {
-        context: this.#replica.encodedContext(),
-        initial: true,
-      }),
-    });
+    this.#requestCrdt(target, true);
   }
 
   /** Returns false once the initial sync is over (no more retries). */
   #retryInitialSync(): boolean {
     if (this.#initial.done) return false;
-    for (const slot of this.#initial.chatPending) {
-      this.#mesh.sendTo(slot, chatSyncRequestToWire(this.#chat.syncRequest(true)));
-    }
+    for (const slot of this.#initial.chatPending) this.#requestChat(slot, true);
     if (this.#initial.replicaFrom === undefined) this.#askNextPeerForReplica();
     return true;
   }
@@ -601,18 +654,25 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     if (target === undefined) return;
     if (replica) {
       this.stats.crdtRepairRequests++;
-      this.#mesh.sendTo(target, {
-        case: "crdtSyncRequest",
-        value: create(CrdtSyncRequestSchema, {
-          context: this.#replica.encodedContext(),
-          initial: false,
-        }),
-      });
+      this.#requestCrdt(target, false);
     }
     if (chat) {
       this.stats.chatRepairRequests++;
-      this.#mesh.sendTo(target, chatSyncRequestToWire(this.#chat.syncRequest(false)));
+      this.#requestChat(target, false);
     }
+  }
+
+  #requestCrdt(target: SessionSlot, initial: boolean): void {
+    const sent = this.#mesh.sendTo(target, {
+      case: "crdtSyncRequest",
+      value: create(CrdtSyncRequestSchema, { context: this.#replica.encodedContext(), initial }),
+    });
+    if (sent) addAsked(this.#asked.crdt, target);
+  }
+
+  #requestChat(target: SessionSlot, initial: boolean): void {
+    const sent = this.#mesh.sendTo(target, chatSyncRequestToWire(this.#chat.syncRequest(initial)));
+    if (sent) addAsked(this.#asked.chat, target);
   }
 
   #nextPeer(): SessionSlot | undefined {
@@ -629,17 +689,20 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   #connect(peer: PeerAddress): void {
     const previous = this.#mesh.peer(peer.slot);
     const reconnected = this.#mesh.addPeer(peer);
+    this.#roster.hold(peer.slot, peer.user);
     if (!reconnected && previous?.user === peer.user) return;
     // A new holder of the slot (or a new address) numbers its deltas afresh.
-    if (reconnected) this.#gaps.forget(peer.slot);
+    if (reconnected) {
+      this.#gaps.forget(peer.slot);
+      this.#asked.crdt.delete(peer.slot);
+      this.#asked.chat.delete(peer.slot);
+    }
     this.#mesh.sendTo(peer.slot, {
       case: "hello",
       value: create(HelloSchema, {
         protocolVersion: PEER_PROTOCOL_VERSION,
         slot: this.slot,
-        user: this.user,
-        sessionEpoch: this.#epoch,
-        address: this.#mesh.address,
+        sessionToken: this.#token,
         crdtDeltasSent: this.#deltaSeq,
       }),
     });
@@ -648,6 +711,9 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
 
   #peerGone(peer: PeerAddress, reason: PeerLeft["reason"]): void {
     this.#gaps.forget(peer.slot);
+    this.#roster.release(peer.slot);
+    this.#asked.crdt.delete(peer.slot);
+    this.#asked.chat.delete(peer.slot);
     this.emit("peerLeft", { slot: peer.slot, user: peer.user, reason });
     if (this.#initial.done) return;
     if (
@@ -704,5 +770,51 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     if (this.#state !== "running") {
       throw new AlbumError(ErrorCode.FailedPrecondition, "the editing session is not active");
     }
+  }
+}
+
+/** Replies we accept from one peer: one per request sent, capped so a lost reply cannot pile up credit. */
+const MAX_OUTSTANDING_REQUESTS = 8;
+
+function addAsked(asked: Map<SessionSlot, number>, slot: SessionSlot): void {
+  asked.set(slot, Math.min((asked.get(slot) ?? 0) + 1, MAX_OUTSTANDING_REQUESTS));
+}
+
+function takeAsked(asked: Map<SessionSlot, number>, slot: SessionSlot): boolean {
+  const count = asked.get(slot) ?? 0;
+  if (count === 0) return false;
+  if (count === 1) asked.delete(slot);
+  else asked.set(slot, count - 1);
+  return true;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a).equals(Buffer.from(b));
+}
+
+/**
+ * Per-peer token buckets for the requests that make us work (a sync request
+ * makes us encode what the peer lacks): a peer asking faster than the rate
+ * gets no answer, so it cannot keep our event loop busy.
+ */
+class RequestBudgets {
+  readonly #rate: number;
+  readonly #now: () => number;
+  readonly #buckets = new Map<SessionSlot, { tokens: number; at: number }>();
+
+  constructor(perSecond: number, now: () => number) {
+    this.#rate = perSecond;
+    this.#now = now;
+  }
+
+  take(slot: SessionSlot): boolean {
+    const now = this.#now();
+    const bucket = this.#buckets.get(slot) ?? { tokens: this.#rate, at: now };
+    bucket.tokens = Math.min(this.#rate, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
+    bucket.at = now;
+    this.#buckets.set(slot, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   }
 }

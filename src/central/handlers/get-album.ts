@@ -9,7 +9,12 @@ import { requireLogin } from "../require-login.ts";
 
 export const handleGetAlbum: Handler<"getAlbum"> = (request, { connection, services }) => {
   const user = requireLogin(connection);
-  const opened = services.sessions.open(checkAlbumName(request.album), connection, user);
+  const opened = services.sessions.open(
+    checkAlbumName(request.album),
+    connection,
+    user,
+    request.peerPublicKey,
+  );
   return {
     case: "getAlbum",
     value: create(GetAlbumReplySchema, {

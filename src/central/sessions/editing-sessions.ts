@@ -11,6 +11,7 @@
 import { create } from "@bufbuild/protobuf";
 import { AlbumError, ErrorCode, permissionDenied } from "../../common/album-error.ts";
 import type { Logger } from "../../common/logger.ts";
+import { auditDelta } from "../../crdt/delta-audit.ts";
 import {
   compact,
   decodeDelta,
@@ -18,6 +19,7 @@ import {
   encodeState,
   isMember,
   listMembers,
+  MAX_STARS,
   mergeInto,
   type AlbumState,
 } from "../../crdt/index.ts";
@@ -26,14 +28,19 @@ import {
   EditorLeftSchema,
   LeaveReason,
   NotificationSchema,
+  RatingRecordedSchema,
+  RatingTallySchema,
   SessionEditorSchema,
   SessionEndedSchema,
+  type RatingTally as RatingTallyWire,
   type Notification,
   type SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { ConnectionState } from "../handler-context.ts";
+import { RatingRecords } from "./rating-records.ts";
 import { SessionSlots, type Departure, type SlotHolder } from "./session-slots.ts";
+import { checkPeerPublicKey, SessionTrust } from "./session-trust.ts";
 
 export const DEFAULT_HAND_OFF_INTERVAL_MS = 1000;
 
@@ -45,6 +52,10 @@ export interface OpenedSession {
   readonly replica: Uint8Array;
   readonly ratedFileIds: string[];
   readonly editors: SessionEditor[];
+  readonly sessionToken: Uint8Array;
+  readonly ratingTallies: RatingTallyWire[];
+  readonly highestSlot: number;
+  readonly pastEditors: SessionEditor[];
 }
 
 interface OpenSession {
@@ -52,6 +63,8 @@ interface OpenSession {
   readonly albumId: number;
   readonly state: AlbumState;
   readonly slots: SessionSlots<ConnectionState>;
+  /** Token, keys and slot history the peers check each other by. */
+  readonly trust: SessionTrust;
   /** Hand-offs logged since the last checkpoint, and their bytes. */
   logEntries: number;
   logBytes: number;
@@ -79,6 +92,7 @@ export interface EditingSessionsOptions {
 
 export class EditingSessions {
   readonly #store: CentralStore;
+  readonly #ratings: RatingRecords;
   readonly #logger: Logger;
   /**
    * Open sessions by album name in lower case: album names are ASCII and the
@@ -89,6 +103,7 @@ export class EditingSessions {
 
   constructor(options: EditingSessionsOptions) {
     this.#store = options.store;
+    this.#ratings = new RatingRecords(options.store);
     this.#logger = options.logger.child({ component: "sessions" });
   }
 
@@ -97,11 +112,24 @@ export class EditingSessions {
     return this.#find(album)?.slots.size ?? 0;
   }
 
-  /** getAlbum: a slot in the album's session (opened if need be) for a member. */
-  open(albumName: string, connection: ConnectionState, user: string): OpenedSession {
+  /** getAlbum: a slot in the album's session (opened if need be) for a member, with its peer key. */
+  open(
+    albumName: string,
+    connection: ConnectionState,
+    user: string,
+    peerPublicKey: Uint8Array,
+  ): OpenedSession {
+    checkPeerPublicKey(peerPublicKey);
     const session = this.#find(albumName) ?? this.#start(albumName, user);
     if (!isMember(session.state, user)) throw notMemberError(session.album);
     const holder = session.slots.take(user, connection);
+    try {
+      session.trust.admit(holder.slot, peerPublicKey);
+    } catch (error) {
+      session.slots.release(holder.slot, "left");
+      if (session.slots.size === 0) this.#end(session);
+      throw error;
+    }
     this.#logger.info({ album: session.album, user, slot: holder.slot }, "editor joined");
     return {
       album: session.album,
@@ -112,7 +140,15 @@ export class EditingSessions {
       editors: session.slots
         .holders()
         .filter((other) => other !== holder && other.address !== undefined)
-        .map(toWireEditor),
+        .map((other) => toWireEditor(session, other)),
+      sessionToken: session.trust.token,
+      ratingTallies: [...this.#ratings.tallies(session.album)].map(([fileId, tally]) =>
+        create(RatingTallySchema, { fileId, raters: tally.raters, stars: BigInt(tally.stars) }),
+      ),
+      highestSlot: session.trust.highestSlot,
+      pastEditors: session.trust
+        .pastEditors()
+        .map(({ slot, user: past }) => create(SessionEditorSchema, { slot, user: past })),
     };
   }
 
@@ -125,7 +161,10 @@ export class EditingSessions {
     holder.address = address;
     this.#notifyOthers(session, holder, {
       case: "editorJoined",
-      value: create(EditorJoinedSchema, { album: session.album, editor: toWireEditor(holder) }),
+      value: create(EditorJoinedSchema, {
+        album: session.album,
+        editor: toWireEditor(session, holder),
+      }),
     });
   }
 
@@ -143,15 +182,39 @@ export class EditingSessions {
     if (session.slots.holder(holder.slot) === holder) this.#leave(session, holder, "left");
   }
 
-  /** Records the user's rating of a file; AlreadyExists the second time, ever. */
-  recordRating(albumName: string, connection: ConnectionState, fileId: string): void {
+  /**
+   * Records the user's rating of a file with its stars; AlreadyExists the
+   * second time, ever. Every editor of the session learns the file's new tally.
+   */
+  recordRating(
+    albumName: string,
+    connection: ConnectionState,
+    fileId: string,
+    stars: number,
+  ): void {
     if (!FILE_ID.test(fileId)) {
       throw new AlbumError(ErrorCode.InvalidArgument, "malformed file id");
     }
+    if (!Number.isInteger(stars) || stars < 0 || stars > MAX_STARS) {
+      throw new AlbumError(ErrorCode.InvalidArgument, `a rating has 0 to ${MAX_STARS} stars`);
+    }
     const { session, holder } = this.#holderOf(albumName, connection);
-    if (!this.#store.recordRating(session.album, holder.user, fileId)) {
+    if (!this.#ratings.record(session.album, holder.user, fileId, stars)) {
       throw new AlbumError(ErrorCode.AlreadyExists, "you have already rated this file");
     }
+    const tally = this.#ratings.tally(session.album, fileId);
+    const frame = notification({
+      case: "ratingRecorded",
+      value: create(RatingRecordedSchema, {
+        album: session.album,
+        tally: create(RatingTallySchema, {
+          fileId,
+          raters: tally.raters,
+          stars: BigInt(tally.stars),
+        }),
+      }),
+    });
+    for (const other of session.slots.holders()) other.connection.notify(frame);
   }
 
   /** A connection closed (or logged out): every slot it held is lost. */
@@ -196,6 +259,7 @@ export class EditingSessions {
       albumId: record.id,
       state,
       slots: new SessionSlots<ConnectionState>(),
+      trust: new SessionTrust(),
       logEntries: 0,
       logBytes: 0,
     };
@@ -226,6 +290,15 @@ export class EditingSessions {
         ErrorCode.FailedPrecondition,
         `stale replica: it is of session ${delta.epoch} of '${session.album}', which is in session ${session.state.epoch}`,
       );
+    }
+    // A member may edit, but not invent slots nor ratings nobody gave.
+    const forged = auditDelta(session.state, delta, {
+      highestSlot: session.trust.highestSlot,
+      ratingTally: (fileId) => this.#ratings.tally(session.album, fileId),
+    });
+    if (forged !== undefined) {
+      this.#logger.warn({ album: session.album, problem: forged }, "hand-off refused");
+      throw new AlbumError(ErrorCode.PermissionDenied, `hand-off refused: ${forged}`);
     }
     const membersBefore = listMembers(session.state);
     mergeInto(session.state, delta);
@@ -267,6 +340,7 @@ export class EditingSessions {
 
   #leave(session: OpenSession, holder: SlotHolder<ConnectionState>, how: Departure): void {
     session.slots.release(holder.slot, how);
+    session.trust.forget(holder.slot, holder.user);
     this.#logger.info(
       { album: session.album, user: holder.user, slot: holder.slot, how },
       "editor left",
@@ -315,11 +389,12 @@ function notification(body: Notification["body"]): {
   return { case: "notification", value: create(NotificationSchema, { body }) };
 }
 
-function toWireEditor(holder: SlotHolder<ConnectionState>): SessionEditor {
+function toWireEditor(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor {
   return create(SessionEditorSchema, {
     slot: holder.slot,
     user: holder.user,
     address: holder.address ?? "",
+    publicKey: session.trust.keyOf(holder.slot) ?? new Uint8Array(0),
   });
 }
 

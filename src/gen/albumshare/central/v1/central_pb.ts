@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file albumshare/central/v1/central.proto.
  */
 export const file_albumshare_central_v1_central: GenFile = /*@__PURE__*/
-  fileDesc("CiNhbGJ1bXNoYXJlL2NlbnRyYWwvdjEvY2VudHJhbC5wcm90bxIVYWxidW1zaGFyZS5jZW50cmFsLnYxIkgKBUVycm9yEi4KBGNvZGUYASABKA4yIC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkiMAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgVhZ2VudBgCIAEoCSJVCgpIZWxsb1JlcGx5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMc2VydmVyX2FnZW50GAIgASgJEhcKD2lkbGVfdGltZW91dF9tcxgDIAEoDSIGCgRQaW5nIgYKBFBvbmciMQoPUmVnaXN0ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiDwoNUmVnaXN0ZXJSZXBseSIuCgxMb2dpblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSIaCgpMb2dpblJlcGx5EgwKBG5hbWUYASABKAkiDwoNTG9nb3V0UmVxdWVzdCINCgtMb2dvdXRSZXBseSIiChJDcmVhdGVBbGJ1bVJlcXVlc3QSDAoEbmFtZRgBIAEoCSISChBDcmVhdGVBbGJ1bVJlcGx5IhMKEUxpc3RBbGJ1bXNSZXF1ZXN0IkgKDEFsYnVtU3VtbWFyeRIMCgRuYW1lGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIUCgxlZGl0b3JfY291bnQYAyABKA0iRgoPTGlzdEFsYnVtc1JlcGx5EjMKBmFsYnVtcxgBIAMoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5BbGJ1bVN1bW1hcnkiIQoRVXNlckV4aXN0c1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIhCg9Vc2VyRXhpc3RzUmVwbHkSDgoGZXhpc3RzGAEgASgIIjwKDVNlc3Npb25FZGl0b3ISDAoEc2xvdBgBIAEoDRIMCgR1c2VyGAIgASgJEg8KB2FkZHJlc3MYAyABKAkiIAoPR2V0QWxidW1SZXF1ZXN0Eg0KBWFsYnVtGAEgASgJIusBCg1HZXRBbGJ1bVJlcGx5Eg0KBWFsYnVtGAEgASgJEgwKBHNsb3QYAiABKA0SEgoKc2Vzc2lvbl9pZBgDIAEoBBIPCgdyZXBsaWNhGAQgASgMEhYKDnJhdGVkX2ZpbGVfaWRzGAUgAygJEjUKB2VkaXRvcnMYBiADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchIrCgRyaW5nGAcgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZRIcChRoYW5kX29mZl9pbnRlcnZhbF9tcxgIIAEoDSI3ChVBbm5vdW5jZUVkaXRvclJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHYWRkcmVzcxgCIAEoCSIVChNBbm5vdW5jZUVkaXRvclJlcGx5Ii4KDkhhbmRPZmZSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg0KBWRlbHRhGAIgASgMIg4KDEhhbmRPZmZSZXBseSIxCg9QdXRBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHcmVwbGljYRgCIAEoDCIPCg1QdXRBbGJ1bVJlcGx5IjUKE1JlY29yZFJhdGluZ1JlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHZmlsZV9pZBgCIAEoCSITChFSZWNvcmRSYXRpbmdSZXBseSJTCgxFZGl0b3JKb2luZWQSDQoFYWxidW0YASABKAkSNAoGZWRpdG9yGAIgASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FZGl0b3IiawoKRWRpdG9yTGVmdBINCgVhbGJ1bRgBIAEoCRIMCgRzbG90GAIgASgNEgwKBHVzZXIYAyABKAkSMgoGcmVhc29uGAQgASgOMiIuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxlYXZlUmVhc29uIi0KDFNlc3Npb25FbmRlZBINCgVhbGJ1bRgBIAEoCRIOCgZyZWFzb24YAiABKAki8gYKC0NsaWVudEZyYW1lEhIKCnJlcXVlc3RfaWQYASABKAQSLQoFaGVsbG8YCiABKAsyHC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuSGVsbG9IABIrCgRwaW5nGAsgASgLMhsuYWxidW1zaGFyZS5jZW50cmFsLnYxLlBpbmdIABI6CghyZWdpc3RlchgMIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWdpc3RlclJlcXVlc3RIABI0CgVsb2dpbhgNIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Mb2dpblJlcXVlc3RIABI2CgZsb2dvdXQYDiABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVxdWVzdEgAEkEKDGNyZWF0ZV9hbGJ1bRgPIAEoCzIpLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DcmVhdGVBbGJ1bVJlcXVlc3RIABI/CgtsaXN0X2FsYnVtcxgQIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5MaXN0QWxidW1zUmVxdWVzdEgAEj8KC3VzZXJfZXhpc3RzGBEgASgLMiguYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXF1ZXN0SAASOwoJZ2V0X2FsYnVtGB4gASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldEFsYnVtUmVxdWVzdEgAEkcKD2Fubm91bmNlX2VkaXRvchgfIAEoCzIsLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Bbm5vdW5jZUVkaXRvclJlcXVlc3RIABI5CghoYW5kX29mZhggIAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVxdWVzdEgAEjsKCXB1dF9hbGJ1bRghIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QdXRBbGJ1bVJlcXVlc3RIABJDCg1yZWNvcmRfcmF0aW5nGCIgASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLlJlY29yZFJhdGluZ1JlcXVlc3RIABI5CghnZXRfcmluZxg8IAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVxdWVzdEgAQgYKBGJvZHkiyAIKDE5vdGlmaWNhdGlvbhI+Cg5zZXJ2ZXJfY2xvc2luZxgBIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXJ2ZXJDbG9zaW5nSAASPAoNZWRpdG9yX2pvaW5lZBgKIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JKb2luZWRIABI4CgtlZGl0b3JfbGVmdBgLIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JMZWZ0SAASPAoNc2Vzc2lvbl9lbmRlZBgMIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXNzaW9uRW5kZWRIABI6CgxyaW5nX2NoYW5nZWQYKCABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmluZ0NoYW5nZWRIAEIGCgRib2R5IhAKDkdldFJpbmdSZXF1ZXN0IjsKDEdldFJpbmdSZXBseRIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSI6CgtSaW5nQ2hhbmdlZBIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSIfCg1TZXJ2ZXJDbG9zaW5nEg4KBnJlYXNvbhgBIAEoCSLLBwoLU2VydmVyRnJhbWUSEgoKcmVxdWVzdF9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FcnJvckgAEjsKDG5vdGlmaWNhdGlvbhgDIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Ob3RpZmljYXRpb25IABIyCgVoZWxsbxgKIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IZWxsb1JlcGx5SAASKwoEcG9uZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Qb25nSAASOAoIcmVnaXN0ZXIYDCABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXBseUgAEjIKBWxvZ2luGA0gASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ2luUmVwbHlIABI0CgZsb2dvdXQYDiABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVwbHlIABI/CgxjcmVhdGVfYWxidW0YDyABKAsyJy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXBseUgAEj0KC2xpc3RfYWxidW1zGBAgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxpc3RBbGJ1bXNSZXBseUgAEj0KC3VzZXJfZXhpc3RzGBEgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXBseUgAEjkKCWdldF9hbGJ1bRgeIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRBbGJ1bVJlcGx5SAASRQoPYW5ub3VuY2VfZWRpdG9yGB8gASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLkFubm91bmNlRWRpdG9yUmVwbHlIABI3CghoYW5kX29mZhggIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVwbHlIABI5CglwdXRfYWxidW0YISABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUHV0QWxidW1SZXBseUgAEkEKDXJlY29yZF9yYXRpbmcYIiABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVjb3JkUmF0aW5nUmVwbHlIABI3CghnZXRfcmluZxg8IAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVwbHlIAEIGCgRib2R5Kr8CCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBABEh4KGkVSUk9SX0NPREVfVU5BVVRIRU5USUNBVEVEEAISIAocRVJST1JfQ09ERV9QRVJNSVNTSU9OX0RFTklFRBADEhgKFEVSUk9SX0NPREVfTk9UX0ZPVU5EEAQSHQoZRVJST1JfQ09ERV9BTFJFQURZX0VYSVNUUxAFEiIKHkVSUk9SX0NPREVfRkFJTEVEX1BSRUNPTkRJVElPThAGEiEKHUVSUk9SX0NPREVfUkVTT1VSQ0VfRVhIQVVTVEVEEAcSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAIEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQCSpzCgtMZWF2ZVJlYXNvbhIcChhMRUFWRV9SRUFTT05fVU5TUEVDSUZJRUQQABIVChFMRUFWRV9SRUFTT05fTEVGVBABEhUKEUxFQVZFX1JFQVNPTl9MT1NUEAISGAoUTEVBVkVfUkVBU09OX1JFTU9WRUQQA2IGcHJvdG8z", [file_albumshare_ring_v1_ring]);
+  fileDesc("CiNhbGJ1bXNoYXJlL2NlbnRyYWwvdjEvY2VudHJhbC5wcm90bxIVYWxidW1zaGFyZS5jZW50cmFsLnYxIkgKBUVycm9yEi4KBGNvZGUYASABKA4yIC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkiMAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgVhZ2VudBgCIAEoCSJVCgpIZWxsb1JlcGx5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMc2VydmVyX2FnZW50GAIgASgJEhcKD2lkbGVfdGltZW91dF9tcxgDIAEoDSIGCgRQaW5nIgYKBFBvbmciMQoPUmVnaXN0ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiDwoNUmVnaXN0ZXJSZXBseSIuCgxMb2dpblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSIaCgpMb2dpblJlcGx5EgwKBG5hbWUYASABKAkiDwoNTG9nb3V0UmVxdWVzdCINCgtMb2dvdXRSZXBseSIiChJDcmVhdGVBbGJ1bVJlcXVlc3QSDAoEbmFtZRgBIAEoCSISChBDcmVhdGVBbGJ1bVJlcGx5IhMKEUxpc3RBbGJ1bXNSZXF1ZXN0IkgKDEFsYnVtU3VtbWFyeRIMCgRuYW1lGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIUCgxlZGl0b3JfY291bnQYAyABKA0iRgoPTGlzdEFsYnVtc1JlcGx5EjMKBmFsYnVtcxgBIAMoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5BbGJ1bVN1bW1hcnkiIQoRVXNlckV4aXN0c1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIhCg9Vc2VyRXhpc3RzUmVwbHkSDgoGZXhpc3RzGAEgASgIIlAKDVNlc3Npb25FZGl0b3ISDAoEc2xvdBgBIAEoDRIMCgR1c2VyGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSEgoKcHVibGljX2tleRgEIAEoDCI5Cg9HZXRBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSFwoPcGVlcl9wdWJsaWNfa2V5GAIgASgMIpADCg1HZXRBbGJ1bVJlcGx5Eg0KBWFsYnVtGAEgASgJEgwKBHNsb3QYAiABKA0SEgoKc2Vzc2lvbl9pZBgDIAEoBBIPCgdyZXBsaWNhGAQgASgMEhYKDnJhdGVkX2ZpbGVfaWRzGAUgAygJEjUKB2VkaXRvcnMYBiADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchIrCgRyaW5nGAcgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZRIcChRoYW5kX29mZl9pbnRlcnZhbF9tcxgIIAEoDRIVCg1zZXNzaW9uX3Rva2VuGAkgASgMEjoKDnJhdGluZ190YWxsaWVzGA0gAygLMiIuYWxidW1zaGFyZS5jZW50cmFsLnYxLlJhdGluZ1RhbGx5EhQKDGhpZ2hlc3Rfc2xvdBgOIAEoDRI6CgxwYXN0X2VkaXRvcnMYDyADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvciI9CgtSYXRpbmdUYWxseRIPCgdmaWxlX2lkGAEgASgJEg4KBnJhdGVycxgCIAEoDRINCgVzdGFycxgDIAEoBCJSCg5SYXRpbmdSZWNvcmRlZBINCgVhbGJ1bRgBIAEoCRIxCgV0YWxseRgCIAEoCzIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SYXRpbmdUYWxseSI3ChVBbm5vdW5jZUVkaXRvclJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHYWRkcmVzcxgCIAEoCSIVChNBbm5vdW5jZUVkaXRvclJlcGx5Ii4KDkhhbmRPZmZSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg0KBWRlbHRhGAIgASgMIg4KDEhhbmRPZmZSZXBseSIxCg9QdXRBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHcmVwbGljYRgCIAEoDCIPCg1QdXRBbGJ1bVJlcGx5IkQKE1JlY29yZFJhdGluZ1JlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHZmlsZV9pZBgCIAEoCRINCgVzdGFycxgDIAEoDSITChFSZWNvcmRSYXRpbmdSZXBseSJTCgxFZGl0b3JKb2luZWQSDQoFYWxidW0YASABKAkSNAoGZWRpdG9yGAIgASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FZGl0b3IiawoKRWRpdG9yTGVmdBINCgVhbGJ1bRgBIAEoCRIMCgRzbG90GAIgASgNEgwKBHVzZXIYAyABKAkSMgoGcmVhc29uGAQgASgOMiIuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxlYXZlUmVhc29uIi0KDFNlc3Npb25FbmRlZBINCgVhbGJ1bRgBIAEoCRIOCgZyZWFzb24YAiABKAki8gYKC0NsaWVudEZyYW1lEhIKCnJlcXVlc3RfaWQYASABKAQSLQoFaGVsbG8YCiABKAsyHC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuSGVsbG9IABIrCgRwaW5nGAsgASgLMhsuYWxidW1zaGFyZS5jZW50cmFsLnYxLlBpbmdIABI6CghyZWdpc3RlchgMIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWdpc3RlclJlcXVlc3RIABI0CgVsb2dpbhgNIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Mb2dpblJlcXVlc3RIABI2CgZsb2dvdXQYDiABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVxdWVzdEgAEkEKDGNyZWF0ZV9hbGJ1bRgPIAEoCzIpLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DcmVhdGVBbGJ1bVJlcXVlc3RIABI/CgtsaXN0X2FsYnVtcxgQIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5MaXN0QWxidW1zUmVxdWVzdEgAEj8KC3VzZXJfZXhpc3RzGBEgASgLMiguYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXF1ZXN0SAASOwoJZ2V0X2FsYnVtGB4gASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldEFsYnVtUmVxdWVzdEgAEkcKD2Fubm91bmNlX2VkaXRvchgfIAEoCzIsLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Bbm5vdW5jZUVkaXRvclJlcXVlc3RIABI5CghoYW5kX29mZhggIAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVxdWVzdEgAEjsKCXB1dF9hbGJ1bRghIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QdXRBbGJ1bVJlcXVlc3RIABJDCg1yZWNvcmRfcmF0aW5nGCIgASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLlJlY29yZFJhdGluZ1JlcXVlc3RIABI5CghnZXRfcmluZxg8IAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVxdWVzdEgAQgYKBGJvZHkiigMKDE5vdGlmaWNhdGlvbhI+Cg5zZXJ2ZXJfY2xvc2luZxgBIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXJ2ZXJDbG9zaW5nSAASPAoNZWRpdG9yX2pvaW5lZBgKIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JKb2luZWRIABI4CgtlZGl0b3JfbGVmdBgLIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JMZWZ0SAASPAoNc2Vzc2lvbl9lbmRlZBgMIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXNzaW9uRW5kZWRIABJACg9yYXRpbmdfcmVjb3JkZWQYFCABKAsyJS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmF0aW5nUmVjb3JkZWRIABI6CgxyaW5nX2NoYW5nZWQYKCABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmluZ0NoYW5nZWRIAEIGCgRib2R5IhAKDkdldFJpbmdSZXF1ZXN0IjsKDEdldFJpbmdSZXBseRIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSI6CgtSaW5nQ2hhbmdlZBIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSIfCg1TZXJ2ZXJDbG9zaW5nEg4KBnJlYXNvbhgBIAEoCSLLBwoLU2VydmVyRnJhbWUSEgoKcmVxdWVzdF9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FcnJvckgAEjsKDG5vdGlmaWNhdGlvbhgDIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Ob3RpZmljYXRpb25IABIyCgVoZWxsbxgKIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IZWxsb1JlcGx5SAASKwoEcG9uZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Qb25nSAASOAoIcmVnaXN0ZXIYDCABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXBseUgAEjIKBWxvZ2luGA0gASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ2luUmVwbHlIABI0CgZsb2dvdXQYDiABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVwbHlIABI/CgxjcmVhdGVfYWxidW0YDyABKAsyJy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXBseUgAEj0KC2xpc3RfYWxidW1zGBAgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxpc3RBbGJ1bXNSZXBseUgAEj0KC3VzZXJfZXhpc3RzGBEgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXBseUgAEjkKCWdldF9hbGJ1bRgeIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRBbGJ1bVJlcGx5SAASRQoPYW5ub3VuY2VfZWRpdG9yGB8gASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLkFubm91bmNlRWRpdG9yUmVwbHlIABI3CghoYW5kX29mZhggIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVwbHlIABI5CglwdXRfYWxidW0YISABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUHV0QWxidW1SZXBseUgAEkEKDXJlY29yZF9yYXRpbmcYIiABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVjb3JkUmF0aW5nUmVwbHlIABI3CghnZXRfcmluZxg8IAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVwbHlIAEIGCgRib2R5Kr8CCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBABEh4KGkVSUk9SX0NPREVfVU5BVVRIRU5USUNBVEVEEAISIAocRVJST1JfQ09ERV9QRVJNSVNTSU9OX0RFTklFRBADEhgKFEVSUk9SX0NPREVfTk9UX0ZPVU5EEAQSHQoZRVJST1JfQ09ERV9BTFJFQURZX0VYSVNUUxAFEiIKHkVSUk9SX0NPREVfRkFJTEVEX1BSRUNPTkRJVElPThAGEiEKHUVSUk9SX0NPREVfUkVTT1VSQ0VfRVhIQVVTVEVEEAcSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAIEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQCSpzCgtMZWF2ZVJlYXNvbhIcChhMRUFWRV9SRUFTT05fVU5TUEVDSUZJRUQQABIVChFMRUFWRV9SRUFTT05fTEVGVBABEhUKEUxFQVZFX1JFQVNPTl9MT1NUEAISGAoUTEVBVkVfUkVBU09OX1JFTU9WRUQQA2IGcHJvdG8z", [file_albumshare_ring_v1_ring]);
 
 /**
  * @generated from message albumshare.central.v1.Error
@@ -363,6 +363,14 @@ export type SessionEditor = Message<"albumshare.central.v1.SessionEditor"> & {
    * @generated from field: string address = 3;
    */
   address: string;
+
+  /**
+   * The editor's CURVE public key for this session (32 bytes), as it gave it
+   * in getAlbum: the only key the other editors admit for this slot.
+   *
+   * @generated from field: bytes public_key = 4;
+   */
+  publicKey: Uint8Array;
 };
 
 /**
@@ -380,6 +388,14 @@ export type GetAlbumRequest = Message<"albumshare.central.v1.GetAlbumRequest"> &
    * @generated from field: string album = 1;
    */
   album: string;
+
+  /**
+   * A fresh CURVE public key (32 bytes) the editor made for this session; the
+   * server records it with the slot and vouches for it to the other editors.
+   *
+   * @generated from field: bytes peer_public_key = 2;
+   */
+  peerPublicKey: Uint8Array;
 };
 
 /**
@@ -446,6 +462,39 @@ export type GetAlbumReply = Message<"albumshare.central.v1.GetAlbumReply"> & {
    * @generated from field: uint32 hand_off_interval_ms = 8;
    */
   handOffIntervalMs: number;
+
+  /**
+   * 128 random bits naming this editing session (the peers' ZAP domain and
+   * the salt of their message keys); unguessable, never reused.
+   *
+   * @generated from field: bytes session_token = 9;
+   */
+  sessionToken: Uint8Array;
+
+  /**
+   * How many users the server recorded as having rated each file of the
+   * album: no replica may count more ratings than that.
+   *
+   * @generated from field: repeated albumshare.central.v1.RatingTally rating_tallies = 13;
+   */
+  ratingTallies: RatingTally[];
+
+  /**
+   * The highest slot handed out in this session so far: events of a slot
+   * above it (or of a slot no one held) are forged.
+   *
+   * @generated from field: uint32 highest_slot = 14;
+   */
+  highestSlot: number;
+
+  /**
+   * Everyone who held a slot of this session before and left it (slot and
+   * user; no address, no key): the only names chat relayed from their slots
+   * may carry.
+   *
+   * @generated from field: repeated albumshare.central.v1.SessionEditor past_editors = 15;
+   */
+  pastEditors: SessionEditor[];
 };
 
 /**
@@ -454,6 +503,61 @@ export type GetAlbumReply = Message<"albumshare.central.v1.GetAlbumReply"> & {
  */
 export const GetAlbumReplySchema: GenMessage<GetAlbumReply> = /*@__PURE__*/
   messageDesc(file_albumshare_central_v1_central, 20);
+
+/**
+ * The rate-once records of one file: how many users rated it, and the sum of
+ * their stars (every rating of an album goes through recordRating).
+ *
+ * @generated from message albumshare.central.v1.RatingTally
+ */
+export type RatingTally = Message<"albumshare.central.v1.RatingTally"> & {
+  /**
+   * @generated from field: string file_id = 1;
+   */
+  fileId: string;
+
+  /**
+   * @generated from field: uint32 raters = 2;
+   */
+  raters: number;
+
+  /**
+   * @generated from field: uint64 stars = 3;
+   */
+  stars: bigint;
+};
+
+/**
+ * Describes the message albumshare.central.v1.RatingTally.
+ * Use `create(RatingTallySchema)` to create a new message.
+ */
+export const RatingTallySchema: GenMessage<RatingTally> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 21);
+
+/**
+ * The central server recorded a rating: the file's new tally, for every editor
+ * of the session (an aggregate above it is refused).
+ *
+ * @generated from message albumshare.central.v1.RatingRecorded
+ */
+export type RatingRecorded = Message<"albumshare.central.v1.RatingRecorded"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * @generated from field: albumshare.central.v1.RatingTally tally = 2;
+   */
+  tally?: RatingTally | undefined;
+};
+
+/**
+ * Describes the message albumshare.central.v1.RatingRecorded.
+ * Use `create(RatingRecordedSchema)` to create a new message.
+ */
+export const RatingRecordedSchema: GenMessage<RatingRecorded> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 22);
 
 /**
  * @generated from message albumshare.central.v1.AnnounceEditorRequest
@@ -475,7 +579,7 @@ export type AnnounceEditorRequest = Message<"albumshare.central.v1.AnnounceEdito
  * Use `create(AnnounceEditorRequestSchema)` to create a new message.
  */
 export const AnnounceEditorRequestSchema: GenMessage<AnnounceEditorRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 21);
+  messageDesc(file_albumshare_central_v1_central, 23);
 
 /**
  * @generated from message albumshare.central.v1.AnnounceEditorReply
@@ -488,7 +592,7 @@ export type AnnounceEditorReply = Message<"albumshare.central.v1.AnnounceEditorR
  * Use `create(AnnounceEditorReplySchema)` to create a new message.
  */
 export const AnnounceEditorReplySchema: GenMessage<AnnounceEditorReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 22);
+  messageDesc(file_albumshare_central_v1_central, 24);
 
 /**
  * @generated from message albumshare.central.v1.HandOffRequest
@@ -512,7 +616,7 @@ export type HandOffRequest = Message<"albumshare.central.v1.HandOffRequest"> & {
  * Use `create(HandOffRequestSchema)` to create a new message.
  */
 export const HandOffRequestSchema: GenMessage<HandOffRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 23);
+  messageDesc(file_albumshare_central_v1_central, 25);
 
 /**
  * @generated from message albumshare.central.v1.HandOffReply
@@ -525,7 +629,7 @@ export type HandOffReply = Message<"albumshare.central.v1.HandOffReply"> & {
  * Use `create(HandOffReplySchema)` to create a new message.
  */
 export const HandOffReplySchema: GenMessage<HandOffReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 24);
+  messageDesc(file_albumshare_central_v1_central, 26);
 
 /**
  * @generated from message albumshare.central.v1.PutAlbumRequest
@@ -549,7 +653,7 @@ export type PutAlbumRequest = Message<"albumshare.central.v1.PutAlbumRequest"> &
  * Use `create(PutAlbumRequestSchema)` to create a new message.
  */
 export const PutAlbumRequestSchema: GenMessage<PutAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 25);
+  messageDesc(file_albumshare_central_v1_central, 27);
 
 /**
  * @generated from message albumshare.central.v1.PutAlbumReply
@@ -562,7 +666,7 @@ export type PutAlbumReply = Message<"albumshare.central.v1.PutAlbumReply"> & {
  * Use `create(PutAlbumReplySchema)` to create a new message.
  */
 export const PutAlbumReplySchema: GenMessage<PutAlbumReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 26);
+  messageDesc(file_albumshare_central_v1_central, 28);
 
 /**
  * Must succeed before a rating is applied: once per user and file, ever.
@@ -579,6 +683,14 @@ export type RecordRatingRequest = Message<"albumshare.central.v1.RecordRatingReq
    * @generated from field: string file_id = 2;
    */
   fileId: string;
+
+  /**
+   * The stars of the rating (0-5), recorded with it, so no replica can claim
+   * higher stars than were given.
+   *
+   * @generated from field: uint32 stars = 3;
+   */
+  stars: number;
 };
 
 /**
@@ -586,7 +698,7 @@ export type RecordRatingRequest = Message<"albumshare.central.v1.RecordRatingReq
  * Use `create(RecordRatingRequestSchema)` to create a new message.
  */
 export const RecordRatingRequestSchema: GenMessage<RecordRatingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 27);
+  messageDesc(file_albumshare_central_v1_central, 29);
 
 /**
  * @generated from message albumshare.central.v1.RecordRatingReply
@@ -599,7 +711,7 @@ export type RecordRatingReply = Message<"albumshare.central.v1.RecordRatingReply
  * Use `create(RecordRatingReplySchema)` to create a new message.
  */
 export const RecordRatingReplySchema: GenMessage<RecordRatingReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 28);
+  messageDesc(file_albumshare_central_v1_central, 30);
 
 /**
  * @generated from message albumshare.central.v1.EditorJoined
@@ -621,7 +733,7 @@ export type EditorJoined = Message<"albumshare.central.v1.EditorJoined"> & {
  * Use `create(EditorJoinedSchema)` to create a new message.
  */
 export const EditorJoinedSchema: GenMessage<EditorJoined> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 29);
+  messageDesc(file_albumshare_central_v1_central, 31);
 
 /**
  * @generated from message albumshare.central.v1.EditorLeft
@@ -653,7 +765,7 @@ export type EditorLeft = Message<"albumshare.central.v1.EditorLeft"> & {
  * Use `create(EditorLeftSchema)` to create a new message.
  */
 export const EditorLeftSchema: GenMessage<EditorLeft> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 30);
+  messageDesc(file_albumshare_central_v1_central, 32);
 
 /**
  * Sent to an editor whose session the server ended (e.g. removed member).
@@ -677,7 +789,7 @@ export type SessionEnded = Message<"albumshare.central.v1.SessionEnded"> & {
  * Use `create(SessionEndedSchema)` to create a new message.
  */
 export const SessionEndedSchema: GenMessage<SessionEnded> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 31);
+  messageDesc(file_albumshare_central_v1_central, 33);
 
 /**
  * @generated from message albumshare.central.v1.ClientFrame
@@ -787,7 +899,7 @@ export type ClientFrame = Message<"albumshare.central.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 32);
+  messageDesc(file_albumshare_central_v1_central, 34);
 
 /**
  * Sent by the server without a request (request_id = 0).
@@ -826,6 +938,12 @@ export type Notification = Message<"albumshare.central.v1.Notification"> & {
     case: "sessionEnded";
   } | {
     /**
+     * @generated from field: albumshare.central.v1.RatingRecorded rating_recorded = 20;
+     */
+    value: RatingRecorded;
+    case: "ratingRecorded";
+  } | {
+    /**
      * @generated from field: albumshare.central.v1.RingChanged ring_changed = 40;
      */
     value: RingChanged;
@@ -838,7 +956,7 @@ export type Notification = Message<"albumshare.central.v1.Notification"> & {
  * Use `create(NotificationSchema)` to create a new message.
  */
 export const NotificationSchema: GenMessage<Notification> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 33);
+  messageDesc(file_albumshare_central_v1_central, 35);
 
 /**
  * @generated from message albumshare.central.v1.GetRingRequest
@@ -851,7 +969,7 @@ export type GetRingRequest = Message<"albumshare.central.v1.GetRingRequest"> & {
  * Use `create(GetRingRequestSchema)` to create a new message.
  */
 export const GetRingRequestSchema: GenMessage<GetRingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 34);
+  messageDesc(file_albumshare_central_v1_central, 36);
 
 /**
  * @generated from message albumshare.central.v1.GetRingReply
@@ -868,7 +986,7 @@ export type GetRingReply = Message<"albumshare.central.v1.GetRingReply"> & {
  * Use `create(GetRingReplySchema)` to create a new message.
  */
 export const GetRingReplySchema: GenMessage<GetRingReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 35);
+  messageDesc(file_albumshare_central_v1_central, 37);
 
 /**
  * Pushed to every logged-in client when the data-server ring switches version.
@@ -887,7 +1005,7 @@ export type RingChanged = Message<"albumshare.central.v1.RingChanged"> & {
  * Use `create(RingChangedSchema)` to create a new message.
  */
 export const RingChangedSchema: GenMessage<RingChanged> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 36);
+  messageDesc(file_albumshare_central_v1_central, 38);
 
 /**
  * @generated from message albumshare.central.v1.ServerClosing
@@ -904,7 +1022,7 @@ export type ServerClosing = Message<"albumshare.central.v1.ServerClosing"> & {
  * Use `create(ServerClosingSchema)` to create a new message.
  */
 export const ServerClosingSchema: GenMessage<ServerClosing> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 37);
+  messageDesc(file_albumshare_central_v1_central, 39);
 
 /**
  * @generated from message albumshare.central.v1.ServerFrame
@@ -1024,7 +1142,7 @@ export type ServerFrame = Message<"albumshare.central.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 38);
+  messageDesc(file_albumshare_central_v1_central, 40);
 
 /**
  * The closed set of error codes. The same codes are used in process
