@@ -43,6 +43,7 @@ export class CentralConnection implements ConnectionState {
   readonly id: number;
   readonly remoteAddress: string;
   user: string | undefined;
+  loginToken: Uint8Array | undefined;
   private readonly framed: FramedSocket<typeof ClientFrameSchema, typeof ServerFrameSchema>;
   private readonly options: CentralConnectionOptions;
   private greeted = false;

@@ -14,6 +14,7 @@ import { CentralStore } from "./central-store.ts";
 import { ClusterCoordinator } from "./cluster/cluster-coordinator.ts";
 import type { CentralServices, ConnectionState } from "./handler-context.ts";
 import { centralHandlers } from "./handlers/index.ts";
+import { LoginTokens } from "./login-tokens.ts";
 import { DEFAULT_SCRYPT, decoyHash, type ScryptParameters } from "./password-hasher.ts";
 import { DEFAULT_HAND_OFF_INTERVAL_MS, EditingSessions } from "./sessions/editing-sessions.ts";
 import { emptyRingProvider, type RingProvider } from "./ring-provider.ts";
@@ -31,6 +32,8 @@ export interface CentralServerOptions {
   scrypt?: ScryptParameters;
   /** How often editors hand their changes off (default 1000 ms): the bound on edits lost when every editor crashes. */
   handOffIntervalMs?: number;
+  /** How long the slot of an editor whose connection dropped is held for it to resume (default 60 s). */
+  resumeGraceMs?: number;
   /** Enables the data-server cluster coordinator (gRPC) when given. */
   cluster?: { host: string; port: number; token: string };
 }
@@ -80,11 +83,20 @@ export class CentralServer {
         "cluster coordinator listening",
       );
     }
-    this.sessions = new EditingSessions({ store: this.store, logger: this.logger });
+    const handOffIntervalMs = this.options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS;
+    this.sessions = new EditingSessions({
+      store: this.store,
+      logger: this.logger,
+      handOffIntervalMs,
+      ...(this.options.resumeGraceMs !== undefined
+        ? { resumeGraceMs: this.options.resumeGraceMs }
+        : {}),
+    });
     const services: CentralServices = {
       store: this.store,
       sessions: this.sessions,
-      handOffIntervalMs: this.options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS,
+      loginTokens: new LoginTokens(this.store.database),
+      handOffIntervalMs,
       logger: this.logger,
       scrypt: this.options.scrypt ?? DEFAULT_SCRYPT,
       decoyPasswordHash: decoyHash(this.options.scrypt ?? DEFAULT_SCRYPT),

@@ -68,10 +68,71 @@ const MIGRATIONS: readonly Migration[] = [
   },
   (db) => {
     db.exec(`
+      -- Resumable logins: only the SHA-256 of each token is kept.
+      CREATE TABLE login_tokens (
+        token_hash BLOB PRIMARY KEY,
+        user TEXT NOT NULL COLLATE NOCASE,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX login_tokens_by_expiry ON login_tokens(expires_at);
+      -- The slot table of each open editing session, written before a slot
+      -- is handed out, so a restarted server keeps the epoch, lets each
+      -- editor reclaim exactly its own slot and never hands out a used one.
+      CREATE TABLE session_slots (
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        slot INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        user TEXT NOT NULL COLLATE NOCASE,
+        -- 'held', 'reusable' (left cleanly) or 'retired' (vanished).
+        state TEXT NOT NULL,
+        resume_key_hash BLOB NOT NULL,
+        address TEXT,
+        PRIMARY KEY (album, slot)
+      ) WITHOUT ROWID;
+      -- Chat kept by the server, bounded per album; (epoch, slot, seq) makes
+      -- every message stored once, the id keeps a causal order.
+      CREATE TABLE chat_messages (
+        id INTEGER PRIMARY KEY,
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        epoch INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        stored_at INTEGER NOT NULL,
+        UNIQUE (album, epoch, slot, seq)
+      );
+      CREATE INDEX chat_messages_by_album ON chat_messages(album, id);
+    `);
+  },
+  (db) => {
+    db.exec(`
       -- The stars of each rating, recorded with it, so the server can refuse a
       -- replica that claims more stars than were given. NULL for ratings
       -- recorded before (they count as the maximum).
       ALTER TABLE ratings ADD COLUMN stars INTEGER;
+      -- What the server vouches for in an open editing session, so a
+      -- restarted server resuming it vouches for the same: its random token
+      -- and highest slot, and each slot holder's peer public key (NULL once
+      -- the holder left; the row then names a past holder). Deleted when the
+      -- session ends.
+      CREATE TABLE session_trust (
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        epoch INTEGER NOT NULL,
+        token BLOB NOT NULL,
+        highest_slot INTEGER NOT NULL,
+        PRIMARY KEY (album, epoch)
+      ) WITHOUT ROWID;
+      CREATE TABLE session_keys (
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        epoch INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        user TEXT NOT NULL COLLATE NOCASE,
+        public_key BLOB,
+        PRIMARY KEY (album, epoch, slot, user)
+      ) WITHOUT ROWID;
     `);
   },
 ];

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { ClientFrame, ServerFrame } from "../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "./central-store.ts";
 import type { ScryptParameters } from "./password-hasher.ts";
+import type { LoginTokens } from "./login-tokens.ts";
 import type { RingProvider } from "./ring-provider.ts";
 import type { EditingSessions } from "./sessions/editing-sessions.ts";
 
@@ -17,6 +18,8 @@ export interface ConnectionState {
   readonly remoteAddress: string;
   /** The logged-in user, or undefined before login / after logout. */
   user: string | undefined;
+  /** The session token this login was made with or issued (revoked by logout). */
+  loginToken?: Uint8Array | undefined;
   /** Queues a notification frame to this connection. */
   notify(notification: ServerFrame["body"]): void;
 }
@@ -28,6 +31,7 @@ export interface CentralServices {
   readonly decoyPasswordHash: Promise<string>;
   readonly ring: RingProvider;
   readonly sessions: EditingSessions;
+  readonly loginTokens: LoginTokens;
   /** How often editors hand their changes off (told to them by getAlbum). */
   readonly handOffIntervalMs: number;
   /** Every open connection where `user` is logged in. */

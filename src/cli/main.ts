@@ -76,6 +76,21 @@ program
       .argParser(Number)
       .env("ALBUMSHARE_HAND_OFF_INTERVAL_MS"),
   )
+  .addOption(
+    new Option(
+      "--resume-grace-ms <ms>",
+      "how long an editor whose connection dropped keeps its session slot to resume it",
+    )
+      .default(60_000)
+      .argParser(Number)
+      .env("ALBUMSHARE_RESUME_GRACE_MS"),
+  )
+  .addOption(
+    new Option("--idle-timeout-ms <ms>", "drop a client connection silent for this long")
+      .default(30_000)
+      .argParser(Number)
+      .env("ALBUMSHARE_IDLE_TIMEOUT_MS"),
+  )
   .addOption(logLevelOption())
   .action(
     async (options: {
@@ -86,10 +101,18 @@ program
       dir: string;
       maxFrameBytes: number;
       handOffIntervalMs: number;
+      resumeGraceMs: number;
+      idleTimeoutMs: number;
       logLevel: LogLevel;
     }) => {
       if (!Number.isInteger(options.handOffIntervalMs) || options.handOffIntervalMs < 50) {
         throw invalidArgument("--hand-off-interval-ms must be a whole number of at least 50");
+      }
+      if (!Number.isInteger(options.resumeGraceMs) || options.resumeGraceMs < 0) {
+        throw invalidArgument("--resume-grace-ms must be a whole number of at least 0");
+      }
+      if (!Number.isInteger(options.idleTimeoutMs) || options.idleTimeoutMs < 1000) {
+        throw invalidArgument("--idle-timeout-ms must be a whole number of at least 1000");
       }
       const logger = createLogger("central", options.logLevel);
       const server = new CentralServer({
@@ -99,6 +122,8 @@ program
         logger,
         maxFrameBytes: options.maxFrameBytes,
         handOffIntervalMs: options.handOffIntervalMs,
+        resumeGraceMs: options.resumeGraceMs,
+        idleTimeoutMs: options.idleTimeoutMs,
         ...(options.clusterToken
           ? {
               cluster: {

@@ -15,7 +15,10 @@ export type SessionEvent =
   | { kind: "chat"; message: SessionChatMessage }
   | { kind: "joined"; editor: SessionEditorView }
   | { kind: "left"; editor: EditorLeftView }
-  | { kind: "sessionEnded"; end: SessionEnd };
+  | { kind: "sessionEnded"; end: SessionEnd }
+  // The connection to the central server: lost (reconnecting by itself) and back.
+  | { kind: "reconnecting"; reason: string }
+  | { kind: "restored" };
 
 const LEAVE_NOTE: Record<LeaveKind, string> = {
   left: "",
@@ -33,6 +36,10 @@ export function plainEventLine(event: SessionEvent): string {
       return `* ${printable(event.editor.user)} left${LEAVE_NOTE[event.editor.reason]}`;
     case "sessionEnded":
       return `* session ended: ${printable(event.end.reason)}`;
+    case "reconnecting":
+      return `* ${printable(event.reason)}; reconnecting (editing and chat go on with the others)`;
+    case "restored":
+      return "* reconnected to the central server";
   }
 }
 
@@ -56,6 +63,10 @@ export function jsonEventLine(event: SessionEvent): string {
       });
     case "sessionEnded":
       return JSON.stringify({ event: "sessionEnded", reason: event.end.reason });
+    case "reconnecting":
+      return JSON.stringify({ event: "reconnecting", reason: event.reason });
+    case "restored":
+      return JSON.stringify({ event: "restored" });
   }
 }
 

@@ -40,6 +40,10 @@
 //           {"event":"joined","user":"bob","slot":2}
 //           {"event":"left","user":"bob","slot":2,"reason":"left|lost|removed"}
 //           {"event":"sessionEnded","reason":"..."}
+// The central connection (lost, then back by itself; one line each):
+//   plain:  * lost the connection to the central server at H:P; reconnecting (...)
+//           * reconnected to the central server
+//   --json: {"event":"reconnecting","reason":"..."}  {"event":"restored"}
 // A newcomer's chat history arrives as chat events before the getAlbum result.
 //
 // logout and quit in a session, and the end of the input, hand the album back
@@ -92,8 +96,12 @@ class ShellSession implements ShellContext {
   async central(): Promise<CentralClient> {
     if (this.client && !this.client.isClosed) return this.client;
     if (this.client) this.user = undefined; // the login died with the old connection
-    this.client = await CentralClient.connect({ address: this.address });
-    return this.client;
+    const client = await CentralClient.connect({ address: this.address });
+    // One line each way per outage; commands meanwhile wait a little, then fail "unavailable".
+    client.on("reconnecting", ({ reason }) => this.onEvent({ kind: "reconnecting", reason }));
+    client.on("restored", () => this.onEvent({ kind: "restored" }));
+    this.client = client;
+    return client;
   }
 
   async openAlbum(name: string): Promise<AlbumSession> {
@@ -127,7 +135,8 @@ class ShellSession implements ShellContext {
     try {
       await album.close();
     } finally {
-      this.album = undefined;
+      // A hand-back refused while the central server is away leaves it open.
+      if (!album.isOpen) this.album = undefined;
     }
     return album.album;
   }

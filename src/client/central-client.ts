@@ -1,44 +1,40 @@
-// The client core's connection to the central server, as a library: connect
-// (with the hello exchange), typed requests that resolve with the reply or
-// reject with an AlbumError carrying the server's code, pushed notifications
-// as events, keep-alive pings, and the data-server ring as a RingSource.
-// The shell (src/cli) and the tests use it; it never prints anything.
+// The client core's connection to the central server, as a library: typed
+// requests that resolve with the reply or reject with an AlbumError carrying
+// the server's code, pushed notifications as events, and the data-server ring
+// as a RingSource. It reconnects by itself after a lost connection (backoff in
+// reconnect-policy.ts), logs in again with the session token the server issued
+// at login (the password is never kept), and tells its owner once that it is
+// reconnecting and once that it is back ('reconnecting', 'restored'); commands
+// issued meanwhile wait a bounded time, then fail with Unavailable. 'close'
+// means it gave up (close(), or the token was refused). It never prints.
 import { create } from "@bufbuild/protobuf";
 import { EventEmitter } from "node:events";
-import { connect as connectTcp } from "node:net";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
-import { formatHostPort, parseHostPort } from "../common/host-port.ts";
 import {
   AnnounceEditorRequestSchema,
-  ClientFrameSchema,
+  ChatRecordSchema,
   GetAlbumRequestSchema,
   HandOffRequestSchema,
-  HelloSchema,
+  LoginRequestSchema,
   PutAlbumRequestSchema,
   RecordRatingRequestSchema,
-  ServerFrameSchema,
-  type ClientFrame,
+  ResumeAlbumRequestSchema,
+  ResumeOutcome,
+  type ChatRecord,
   type Notification,
   type ServerFrame,
 } from "../gen/albumshare/central/v1/central_pb.ts";
 import type { RingState } from "../gen/albumshare/ring/v1/ring_pb.ts";
-import { FramedSocket } from "../protocol/framed-socket.ts";
-import { CENTRAL_PROTOCOL_VERSION, DEFAULT_CENTRAL_PORT } from "../protocol/version.ts";
-import { errorFromWire } from "../protocol/wire-error.ts";
 import { Ring } from "../ring/ring.ts";
+import type { RequestBody } from "./central-link.ts";
 import type { RingSource } from "./data-transfer/ring-source.ts";
+import { ReconnectingLink, type CentralClientOptions } from "./reconnecting-link.ts";
 
-type RequestBody = ClientFrame["body"];
 type RequestCase = Exclude<RequestBody["case"], undefined | "hello">;
 type ReplyCase = Exclude<ServerFrame["body"]["case"], undefined | "error" | "notification">;
 type ReplyValue<C extends ReplyCase> = Extract<ServerFrame["body"], { case: C }>["value"];
 
-export interface CentralClientOptions {
-  /** host:port of the central server. */
-  address: string;
-  connectTimeoutMs?: number;
-  requestTimeoutMs?: number;
-}
+export type { CentralClientOptions } from "./reconnecting-link.ts";
 
 /** An editor of an open session, as the central server knows it. */
 export interface SessionEditorInfo {
@@ -48,6 +44,16 @@ export interface SessionEditorInfo {
   address: string;
   /** Its CURVE public key for this session, vouched for by the server. */
   publicKey: Uint8Array;
+}
+
+/** A chat message as the central server keeps it. */
+export interface KeptChatMessage {
+  epoch: number;
+  slot: number;
+  seq: number;
+  sender: string;
+  text: string;
+  sentAtUnixMs: number;
 }
 
 /** What getAlbum hands an editor. */
@@ -68,107 +74,81 @@ export interface OpenedAlbum {
   highestSlot: number;
   /** Who held slots of this session before and left. */
   pastEditors: { slot: number; user: string }[];
+  /** Lets this editor reclaim its slot with resumeAlbum (empty from an old server). */
+  resumeKey: Uint8Array;
+  /** Chat of the album's earlier sessions, oldest first. */
+  chatHistory: KeptChatMessage[];
+  resumeGraceMs: number;
+}
+
+export interface ResumeAlbumClaim {
+  album: string;
+  epoch: number;
+  slot: number;
+  resumeKey: Uint8Array;
+  /** The highest counter of our slot in our replica. */
+  counter: number;
+  /** What the server may lack (encoded delta). */
+  delta: Uint8Array;
+  chat: readonly KeptChatMessage[];
+  address: string;
+}
+
+export interface ResumedAlbum {
+  /** "resumed": we hold our slot again; "handedOff": our changes were merged, but the slot is gone. */
+  outcome: "resumed" | "handedOff";
+  editors: SessionEditorInfo[];
+  reason: string;
 }
 
 export interface CentralClientEvents {
   notification: [Notification];
   ring: [Ring];
+  /** The connection was lost; reconnecting in the background (once per outage). */
+  reconnecting: [{ reason: string }];
+  /** Connected (and logged in) again (once per outage). */
+  restored: [];
+  /** Gave up: close() was called, or the login could not be restored. */
   close: [];
-}
-
-interface Pending {
-  resolve(frame: ServerFrame): void;
-  reject(error: AlbumError): void;
-  timer: NodeJS.Timeout;
 }
 
 export class CentralClient extends EventEmitter<CentralClientEvents> implements RingSource {
   readonly address: string;
-  private readonly framed: FramedSocket<typeof ServerFrameSchema, typeof ClientFrameSchema>;
-  private readonly pending = new Map<bigint, Pending>();
-  private readonly requestTimeoutMs: number;
-  private nextRequestId = 1n;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private ring: Ring = Ring.empty();
-  private closedError: AlbumError | undefined;
+  readonly #link: ReconnectingLink;
+  /** The resumable login (never the password). */
+  #token: Uint8Array | undefined;
+  #ring: Ring = Ring.empty();
 
-  private constructor(
-    address: string,
-    framed: FramedSocket<typeof ServerFrameSchema, typeof ClientFrameSchema>,
-    requestTimeoutMs: number,
-  ) {
+  private constructor(options: CentralClientOptions) {
     super();
-    this.address = address;
-    this.framed = framed;
-    this.requestTimeoutMs = requestTimeoutMs;
+    this.#link = new ReconnectingLink(options, {
+      token: () => this.#token,
+      tokenRefused: () => {
+        this.#token = undefined;
+      },
+      notification: (notification) => this.#onNotification(notification),
+      reconnecting: (reason) => this.emit("reconnecting", { reason }),
+      restored: () => this.emit("restored"),
+      close: () => this.emit("close"),
+    });
+    this.address = this.#link.address;
   }
 
   /** Connects and exchanges hellos; rejects with Unavailable naming the address tried. */
   static async connect(options: CentralClientOptions): Promise<CentralClient> {
-    const target = parseHostPort(options.address, DEFAULT_CENTRAL_PORT);
-    const address = formatHostPort(target);
-    const socket = connectTcp({ host: target.host, port: target.port });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(
-          new AlbumError(ErrorCode.Unavailable, `central server at ${address} did not answer`),
-        );
-      }, options.connectTimeoutMs ?? 5000);
-      socket.once("connect", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(
-          new AlbumError(
-            ErrorCode.Unavailable,
-            `cannot reach the central server at ${address} (${(error as NodeJS.ErrnoException).code ?? error.message})`,
-            {
-              cause: error,
-            },
-          ),
-        );
-      });
-    });
-    // The socket's handlers need the client, which needs the framed socket:
-    // declared first, assigned once right below.
-    // eslint-disable-next-line prefer-const
-    let client: CentralClient | undefined;
-    const framed = new FramedSocket(socket, ServerFrameSchema, ClientFrameSchema, {
-      message: (frame) => client?.receive(frame),
-      protocolError: (error) => {
-        client?.failAll(error);
-        framed.destroy();
-      },
-      close: () => client?.onClosed(),
-    });
-    client = new CentralClient(address, framed, options.requestTimeoutMs ?? 30_000);
-    const hello = await client.send({
-      case: "hello",
-      value: create(HelloSchema, {
-        protocolVersion: CENTRAL_PROTOCOL_VERSION,
-        agent: "albumshare-client",
-      }),
-    });
-    if (hello.body.case !== "hello")
-      throw new AlbumError(ErrorCode.Internal, "the server did not answer the hello");
-    const idle = hello.body.value.idleTimeoutMs || 30_000;
-    client.pingTimer = setInterval(
-      () => {
-        client
-          .request("pong", { case: "ping", value: { $typeName: "albumshare.central.v1.Ping" } })
-          .catch(() => {});
-      },
-      Math.max(500, Math.floor(idle / 3)),
-    );
-    client.pingTimer.unref();
+    const client = new CentralClient(options);
+    await client.#link.connect();
     return client;
   }
 
+  /** True once the client gave up (close(), or the login could not be restored). */
   get isClosed(): boolean {
-    return this.framed.isClosed;
+    return this.#link.isClosed;
+  }
+
+  /** True while the connection is lost and being restored. */
+  get isReconnecting(): boolean {
+    return this.#link.isReconnecting;
   }
 
   /** Sends a request and waits for the reply of the expected kind. */
@@ -176,7 +156,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     expect: C,
     body: Extract<RequestBody, { case: RequestCase }>,
   ): Promise<ReplyValue<C>> {
-    const reply = await this.send(body);
+    const reply = await this.#link.send(body);
     if (reply.body.case !== expect) {
       throw new AlbumError(
         ErrorCode.Internal,
@@ -186,82 +166,24 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     return reply.body.value as ReplyValue<C>;
   }
 
-  private send(body: RequestBody): Promise<ServerFrame> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const requestId = this.nextRequestId++;
-    const frame = create(ClientFrameSchema, { requestId, body });
-    return new Promise<ServerFrame>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(
-          new AlbumError(
-            ErrorCode.Unavailable,
-            `the central server at ${this.address} did not answer in time`,
-          ),
-        );
-      }, this.requestTimeoutMs);
-      this.pending.set(requestId, { resolve, reject, timer });
-      this.framed.send(frame).catch((error: unknown) => {
-        clearTimeout(timer);
-        this.pending.delete(requestId);
-        reject(AlbumError.from(error, ErrorCode.Unavailable));
-      });
-    });
+  close(): void {
+    this.#link.close();
   }
 
-  private receive(frame: ServerFrame): void {
-    if (frame.requestId === 0n) {
-      if (frame.body.case === "notification") this.onNotification(frame.body.value);
-      else if (frame.body.case === "error") this.failAll(errorFromWire(frame.body.value));
-      return;
-    }
-    const pending = this.pending.get(frame.requestId);
-    if (!pending) return;
-    this.pending.delete(frame.requestId);
-    clearTimeout(pending.timer);
-    if (frame.body.case === "error") pending.reject(errorFromWire(frame.body.value));
-    else pending.resolve(frame);
-  }
-
-  private onNotification(notification: Notification): void {
+  #onNotification(notification: Notification): void {
     if (notification.body.case === "ringChanged" && notification.body.value.ring) {
-      this.acceptRing(notification.body.value.ring);
+      this.#acceptRing(notification.body.value.ring);
     }
     this.emit("notification", notification);
   }
 
-  private acceptRing(state: RingState): Ring {
+  #acceptRing(state: RingState): Ring {
     const ring = Ring.fromProto(state);
-    if (ring.version >= this.ring.version) {
-      this.ring = ring;
+    if (ring.version >= this.#ring.version) {
+      this.#ring = ring;
       this.emit("ring", ring);
     }
-    return this.ring;
-  }
-
-  private failAll(error: AlbumError): void {
-    this.closedError ??= error;
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-      this.pending.delete(id);
-    }
-  }
-
-  private onClosed(): void {
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.failAll(
-      new AlbumError(
-        ErrorCode.Unavailable,
-        `lost the connection to the central server at ${this.address}`,
-      ),
-    );
-    this.emit("close");
-  }
-
-  close(): void {
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.framed.end();
+    return this.#ring;
   }
 
   // --- The user-facing operations -------------------------------------------------
@@ -273,19 +195,23 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     });
   }
 
+  /** Logs in; the session token the server issues is kept to log in again after a reconnect. */
   async login(name: string, password: string): Promise<string> {
     const reply = await this.request("login", {
       case: "login",
-      value: { $typeName: "albumshare.central.v1.LoginRequest", name, password },
+      value: create(LoginRequestSchema, { name, password }),
     });
+    this.#token = reply.sessionToken.byteLength > 0 ? reply.sessionToken : undefined;
     return reply.name;
   }
 
+  /** Logs out; the server revokes the session token. */
   async logout(): Promise<void> {
     await this.request("logout", {
       case: "logout",
       value: { $typeName: "albumshare.central.v1.LogoutRequest" },
     });
+    this.#token = undefined;
   }
 
   async createAlbum(name: string): Promise<void> {
@@ -326,7 +252,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       case: "getAlbum",
       value: create(GetAlbumRequestSchema, { album, peerPublicKey }),
     });
-    if (reply.ring) this.acceptRing(reply.ring);
+    if (reply.ring) this.#acceptRing(reply.ring);
     return {
       album: reply.album,
       slot: reply.slot,
@@ -346,6 +272,35 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       ),
       highestSlot: reply.highestSlot,
       pastEditors: reply.pastEditors.map(({ slot, user }) => ({ slot, user })),
+      resumeKey: reply.resumeKey,
+      chatHistory: reply.chatHistory.map(chatFromWire),
+      resumeGraceMs: reply.resumeGraceMs,
+    };
+  }
+
+  /**
+   * Reclaims our slot of an editing session after a lost connection (or a
+   * restart of the server) and hands in what the server may lack.
+   */
+  async resumeAlbum(claim: ResumeAlbumClaim): Promise<ResumedAlbum> {
+    const reply = await this.request("resumeAlbum", {
+      case: "resumeAlbum",
+      value: create(ResumeAlbumRequestSchema, {
+        ...claim,
+        counter: BigInt(claim.counter),
+        chat: claim.chat.map(chatToWire),
+      }),
+    });
+    if (reply.ring) this.#acceptRing(reply.ring);
+    return {
+      outcome: reply.outcome === ResumeOutcome.RESUMED ? "resumed" : "handedOff",
+      editors: reply.editors.map(({ slot, user, address, publicKey }) => ({
+        slot,
+        user,
+        address,
+        publicKey,
+      })),
+      reason: reply.reason,
     };
   }
 
@@ -358,18 +313,26 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
   }
 
   /** Hands a delta (or state) of the open session to the server, which stores it durably. */
-  async handOff(album: string, delta: Uint8Array): Promise<void> {
+  async handOff(
+    album: string,
+    delta: Uint8Array,
+    chat: readonly KeptChatMessage[] = [],
+  ): Promise<void> {
     await this.request("handOff", {
       case: "handOff",
-      value: create(HandOffRequestSchema, { album, delta }),
+      value: create(HandOffRequestSchema, { album, delta, chat: chat.map(chatToWire) }),
     });
   }
 
   /** Hands the final replica to the server and leaves the session. */
-  async putAlbum(album: string, replica: Uint8Array): Promise<void> {
+  async putAlbum(
+    album: string,
+    replica: Uint8Array,
+    chat: readonly KeptChatMessage[] = [],
+  ): Promise<void> {
     await this.request("putAlbum", {
       case: "putAlbum",
-      value: create(PutAlbumRequestSchema, { album, replica }),
+      value: create(PutAlbumRequestSchema, { album, replica, chat: chat.map(chatToWire) }),
     });
   }
 
@@ -384,7 +347,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
   // --- RingSource --------------------------------------------------------------------
 
   current(): Ring {
-    return this.ring;
+    return this.#ring;
   }
 
   async refresh(): Promise<Ring> {
@@ -392,6 +355,21 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       case: "getRing",
       value: { $typeName: "albumshare.central.v1.GetRingRequest" },
     });
-    return reply.ring ? this.acceptRing(reply.ring) : this.ring;
+    return reply.ring ? this.#acceptRing(reply.ring) : this.#ring;
   }
+}
+
+function chatToWire(message: KeptChatMessage): ChatRecord {
+  return create(ChatRecordSchema, { ...message, sentAtUnixMs: BigInt(message.sentAtUnixMs) });
+}
+
+function chatFromWire(record: ChatRecord): KeptChatMessage {
+  return {
+    epoch: record.epoch,
+    slot: record.slot,
+    seq: record.seq,
+    sender: record.sender,
+    text: record.text,
+    sentAtUnixMs: Number(record.sentAtUnixMs),
+  };
 }

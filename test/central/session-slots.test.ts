@@ -1,7 +1,8 @@
 // The slot rules of an editing session (src/central/sessions/session-slots.ts)
 // under random schedules of joins, clean leaves and losses: held slots are
 // unique, a slot whose holder vanished is never handed out again, and a slot
-// given back cleanly is reused before a fresh one.
+// given back cleanly is reused before a fresh one; a slot table restored after
+// a restart keeps its holders' slots for them and never reissues a used slot.
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -78,6 +79,52 @@ describe("session slots", () => {
     assert.throws(
       () => slots.take("u", "c"),
       (e: unknown) => e instanceof AlbumError && e.code === ErrorCode.ResourceExhausted,
+    );
+  });
+
+  test("a restored slot table: holders away (their slots kept for them), used slots never handed out again", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            state: fc.constantFrom("held" as const, "reusable" as const, "retired" as const),
+            user: fc.nat(5),
+          }),
+          { maxLength: 12 },
+        ),
+        fc.array(fc.nat(9), { maxLength: 12 }),
+        (table, newcomers) => {
+          const records = table.map((row, index) => ({
+            slot: index + 1,
+            user: `user${row.user}`,
+            state: row.state,
+            resumeKeyHash: "ab".repeat(32),
+            address: undefined,
+          }));
+          const slots = SessionSlots.restore<string>(records, 1000);
+          const held = records.filter((r) => r.state === "held");
+          assert.deepEqual(
+            slots.holders().map((h) => [h.slot, h.connection, h.awaySince]),
+            held.map((r) => [r.slot, undefined, 1000]),
+          );
+          const reusable = records.filter((r) => r.state === "reusable").map((r) => r.slot);
+          for (const n of newcomers) {
+            const user = `newcomer${n}`;
+            if (slots.holderOf(user)) continue;
+            const { slot } = slots.take(user, "conn");
+            const before = records.find((r) => r.slot === slot);
+            assert.ok(
+              before === undefined || (before.state === "reusable" && reusable.includes(slot)),
+              `slot ${slot} (${before?.state}) handed to a newcomer`,
+            );
+            reusable.splice(reusable.indexOf(slot), before ? 1 : 0);
+          }
+          // An away holder reclaims its own slot; expiry retires only the away.
+          for (const holder of held) slots.reclaim(holder.slot, "back");
+          assert.deepEqual(slots.expired(1000 + 60_000, 60_000), []);
+        },
+      ),
+      { seed: 7, numRuns: 300 },
     );
   });
 });

@@ -13,43 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../support/eventually.ts";
 import { LocalSystem, type ShellClient } from "./helpers/local-system.ts";
-
-interface ListedFile {
-  name: string;
-  average: number | null;
-  ratings: number;
-}
-
-async function filesOf(client: ShellClient): Promise<ListedFile[]> {
-  const result = await client.ok("listFiles");
-  return (result.data as { files: ListedFile[] }).files;
-}
-
-async function replicaOf(client: ShellClient): Promise<string> {
-  return (await client.ok("listReplica")).text;
-}
-
-/** Waits until every client's replica description is the same and passes `check`. */
-async function converged(
-  clients: readonly ShellClient[],
-  what: string,
-  check: (files: ListedFile[]) => boolean,
-): Promise<ListedFile[]> {
-  let files: ListedFile[] = [];
-  await eventually(
-    async () => {
-      const replicas = await Promise.all(clients.map(replicaOf));
-      if (replicas.some((replica) => replica !== replicas[0])) return false;
-      files = await filesOf(clients[0]!);
-      return check(files);
-    },
-    what,
-    { pollMs: 100 },
-  );
-  return files;
-}
-
-const names = (files: readonly ListedFile[]): string[] => files.map((f) => f.name).sort();
+import { converged, filesOf, names } from "./helpers/replica-checks.ts";
 
 describe("editing sessions, end to end", () => {
   let system: LocalSystem;
@@ -67,7 +31,7 @@ describe("editing sessions, end to end", () => {
   };
 
   before(async () => {
-    system = await LocalSystem.start(3);
+    system = await LocalSystem.start(3, { centralArgs: ["--resume-grace-ms", "1000"] });
     alice = system.client("alice");
     bob = system.client("bob");
     carol = system.client("carol");

@@ -9,6 +9,6 @@ import { requireLogin } from "../require-login.ts";
 
 export const handleHandOff: Handler<"handOff"> = (request, { connection, services }) => {
   requireLogin(connection);
-  services.sessions.handOff(checkAlbumName(request.album), connection, request.delta);
+  services.sessions.handOff(checkAlbumName(request.album), connection, request.delta, request.chat);
   return { case: "handOff", value: create(HandOffReplySchema) };
 };

@@ -13,6 +13,7 @@ import { handleLogin } from "./login.ts";
 import { handleLogout } from "./logout.ts";
 import { handlePing } from "./ping.ts";
 import { handleRegister } from "./register.ts";
+import { handleResumeAlbum } from "./resume-album.ts";
 import { handleUserExists } from "./user-exists.ts";
 
 export const centralHandlers: HandlerTable = {
@@ -28,5 +29,6 @@ export const centralHandlers: HandlerTable = {
   handOff: handleHandOff,
   putAlbum: handlePutAlbum,
   recordRating: handleRecordRating,
+  resumeAlbum: handleResumeAlbum,
   getRing: handleGetRing,
 };

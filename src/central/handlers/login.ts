@@ -8,17 +8,20 @@ import { LoginReplySchema } from "../../gen/albumshare/central/v1/central_pb.ts"
 import type { Handler } from "../handler-context.ts";
 import { MAX_PASSWORD, MAX_USER_NAME } from "../name-rules.ts";
 import { verifyPassword } from "../password-hasher.ts";
+import { loginWithToken } from "./login-with-token.ts";
 
 const invalidCredentials = (): AlbumError =>
   new AlbumError(ErrorCode.Unauthenticated, "invalid name or password");
 
-export const handleLogin: Handler<"login"> = async (request, { connection, services }) => {
+export const handleLogin: Handler<"login"> = async (request, context) => {
+  const { connection, services } = context;
   if (connection.user !== undefined) {
     throw new AlbumError(
       ErrorCode.FailedPrecondition,
       `already logged in as '${connection.user}'; log out first`,
     );
   }
+  if (request.sessionToken.byteLength > 0) return loginWithToken(request, context);
   if (request.name.length > MAX_USER_NAME || Buffer.byteLength(request.password) > MAX_PASSWORD) {
     throw invalidCredentials();
   }
@@ -32,6 +35,16 @@ export const handleLogin: Handler<"login"> = async (request, { connection, servi
     throw invalidCredentials();
   }
   connection.user = user.name;
+  // A resumable login: the client re-authenticates with this after a lost connection.
+  const issued = services.loginTokens.issue(user.name);
+  connection.loginToken = issued.token;
   services.logger.info({ user: user.name, connection: connection.id }, "user logged in");
-  return { case: "login", value: create(LoginReplySchema, { name: user.name }) };
+  return {
+    case: "login",
+    value: create(LoginReplySchema, {
+      name: user.name,
+      sessionToken: issued.token,
+      sessionTokenExpiresUnixMs: BigInt(issued.expiresAtUnixMs),
+    }),
+  };
 };

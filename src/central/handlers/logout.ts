@@ -8,7 +8,10 @@ export const handleLogout: Handler<"logout"> = (_request, { connection, services
   const user = requireLogin(connection);
   // An editing session still open on this connection counts as lost (the
   // client does a putAlbum before logging out).
-  services.sessions.connectionGone(connection);
+  services.sessions.connectionGone(connection, "logout");
+  // Logging out ends the resumable login too.
+  if (connection.loginToken) services.loginTokens.revoke(connection.loginToken);
+  connection.loginToken = undefined;
   connection.user = undefined;
   services.logger.info({ user, connection: connection.id }, "user logged out");
   return { case: "logout", value: create(LogoutReplySchema) };

@@ -9,6 +9,6 @@ import { requireLogin } from "../require-login.ts";
 
 export const handlePutAlbum: Handler<"putAlbum"> = (request, { connection, services }) => {
   requireLogin(connection);
-  services.sessions.put(checkAlbumName(request.album), connection, request.replica);
+  services.sessions.put(checkAlbumName(request.album), connection, request.replica, request.chat);
   return { case: "putAlbum", value: create(PutAlbumReplySchema) };
 };

@@ -6,16 +6,24 @@
 // one open session, kept in memory with its decoded replica; hand-offs are
 // appended to a log in the store, so one costs a merge and a small write,
 // never an encode or a decode of the whole album.
-// It must never reuse a slot whose holder vanished within a session, and
-// never acknowledge a hand-off before it is on disk.
+// An editor whose connection drops keeps its slot for a grace period and
+// may resume it (same epoch, same slot, its replica kept); a restarted server
+// rebuilds open sessions from the durable slot table instead of compacting
+// them (docs/sessions.md, "Resuming"). A removal of a member is enforced only
+// on the merged state, once concurrent hand-offs had time to arrive. Editors
+// hand their delivered chat in with their changes; it is kept per album.
+// Each editor's peer public key is recorded with its slot and vouched for to
+// the others (session-trust.ts), and every hand-off is audited against the
+// session's slots and the rate-once records before it is merged.
+// It must never reuse a slot whose holder vanished within a session, never
+// let anyone but an away holder (with its resume key) reclaim a slot, and
+// never acknowledge a hand-off or hand out a slot before it is on disk.
 import { create } from "@bufbuild/protobuf";
-import { AlbumError, ErrorCode, permissionDenied } from "../../common/album-error.ts";
+import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import type { Logger } from "../../common/logger.ts";
-import { auditDelta } from "../../crdt/delta-audit.ts";
 import {
   compact,
   decodeDelta,
-  decodeState,
   encodeState,
   isMember,
   listMembers,
@@ -23,76 +31,85 @@ import {
   mergeInto,
   type AlbumState,
 } from "../../crdt/index.ts";
+import { auditDelta } from "../../crdt/delta-audit.ts";
 import {
-  EditorJoinedSchema,
-  EditorLeftSchema,
-  LeaveReason,
-  NotificationSchema,
   RatingRecordedSchema,
   RatingTallySchema,
+  ResumeOutcome,
   SessionEditorSchema,
-  SessionEndedSchema,
-  type RatingTally as RatingTallyWire,
+  type ChatRecord,
   type Notification,
+  type RatingTally as RatingTallyWire,
   type SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { ConnectionState } from "../handler-context.ts";
+import {
+  openSession,
+  sessionIdOf,
+  sessionKey,
+  type OpenedSession,
+  type OpenSession,
+  type ResumeResult,
+} from "./open-session.ts";
+import { decideResume, type ResumeClaim } from "./resume-claim.ts";
+import { newResumeKey } from "./resume-keys.ts";
 import { RatingRecords } from "./rating-records.ts";
+import { SessionDurability } from "./session-durability.ts";
+import type { SessionTrust} from "./session-trust.ts";
+import { checkPeerPublicKey, TrustStore } from "./session-trust.ts";
 import { SessionSlots, type Departure, type SlotHolder } from "./session-slots.ts";
-import { checkPeerPublicKey, SessionTrust } from "./session-trust.ts";
+import {
+  chatToWire,
+  editorJoined,
+  editorLeft,
+  notification,
+  notifyOthers,
+  notMemberError,
+  sessionEnded,
+  toWireEditor,
+} from "./session-wire.ts";
 
 export const DEFAULT_HAND_OFF_INTERVAL_MS = 1000;
+/** How long an editor whose connection dropped keeps its slot (docs/sessions.md). */
+export const DEFAULT_RESUME_GRACE_MS = 60_000;
+/** How often away slots and pending removals are looked at. */
+const SWEEP_INTERVAL_MS = 250;
+/**
+ * Hand-off periods a removal waits before it is enforced on the merged
+ * state: every editor hands its unacknowledged changes off each period, so
+ * by then the server has what they did concurrently with the removal.
+ */
+const REMOVAL_SETTLE_PERIODS = 2;
 
-/** What getAlbum gives an editor. */
-export interface OpenedSession {
-  readonly album: string;
-  readonly slot: number;
-  readonly sessionId: bigint;
-  readonly replica: Uint8Array;
-  readonly ratedFileIds: string[];
-  readonly editors: SessionEditor[];
+export type { OpenedSession, ResumeClaim, ResumeResult } from "./open-session.ts";
+
+/** What getAlbum gives an editor besides the session: what the peers check each other by. */
+export interface VouchedSession extends OpenedSession {
   readonly sessionToken: Uint8Array;
   readonly ratingTallies: RatingTallyWire[];
   readonly highestSlot: number;
   readonly pastEditors: SessionEditor[];
 }
 
-interface OpenSession {
-  readonly album: string;
-  readonly albumId: number;
-  readonly state: AlbumState;
-  readonly slots: SessionSlots<ConnectionState>;
-  /** Token, keys and slot history the peers check each other by. */
-  readonly trust: SessionTrust;
-  /** Hand-offs logged since the last checkpoint, and their bytes. */
-  logEntries: number;
-  logBytes: number;
-}
-
-// When the log is folded into the stored replica: often enough that a
-// restart replays little, rarely enough that the cost of encoding a large
-// album is spread over many hand-offs.
-const CHECKPOINT_AFTER_ENTRIES = 500;
-const CHECKPOINT_AFTER_BYTES = 8 * 1024 * 1024;
-
 const FILE_ID = /^[0-9a-f]{16}$/;
 const MAX_ADDRESS_LENGTH = 300;
-
-const departureReason: Record<Departure, LeaveReason> = {
-  left: LeaveReason.LEFT,
-  lost: LeaveReason.LOST,
-  removed: LeaveReason.REMOVED,
-};
 
 export interface EditingSessionsOptions {
   store: CentralStore;
   logger: Logger;
+  /** How long an away editor keeps its slot (default 60 s). */
+  resumeGraceMs?: number;
+  /** The hand-off period editors are told (sets how long a removal settles). */
+  handOffIntervalMs?: number;
+  /** Clock (ms); default Date.now. */
+  now?: () => number;
+  /** 0: no timer; the caller calls sweep() (a simulation). Default 250 ms. */
+  sweepIntervalMs?: number;
 }
 
 export class EditingSessions {
   readonly #store: CentralStore;
-  readonly #ratings: RatingRecords;
   readonly #logger: Logger;
   /**
    * Open sessions by album name in lower case: album names are ASCII and the
@@ -100,11 +117,36 @@ export class EditingSessions {
    * asking the store.
    */
   readonly #open = new Map<string, OpenSession>();
+  readonly #durable: SessionDurability;
+  readonly #ratings: RatingRecords;
+  readonly #trustStore: TrustStore;
+  /** Token and keys of each open session (kept in the store too, for a restart). */
+  readonly #trust = new Map<OpenSession, SessionTrust>();
+  readonly #now: () => number;
+  readonly #graceMs: number;
+  readonly #settleMs: number;
+  readonly #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: EditingSessionsOptions) {
     this.#store = options.store;
-    this.#ratings = new RatingRecords(options.store);
     this.#logger = options.logger.child({ component: "sessions" });
+    this.#now = options.now ?? Date.now;
+    this.#graceMs = options.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
+    this.#settleMs =
+      REMOVAL_SETTLE_PERIODS * (options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS);
+    this.#durable = new SessionDurability(options.store, this.#now);
+    this.#ratings = new RatingRecords(options.store);
+    this.#trustStore = new TrustStore(options.store);
+    this.#recover();
+    const sweepMs = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
+    if (sweepMs > 0) {
+      this.#sweeper = setInterval(() => this.#sweepSafely(), sweepMs);
+      this.#sweeper.unref();
+    }
+  }
+
+  get resumeGraceMs(): number {
+    return this.#graceMs;
   }
 
   /** Number of editors in the album's open session (0 if none). */
@@ -118,16 +160,25 @@ export class EditingSessions {
     connection: ConnectionState,
     user: string,
     peerPublicKey: Uint8Array,
-  ): OpenedSession {
+  ): VouchedSession {
     checkPeerPublicKey(peerPublicKey);
     const session = this.#find(albumName) ?? this.#start(albumName, user);
+    const trust = this.#trustOf(session);
+    trust.checkUnused(peerPublicKey);
     if (!isMember(session.state, user)) throw notMemberError(session.album);
-    const holder = session.slots.take(user, connection);
+    const earlier = session.slots.holderOf(user);
+    if (earlier && earlier.connection === undefined) {
+      // The user opens the album again instead of resuming (e.g. a new
+      // shell): the away slot is given up as a crash would be.
+      this.#release(session, earlier, "lost");
+    }
+    const resume = newResumeKey();
+    const holder = session.slots.take(user, connection, resume.hash);
     try {
-      session.trust.admit(holder.slot, peerPublicKey);
+      this.#durable.saveSlot(session, holder, "held");
+      trust.admit(holder.slot, peerPublicKey, user);
     } catch (error) {
-      session.slots.release(holder.slot, "left");
-      if (session.slots.size === 0) this.#end(session);
+      session.slots.release(holder.slot, "lost");
       throw error;
     }
     this.#logger.info({ album: session.album, user, slot: holder.slot }, "editor joined");
@@ -137,18 +188,62 @@ export class EditingSessions {
       sessionId: sessionIdOf(session),
       replica: encodeState(session.state),
       ratedFileIds: this.#store.ratedFileIds(session.album, user),
-      editors: session.slots
-        .holders()
-        .filter((other) => other !== holder && other.address !== undefined)
-        .map((other) => toWireEditor(session, other)),
-      sessionToken: session.trust.token,
+      editors: this.#othersOf(session, holder),
+      resumeKey: resume.key,
+      chatHistory: this.#durable.chatBefore(session.album, session.state.epoch).map(chatToWire),
+      resumeGraceMs: this.#graceMs,
+      sessionToken: trust.token,
       ratingTallies: [...this.#ratings.tallies(session.album)].map(([fileId, tally]) =>
         create(RatingTallySchema, { fileId, raters: tally.raters, stars: BigInt(tally.stars) }),
       ),
-      highestSlot: session.trust.highestSlot,
-      pastEditors: session.trust
+      highestSlot: trust.highestSlot,
+      pastEditors: trust
         .pastEditors()
         .map(({ slot, user: past }) => create(SessionEditorSchema, { slot, user: past })),
+    };
+  }
+
+  /**
+   * resumeAlbum: an editor of the same epoch reclaims its own slot (same user,
+   * its resume key) and hands in what the server may lack. An editor whose
+   * slot was retired meanwhile still gets its changes merged (no one else
+   * ever numbers that slot), but must open the album again.
+   */
+  resume(
+    albumName: string,
+    connection: ConnectionState,
+    user: string,
+    claim: ResumeClaim,
+  ): ResumeResult {
+    if (claim.address.length > MAX_ADDRESS_LENGTH) {
+      throw new AlbumError(ErrorCode.InvalidArgument, "the peer address is too long");
+    }
+    const session = this.#find(albumName);
+    const decision = decideResume(session, albumName, user, claim);
+    if (!session) throw notMemberError(albumName); // decideResume refused already
+    if (decision.kind === "reclaim") {
+      const holder = decision.holder;
+      // Merged first: a refused delta leaves the editor away, to try again.
+      this.#mergeAndStore(session, claim.delta, claim.chat);
+      session.slots.reclaim(claim.slot, connection);
+      if (claim.address !== "") holder.address = claim.address;
+      this.#durable.saveSlot(session, holder, "held");
+      this.#logger.info({ album: session.album, user, slot: holder.slot }, "editor resumed");
+      if (holder.address !== undefined) {
+        notifyOthers(session, holder, this.#joinedNotice(session, holder));
+      }
+      return {
+        outcome: ResumeOutcome.RESUMED,
+        editors: this.#othersOf(session, holder),
+        reason: "",
+      };
+    }
+    this.#mergeAndStore(session, claim.delta, claim.chat);
+    this.#logger.info({ album: session.album, user, slot: claim.slot }, "late editor handed off");
+    return {
+      outcome: ResumeOutcome.HANDED_OFF,
+      editors: [],
+      reason: `your slot in '${session.album}' was given up while you were away; your changes were handed off, open the album again to keep editing`,
     };
   }
 
@@ -159,25 +254,31 @@ export class EditingSessions {
     }
     const { session, holder } = this.#holderOf(albumName, connection);
     holder.address = address;
-    this.#notifyOthers(session, holder, {
-      case: "editorJoined",
-      value: create(EditorJoinedSchema, {
-        album: session.album,
-        editor: toWireEditor(session, holder),
-      }),
-    });
+    // Kept with the slot so a newcomer after a restart learns of away editors too.
+    this.#durable.saveSlot(session, holder, "held");
+    notifyOthers(session, holder, this.#joinedNotice(session, holder));
   }
 
   /** Merges a delta (or state) of the open session and stores it before returning. */
-  handOff(albumName: string, connection: ConnectionState, encoded: Uint8Array): void {
+  handOff(
+    albumName: string,
+    connection: ConnectionState,
+    encoded: Uint8Array,
+    chat: readonly ChatRecord[] = [],
+  ): void {
     const { session } = this.#holderOf(albumName, connection);
-    this.#mergeAndStore(session, encoded);
+    this.#mergeAndStore(session, encoded, chat);
   }
 
   /** putAlbum: merges the final replica, then frees the slot (reusable: a clean leave). */
-  put(albumName: string, connection: ConnectionState, encoded: Uint8Array): void {
+  put(
+    albumName: string,
+    connection: ConnectionState,
+    encoded: Uint8Array,
+    chat: readonly ChatRecord[] = [],
+  ): void {
     const { session, holder } = this.#holderOf(albumName, connection);
-    this.#mergeAndStore(session, encoded);
+    this.#mergeAndStore(session, encoded, chat);
     // The merge may have ended this very session (the editor removed itself).
     if (session.slots.holder(holder.slot) === holder) this.#leave(session, holder, "left");
   }
@@ -214,21 +315,79 @@ export class EditingSessions {
         }),
       }),
     });
-    for (const other of session.slots.holders()) other.connection.notify(frame);
+    for (const other of session.slots.holders()) other.connection?.notify(frame);
   }
 
-  /** A connection closed (or logged out): every slot it held is lost. */
-  connectionGone(connection: ConnectionState): void {
+  /**
+   * A connection closed: its slots are held for the grace period, so the
+   * editor can resume. A logout gives them up at once (as a crash).
+   */
+  connectionGone(connection: ConnectionState, how: "dropped" | "logout" = "dropped"): void {
+    const now = this.#now();
     for (const session of [...this.#open.values()]) {
       for (const holder of session.slots.holders()) {
-        if (holder.connection === connection) this.#leave(session, holder, "lost");
+        if (holder.connection !== connection) continue;
+        if (how === "logout") {
+          this.#leave(session, holder, "lost");
+        } else {
+          session.slots.markAway(holder.slot, now);
+          this.#logger.info(
+            { album: session.album, user: holder.user, slot: holder.slot },
+            "editor away; its slot is held for the grace period",
+          );
+        }
       }
     }
   }
 
-  /** Closes every session (server shutdown): stored replicas stay as handed off. */
+  /**
+   * Retires the slots of editors away past the grace period and enforces
+   * removals that have settled. Run by a timer (or by a simulation).
+   */
+  sweep(): void {
+    const now = this.#now();
+    for (const session of [...this.#open.values()]) {
+      for (const holder of session.slots.expired(now, this.#graceMs)) {
+        if (this.#find(session.album) === session) this.#leave(session, holder, "lost");
+      }
+      if (
+        this.#find(session.album) === session &&
+        session.removalCheckAt !== undefined &&
+        session.removalCheckAt <= now
+      ) {
+        session.removalCheckAt = undefined;
+        this.#enforceMembership(session, listMembers(session.state));
+      }
+    }
+  }
+
+  /** Closes every session (server shutdown): stored replicas and slot tables stay as they are. */
   stopAll(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
     this.#open.clear();
+  }
+
+  #sweepSafely(): void {
+    try {
+      this.sweep();
+    } catch (error) {
+      this.#logger.error({ err: error }, "sweeping editing sessions failed");
+    }
+  }
+
+  /**
+   * At start: rebuilds every session the last run left open from its stored
+   * replica, log and slot table. Its holders are away (they may resume); the
+   * epoch stays, so their replicas are still good.
+   */
+  #recover(): void {
+    for (const session of this.#durable.recoverSessions(this.#now())) {
+      this.#open.set(sessionKey(session.album), session);
+      this.#logger.info(
+        { album: session.album, epoch: session.state.epoch, away: session.slots.size },
+        "editing session recovered after a restart; its editors may resume",
+      );
+    }
   }
 
   #find(albumName: string): OpenSession | undefined {
@@ -241,31 +400,58 @@ export class EditingSessions {
     if (!record || record.replica === null || !this.#store.isMember(record.name, user)) {
       throw notMemberError(albumName);
     }
-    let state = decodeState(record.replica);
-    for (const delta of this.#store.albumLog(record.name)) {
-      const logged = decodeDelta(delta);
-      // Only a log of the stored replica's epoch is ever written; anything else is ignored.
-      if (logged.epoch === state.epoch) mergeInto(state, logged);
-    }
+    let state = this.#durable.replay(record.name, record.replica);
     if (record.sessionOpen) {
-      // The server stopped while a session was open: its holders are gone
-      // and their counters unknown, so the next session starts a new epoch.
+      // Left open by a stop with no slot anybody may resume (recovery keeps
+      // the others): nobody holds a slot of it, so start a new epoch.
       state = compact(state);
       this.#logger.info({ album: record.name }, "compacted an album left open by a stop");
     }
-    this.#store.checkpointAlbum(record.name, encodeState(state), listMembers(state), true);
-    const session: OpenSession = {
-      album: record.name,
-      albumId: record.id,
-      state,
-      slots: new SessionSlots<ConnectionState>(),
-      trust: new SessionTrust(),
-      logEntries: 0,
-      logBytes: 0,
-    };
-    this.#open.set(sessionKey(record.name), session);
+    this.#durable.startSession(record.name, state);
+    const session = this.#register(record.name, record.id, state, new SessionSlots());
     this.#logger.info({ album: record.name, epoch: state.epoch }, "editing session opened");
     return session;
+  }
+
+  #register(
+    album: string,
+    albumId: number,
+    state: AlbumState,
+    slots: SessionSlots<ConnectionState>,
+  ): OpenSession {
+    const session = openSession(album, albumId, state, slots);
+    this.#open.set(sessionKey(album), session);
+    return session;
+  }
+
+  #othersOf(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor[] {
+    return session.slots
+      .holders()
+      .filter((other) => other !== holder && other.address !== undefined)
+      .map((other) => this.#vouched(session, other));
+  }
+
+  /** An editor as the others are told of it: with the public key recorded for its slot. */
+  #vouched(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor {
+    const editor = toWireEditor(holder);
+    editor.publicKey = this.#trustOf(session).keyOf(holder.slot) ?? new Uint8Array(0);
+    return editor;
+  }
+
+  #joinedNotice(session: OpenSession, holder: SlotHolder<ConnectionState>): Notification["body"] {
+    const notice = editorJoined(session, holder);
+    if (notice.case === "editorJoined") notice.value.editor = this.#vouched(session, holder);
+    return notice;
+  }
+
+  /** The session's token and keys: made at its start, or read back after a restart. */
+  #trustOf(session: OpenSession): SessionTrust {
+    let trust = this.#trust.get(session);
+    if (!trust) {
+      trust = this.#trustStore.load(session.album, session.state.epoch);
+      this.#trust.set(session, trust);
+    }
+    return trust;
   }
 
   #holderOf(
@@ -283,7 +469,14 @@ export class EditingSessions {
     return { session, holder };
   }
 
-  #mergeAndStore(session: OpenSession, encoded: Uint8Array): void {
+  #mergeAndStore(
+    session: OpenSession,
+    encoded: Uint8Array,
+    chat: readonly ChatRecord[] = [],
+  ): void {
+    // Chat first: a refused batch must not leave the delta half-applied.
+    this.#durable.storeChat(session, chat);
+    if (encoded.byteLength === 0) return;
     const delta = decodeDelta(encoded);
     if (delta.epoch !== session.state.epoch) {
       throw new AlbumError(
@@ -291,9 +484,12 @@ export class EditingSessions {
         `stale replica: it is of session ${delta.epoch} of '${session.album}', which is in session ${session.state.epoch}`,
       );
     }
+    // No event at all (e.g. a hand-off that only carried chat): nothing to
+    // merge or log; the base of an epoch is the same in every replica.
+    if (delta.causal.versionVector.size === 0 && delta.causal.cloud.size === 0) return;
     // A member may edit, but not invent slots nor ratings nobody gave.
     const forged = auditDelta(session.state, delta, {
-      highestSlot: session.trust.highestSlot,
+      highestSlot: this.#trustOf(session).highestSlot,
       ratingTally: (fileId) => this.#ratings.tally(session.album, fileId),
     });
     if (forged !== undefined) {
@@ -306,18 +502,12 @@ export class EditingSessions {
     const membersChanged = !sameList(membersBefore, members);
     // Durable before the caller replies: the delta goes to the log (its size,
     // not the album's), and now and then the whole replica is rewritten.
-    this.#store.appendAlbumDelta(session.album, encoded, membersChanged ? members : undefined);
-    session.logEntries++;
-    session.logBytes += encoded.byteLength;
-    if (
-      session.logEntries >= CHECKPOINT_AFTER_ENTRIES ||
-      session.logBytes >= CHECKPOINT_AFTER_BYTES
-    ) {
-      this.#store.checkpointAlbum(session.album, encodeState(session.state), members, true);
-      session.logEntries = 0;
-      session.logBytes = 0;
+    this.#durable.logHandOff(session, encoded, membersChanged ? members : undefined);
+    if (membersChanged && session.slots.holders().some((h) => !members.includes(h.user))) {
+      // Not at once: a concurrent hand-off may keep the member (e.g. two
+      // editors removing each other); decided on the merged state later.
+      session.removalCheckAt ??= this.#now() + this.#settleMs;
     }
-    if (membersChanged) this.#enforceMembership(session, members);
   }
 
   /** Ends the session of every editor who is no longer a member. */
@@ -325,84 +515,41 @@ export class EditingSessions {
     const current = new Set(members);
     for (const holder of session.slots.holders()) {
       if (current.has(holder.user)) continue;
-      holder.connection.notify(
-        notification({
-          case: "sessionEnded",
-          value: create(SessionEndedSchema, {
-            album: session.album,
-            reason: `you were removed from the members of '${session.album}'`,
-          }),
-        }),
+      holder.connection?.notify(
+        notification(
+          sessionEnded(session, `you were removed from the members of '${session.album}'`),
+        ),
       );
       this.#leave(session, holder, "removed");
     }
   }
 
   #leave(session: OpenSession, holder: SlotHolder<ConnectionState>, how: Departure): void {
+    this.#release(session, holder, how);
+    if (session.slots.size === 0) this.#end(session);
+  }
+
+  /** Frees the slot (recorded first), tells the others; never ends the session. */
+  #release(session: OpenSession, holder: SlotHolder<ConnectionState>, how: Departure): void {
+    this.#durable.saveSlot(session, holder, how === "left" ? "reusable" : "retired");
     session.slots.release(holder.slot, how);
-    session.trust.forget(holder.slot, holder.user);
+    this.#trustOf(session).forget(holder.slot, holder.user);
     this.#logger.info(
       { album: session.album, user: holder.user, slot: holder.slot, how },
       "editor left",
     );
-    this.#notifyOthers(session, holder, {
-      case: "editorLeft",
-      value: create(EditorLeftSchema, {
-        album: session.album,
-        slot: holder.slot,
-        user: holder.user,
-        reason: departureReason[how],
-      }),
-    });
-    if (session.slots.size === 0) this.#end(session);
+    notifyOthers(session, holder, editorLeft(session, holder, how));
   }
 
   /** The last editor left: compact into the next epoch and close the session. */
   #end(session: OpenSession): void {
     this.#open.delete(sessionKey(session.album));
-    const next = compact(session.state);
-    this.#store.checkpointAlbum(session.album, encodeState(next), listMembers(next), false);
+    this.#trustOf(session).end();
+    this.#trust.delete(session);
+    const next = this.#durable.endSession(session);
     this.#logger.info({ album: session.album, epoch: next.epoch }, "editing session ended");
   }
-
-  #notifyOthers(
-    session: OpenSession,
-    except: SlotHolder<ConnectionState>,
-    body: Notification["body"],
-  ): void {
-    const frame = notification(body);
-    for (const holder of session.slots.holders()) {
-      if (holder !== except) holder.connection.notify(frame);
-    }
-  }
 }
-
-const sessionKey = (album: string): string => album.toLowerCase();
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((item, index) => item === b[index]);
-
-function notification(body: Notification["body"]): {
-  case: "notification";
-  value: Notification;
-} {
-  return { case: "notification", value: create(NotificationSchema, { body }) };
-}
-
-function toWireEditor(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor {
-  return create(SessionEditorSchema, {
-    slot: holder.slot,
-    user: holder.user,
-    address: holder.address ?? "",
-    publicKey: session.trust.keyOf(holder.slot) ?? new Uint8Array(0),
-  });
-}
-
-/** Unique per (album, epoch): peers of an earlier session of the album are ignored. */
-function sessionIdOf(session: OpenSession): bigint {
-  return (BigInt(session.albumId) << 32n) | BigInt(session.state.epoch);
-}
-
-function notMemberError(album: string): AlbumError {
-  return permissionDenied(`'${album}' is not an album you are a member of`);
-}

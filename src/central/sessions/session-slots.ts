@@ -1,11 +1,16 @@
 // The slot bookkeeping of one album's editing session: who holds which slot,
-// which slots may be handed out again, and which never may. Pure (no sockets,
-// no store). The rules come from the CRDT (docs/crdt.md, "Slots, epochs and
-// compaction"): a slot is reused within a session only after its holder left
-// cleanly (its final replica was merged, so the next holder's replica holds
-// every event of the slot and continues above them); a slot whose holder
-// vanished (connection lost, or ended by the server) is retired until the
-// session ends, because nobody knows how far its counter went.
+// which holders are away (connection dropped, or the server restarted) and
+// may reclaim their slot, which slots may be handed out again, and which
+// never may. Pure (no sockets, no store, no clock: times are passed in). The
+// rules come from the CRDT (docs/crdt.md, "Slots, epochs and compaction"):
+// a slot is reused within a session only after its holder left cleanly (its
+// final replica was merged, so the next holder's replica holds every event of
+// the slot and continues above them); an away holder keeps its slot and only
+// it may reclaim it (it still has its replica, hence its own counter); a slot
+// whose holder vanished for good (away past the grace period, removed) is
+// retired until the session ends, because nobody else knows how far its
+// counter went. It must never hand a newcomer a slot anybody held unless that
+// holder left cleanly.
 import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 
 export const FIRST_EDITOR_SLOT = 1;
@@ -14,7 +19,12 @@ export const LAST_EDITOR_SLOT = 0xffff;
 export interface SlotHolder<Connection> {
   readonly slot: number;
   readonly user: string;
-  readonly connection: Connection;
+  /** Undefined while the holder is away (its connection dropped, or the server restarted). */
+  connection: Connection | undefined;
+  /** When it went away (ms, the caller's clock); undefined while connected. */
+  awaySince: number | undefined;
+  /** Hex SHA-256 of the resume key only this holder knows. */
+  readonly resumeKeyHash: string;
   /** "host:port" of the editor's peer endpoint, once announced. */
   address: string | undefined;
 }
@@ -22,14 +32,57 @@ export interface SlotHolder<Connection> {
 /** How a holder gave its slot back. */
 export type Departure = "left" | "lost" | "removed";
 
+/** A slot as the durable slot table records it. */
+export interface SlotRecord {
+  readonly slot: number;
+  readonly user: string;
+  readonly state: "held" | "reusable" | "retired";
+  readonly resumeKeyHash: string;
+  readonly address: string | undefined;
+}
+
 export class SessionSlots<Connection> {
   readonly #holders = new Map<number, SlotHolder<Connection>>();
   /** Slots given back cleanly, reusable (lowest first). */
   readonly #reusable = new Set<number>();
-  /** Slots whose holder vanished: never handed out again in this session. */
-  readonly #retired = new Set<number>();
+  /** Slots whose holder vanished: never handed out again in this session, by slot. */
+  readonly #retired = new Map<number, { user: string; resumeKeyHash: string }>();
   #nextFresh = FIRST_EDITOR_SLOT;
 
+  /**
+   * The slots of a session as the slot table recorded them before a restart:
+   * every holder is away (it may reclaim its slot), every other slot keeps
+   * its state, and fresh slots continue above the highest one ever used.
+   */
+  static restore<Connection>(
+    records: readonly SlotRecord[],
+    now: number,
+  ): SessionSlots<Connection> {
+    const slots = new SessionSlots<Connection>();
+    for (const record of records) {
+      slots.#nextFresh = Math.max(slots.#nextFresh, record.slot + 1);
+      if (record.state === "held") {
+        slots.#holders.set(record.slot, {
+          slot: record.slot,
+          user: record.user,
+          connection: undefined,
+          awaySince: now,
+          resumeKeyHash: record.resumeKeyHash,
+          address: record.address,
+        });
+      } else if (record.state === "reusable") {
+        slots.#reusable.add(record.slot);
+      } else {
+        slots.#retired.set(record.slot, {
+          user: record.user,
+          resumeKeyHash: record.resumeKeyHash,
+        });
+      }
+    }
+    return slots;
+  }
+
+  /** Holders, connected or away. */
   get size(): number {
     return this.#holders.size;
   }
@@ -51,8 +104,16 @@ export class SessionSlots<Connection> {
     return undefined;
   }
 
-  /** Gives `user` a slot; refused if the user already holds one. */
-  take(user: string, connection: Connection): SlotHolder<Connection> {
+  /** The user and key hash of a retired slot (a late editor may still hand its changes in). */
+  retired(slot: number): { user: string; resumeKeyHash: string } | undefined {
+    return this.#retired.get(slot);
+  }
+
+  /**
+   * Gives `user` a slot; refused if the user already holds one (connected or
+   * away: the caller retires an away one first if it wants to).
+   */
+  take(user: string, connection: Connection, resumeKeyHash = ""): SlotHolder<Connection> {
     if (this.holderOf(user)) {
       throw new AlbumError(
         ErrorCode.FailedPrecondition,
@@ -60,9 +121,40 @@ export class SessionSlots<Connection> {
       );
     }
     const slot = this.#pickSlot();
-    const holder: SlotHolder<Connection> = { slot, user, connection, address: undefined };
+    const holder: SlotHolder<Connection> = {
+      slot,
+      user,
+      connection,
+      awaySince: undefined,
+      resumeKeyHash,
+      address: undefined,
+    };
     this.#holders.set(slot, holder);
     return holder;
+  }
+
+  /** The holder's connection dropped: it keeps its slot, away since `now`. */
+  markAway(slot: number, now: number): void {
+    const holder = this.#holders.get(slot);
+    if (!holder) return;
+    holder.connection = undefined;
+    holder.awaySince = now;
+  }
+
+  /** The holder came back (on `connection`): connected again. */
+  reclaim(slot: number, connection: Connection): SlotHolder<Connection> {
+    const holder = this.#holders.get(slot);
+    if (!holder) throw new AlbumError(ErrorCode.FailedPrecondition, `slot ${slot} is not held`);
+    holder.connection = connection;
+    holder.awaySince = undefined;
+    return holder;
+  }
+
+  /** Away holders whose grace ran out by `now`. */
+  expired(now: number, graceMs: number): SlotHolder<Connection>[] {
+    return this.holders().filter(
+      (holder) => holder.awaySince !== undefined && holder.awaySince + graceMs <= now,
+    );
   }
 
   /** Frees a slot: reusable after a clean leave, retired otherwise. */
@@ -71,7 +163,7 @@ export class SessionSlots<Connection> {
     if (!holder) return undefined;
     this.#holders.delete(slot);
     if (how === "left") this.#reusable.add(slot);
-    else this.#retired.add(slot);
+    else this.#retired.set(slot, { user: holder.user, resumeKeyHash: holder.resumeKeyHash });
     return holder;
   }
 

@@ -6,6 +6,7 @@
 // joined, who left, our session ended), and hands the replica back on close().
 // Every failure surfaces as an AlbumError with a message a person can act on.
 // It never prints, and never lets a content key into anything it reports.
+import { create } from "@bufbuild/protobuf";
 import { EventEmitter } from "node:events";
 import { stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
@@ -27,6 +28,7 @@ import {
 } from "../../crdt/index.ts";
 import {
   LeaveReason,
+  SessionEditorSchema,
   type EditorLeft,
   type Notification,
   type SessionEditor,
@@ -44,6 +46,7 @@ import { HandOffLoop } from "./hand-off-loop.ts";
 import { redactContentKeys } from "./redact-content-keys.ts";
 import type { SessionCentral } from "./session-central.ts";
 import { VouchedFacts } from "./vouched-facts.ts";
+import { SessionResume } from "./session-resume.ts";
 
 /** Where our peer endpoint binds, and what the other editors should dial. */
 export interface PeerEndpointOptions {
@@ -171,6 +174,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
   readonly #peer: SessionPeer;
   readonly #transfer: ContentTransfer;
   readonly #handOffs: HandOffLoop;
+  /** Carries the session over a lost central connection; keeps chat for hand-offs. */
+  readonly #resume: SessionResume;
   readonly #logger: Logger;
   /** FileIds we rated, in any session (from getAlbum, then our own ratings). */
   readonly #rated: Set<string>;
@@ -231,21 +236,47 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
       logger: this.#logger,
       ...options.peerTuning,
     });
-    this.#peer.on("chat", (entry) => this.emit("chat", chatView(entry)));
+    this.#resume = new SessionResume({
+      central: options.central,
+      opened,
+      replica: this.#replica,
+      address: () => this.#mesh.address,
+      logger: this.#logger,
+      resumed: (editors) => {
+        for (const editor of editors) this.#editorJoined(create(SessionEditorSchema, editor));
+      },
+      end: (reason) => this.#end(reason),
+    });
+    this.#peer.on("chat", (entry) => {
+      this.#resume.recordChat(entry);
+      this.emit("chat", chatView(entry));
+    });
     const events = options.events ?? {};
     if (events.chat) this.on("chat", events.chat);
     if (events.editorJoined) this.on("editorJoined", events.editorJoined);
     if (events.editorLeft) this.on("editorLeft", events.editorLeft);
     if (events.ended) this.on("ended", events.ended);
+    // What was said in earlier sessions (kept by the central server) comes first.
+    for (const kept of SessionResume.history(opened)) {
+      this.emit("chat", {
+        from: kept.sender,
+        slot: kept.slot,
+        text: kept.text,
+        time: kept.sentAtUnixMs,
+      });
+    }
     this.#transfer = options.transfer ?? new DataTransferClient(options.central);
     this.#handOffs = new HandOffLoop({
       intervalMs:
         options.handOffIntervalMs ?? (opened.handOffIntervalMs || DEFAULT_HAND_OFF_INTERVAL_MS),
-      hasChanges: () => this.#replica.hasUnhandedChanges,
+      hasChanges: () =>
+        this.#replica.hasUnhandedChanges || this.#resume.chatForHandOff().messages.length > 0,
       handOff: async () => {
         const { delta, receipt } = this.#replica.prepareHandOff();
-        await this.#central.handOff(this.album, delta);
+        const chat = this.#resume.chatForHandOff();
+        await this.#central.handOff(this.album, delta, chat.messages);
         this.#replica.acknowledgeHandOff(receipt);
+        this.#resume.acknowledgeChat(chat.receipt);
       },
       onError: (error) =>
         this.#logger.warn({ err: error }, "hand-off failed; retrying at the next period"),
@@ -481,6 +512,13 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
    * fails; the error then says so.
    */
   close(): Promise<void> {
+    if (!this.#closing && this.#state === "open") {
+      try {
+        this.#resume.checkCanHandBack(this.album);
+      } catch (error) {
+        return Promise.reject(AlbumError.from(error));
+      }
+    }
     this.#closing ??= this.#close();
     return this.#closing;
   }
@@ -493,7 +531,11 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     try {
       // What the server lacks (it holds everything it acknowledged): the size
       // of the recent edits, not of the album.
-      await this.#central.putAlbum(this.album, this.#replica.prepareHandOff().delta);
+      await this.#central.putAlbum(
+        this.album,
+        this.#replica.prepareHandOff().delta,
+        this.#resume.chatForHandOff().messages,
+      );
     } catch (error) {
       failure = AlbumError.from(error, ErrorCode.Unavailable);
     }
@@ -560,6 +602,7 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     this.#endReason ??= reason;
     this.#central.off("notification", this.#onNotification);
     this.#central.off("close", this.#onCentralClosed);
+    this.#resume.stop();
     try {
       await this.#peer.stop(reason);
     } catch (error) {

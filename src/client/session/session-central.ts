@@ -4,7 +4,7 @@
 // CentralClient is the real implementation; tests may pass an in-memory one.
 // A declaration only: nothing here does I/O.
 import type { Notification } from "../../gen/albumshare/central/v1/central_pb.ts";
-import type { OpenedAlbum } from "../central-client.ts";
+import type { KeptChatMessage, OpenedAlbum } from "../central-client.ts";
 import type { RingSource } from "../data-transfer/ring-source.ts";
 
 export interface SessionCentral extends RingSource {
@@ -12,8 +12,9 @@ export interface SessionCentral extends RingSource {
   readonly isClosed: boolean;
   getAlbum(album: string, peerPublicKey: Uint8Array): Promise<OpenedAlbum>;
   announceEditor(album: string, address: string): Promise<void>;
-  handOff(album: string, delta: Uint8Array): Promise<void>;
-  putAlbum(album: string, replica: Uint8Array): Promise<void>;
+  /** `chat`: delivered chat messages for the server to keep (see session-resume.ts). */
+  handOff(album: string, delta: Uint8Array, chat?: readonly KeptChatMessage[]): Promise<void>;
+  putAlbum(album: string, replica: Uint8Array, chat?: readonly KeptChatMessage[]): Promise<void>;
   /** Rejects with AlreadyExists when the user rated the file before. */
   recordRating(album: string, fileId: string, stars: number): Promise<void>;
   userExists(name: string): Promise<boolean>;

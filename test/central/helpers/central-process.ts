@@ -20,9 +20,19 @@ export class CentralProcess {
     this.#server = server;
   }
 
-  static async start(dir: string, timeoutMs = 30_000): Promise<CentralProcess> {
-    const args = ["central", "--host", "127.0.0.1", "--port", "0", "--dir", dir];
-    return new CentralProcess(await CliServer.start([...args, "--log-level", "warn"], timeoutMs));
+  /** `port`: a fixed port (a restart on the address clients know); `args`: more options. */
+  static async start(
+    dir: string,
+    timeoutMs = 30_000,
+    options: { port?: number; args?: readonly string[] } = {},
+  ): Promise<CentralProcess> {
+    const args = ["central", "--host", "127.0.0.1", "--port", String(options.port ?? 0)];
+    return new CentralProcess(
+      await CliServer.start(
+        [...args, "--dir", dir, ...(options.args ?? []), "--log-level", "warn"],
+        timeoutMs,
+      ),
+    );
   }
 
   get port(): number {

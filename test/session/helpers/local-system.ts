@@ -172,38 +172,58 @@ export class ShellClient {
   }
 }
 
+export interface LocalSystemOptions {
+  /** More options of the central server (e.g. a short --resume-grace-ms). */
+  centralArgs?: readonly string[];
+}
+
+function centralArgs(root: string, port: number, clusterPort: number, more: readonly string[]) {
+  return [
+    "central",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--cluster-port",
+    String(clusterPort),
+    "--dir",
+    join(root, "central"),
+    "--cluster-token",
+    CLUSTER_TOKEN,
+    ...more,
+    "--log-level",
+    "warn",
+  ];
+}
+
 /** Central server + data servers, in a temporary directory. */
 export class LocalSystem {
   readonly root: string;
   readonly central: string;
   readonly #servers: CliServer[];
   readonly #clients: ShellClient[] = [];
+  readonly #centralArgs: readonly string[];
+  #central: CliServer;
 
-  private constructor(root: string, central: string, servers: CliServer[]) {
+  private constructor(
+    root: string,
+    central: CliServer,
+    servers: CliServer[],
+    moreCentralArgs: readonly string[],
+  ) {
     this.root = root;
-    this.central = central;
+    this.central = `127.0.0.1:${central.listening.port}`;
+    this.#central = central;
     this.#servers = servers;
+    this.#centralArgs = moreCentralArgs;
   }
 
-  static async start(dataServers = 3): Promise<LocalSystem> {
+  static async start(dataServers = 3, options: LocalSystemOptions = {}): Promise<LocalSystem> {
     const root = mkdtempSync(join(tmpdir(), "albumshare-system-"));
-    const central = await CliServer.start([
-      "central",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--cluster-port",
-      "0",
-      "--dir",
-      join(root, "central"),
-      "--cluster-token",
-      CLUSTER_TOKEN,
-      "--log-level",
-      "warn",
-    ]);
+    const more = options.centralArgs ?? [];
+    const central = await CliServer.start(centralArgs(root, 0, 0, more));
     const { listening } = central;
-    const servers = [central];
+    const servers: CliServer[] = [];
     // One at a time: each prints its line once it is in the ring.
     for (let index = 1; index <= dataServers; index++) {
       const server = await CliServer.start([
@@ -223,13 +243,29 @@ export class LocalSystem {
       ]);
       servers.push(server);
     }
-    return new LocalSystem(root, `127.0.0.1:${listening.port}`, servers);
+    return new LocalSystem(root, central, servers, more);
   }
 
-  /** A new client shell, working in its own directory under the system's root. */
-  client(name: string): ShellClient {
+  /** kill -9 of the central server (no shutdown code runs, as in a crash). */
+  killCentral(): Promise<void> {
+    return this.#central.kill9();
+  }
+
+  /** Starts the central server again on the same ports and folder. */
+  async restartCentral(): Promise<void> {
+    const { port, clusterPort } = this.#central.listening;
+    this.#central = await CliServer.start(
+      centralArgs(this.root, port, clusterPort ?? 0, this.#centralArgs),
+    );
+  }
+
+  /**
+   * A new client shell, working in its own directory under the system's root;
+   * `central`: another address to reach the central server by (a proxy).
+   */
+  client(name: string, central = this.central): ShellClient {
     const cwd = mkdtempSync(join(this.root, `client-${name}-`));
-    const client = new ShellClient(name, this.central, cwd);
+    const client = new ShellClient(name, central, cwd);
     this.#clients.push(client);
     return client;
   }
@@ -237,6 +273,7 @@ export class LocalSystem {
   async stop(): Promise<void> {
     await Promise.all(this.#clients.map((client) => client.kill9()));
     for (const server of this.#servers.reverse()) await server.stop();
+    await this.#central.stop();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file albumshare/central/v1/central.proto.
  */
 export const file_albumshare_central_v1_central: GenFile = /*@__PURE__*/
-  fileDesc("CiNhbGJ1bXNoYXJlL2NlbnRyYWwvdjEvY2VudHJhbC5wcm90bxIVYWxidW1zaGFyZS5jZW50cmFsLnYxIkgKBUVycm9yEi4KBGNvZGUYASABKA4yIC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkiMAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgVhZ2VudBgCIAEoCSJVCgpIZWxsb1JlcGx5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMc2VydmVyX2FnZW50GAIgASgJEhcKD2lkbGVfdGltZW91dF9tcxgDIAEoDSIGCgRQaW5nIgYKBFBvbmciMQoPUmVnaXN0ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiDwoNUmVnaXN0ZXJSZXBseSIuCgxMb2dpblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSIaCgpMb2dpblJlcGx5EgwKBG5hbWUYASABKAkiDwoNTG9nb3V0UmVxdWVzdCINCgtMb2dvdXRSZXBseSIiChJDcmVhdGVBbGJ1bVJlcXVlc3QSDAoEbmFtZRgBIAEoCSISChBDcmVhdGVBbGJ1bVJlcGx5IhMKEUxpc3RBbGJ1bXNSZXF1ZXN0IkgKDEFsYnVtU3VtbWFyeRIMCgRuYW1lGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIUCgxlZGl0b3JfY291bnQYAyABKA0iRgoPTGlzdEFsYnVtc1JlcGx5EjMKBmFsYnVtcxgBIAMoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5BbGJ1bVN1bW1hcnkiIQoRVXNlckV4aXN0c1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIhCg9Vc2VyRXhpc3RzUmVwbHkSDgoGZXhpc3RzGAEgASgIIlAKDVNlc3Npb25FZGl0b3ISDAoEc2xvdBgBIAEoDRIMCgR1c2VyGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSEgoKcHVibGljX2tleRgEIAEoDCI5Cg9HZXRBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSFwoPcGVlcl9wdWJsaWNfa2V5GAIgASgMIpADCg1HZXRBbGJ1bVJlcGx5Eg0KBWFsYnVtGAEgASgJEgwKBHNsb3QYAiABKA0SEgoKc2Vzc2lvbl9pZBgDIAEoBBIPCgdyZXBsaWNhGAQgASgMEhYKDnJhdGVkX2ZpbGVfaWRzGAUgAygJEjUKB2VkaXRvcnMYBiADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchIrCgRyaW5nGAcgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZRIcChRoYW5kX29mZl9pbnRlcnZhbF9tcxgIIAEoDRIVCg1zZXNzaW9uX3Rva2VuGAkgASgMEjoKDnJhdGluZ190YWxsaWVzGA0gAygLMiIuYWxidW1zaGFyZS5jZW50cmFsLnYxLlJhdGluZ1RhbGx5EhQKDGhpZ2hlc3Rfc2xvdBgOIAEoDRI6CgxwYXN0X2VkaXRvcnMYDyADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvciI9CgtSYXRpbmdUYWxseRIPCgdmaWxlX2lkGAEgASgJEg4KBnJhdGVycxgCIAEoDRINCgVzdGFycxgDIAEoBCJSCg5SYXRpbmdSZWNvcmRlZBINCgVhbGJ1bRgBIAEoCRIxCgV0YWxseRgCIAEoCzIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SYXRpbmdUYWxseSI3ChVBbm5vdW5jZUVkaXRvclJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHYWRkcmVzcxgCIAEoCSIVChNBbm5vdW5jZUVkaXRvclJlcGx5Ii4KDkhhbmRPZmZSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg0KBWRlbHRhGAIgASgMIg4KDEhhbmRPZmZSZXBseSIxCg9QdXRBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHcmVwbGljYRgCIAEoDCIPCg1QdXRBbGJ1bVJlcGx5IkQKE1JlY29yZFJhdGluZ1JlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHZmlsZV9pZBgCIAEoCRINCgVzdGFycxgDIAEoDSITChFSZWNvcmRSYXRpbmdSZXBseSJTCgxFZGl0b3JKb2luZWQSDQoFYWxidW0YASABKAkSNAoGZWRpdG9yGAIgASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FZGl0b3IiawoKRWRpdG9yTGVmdBINCgVhbGJ1bRgBIAEoCRIMCgRzbG90GAIgASgNEgwKBHVzZXIYAyABKAkSMgoGcmVhc29uGAQgASgOMiIuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxlYXZlUmVhc29uIi0KDFNlc3Npb25FbmRlZBINCgVhbGJ1bRgBIAEoCRIOCgZyZWFzb24YAiABKAki8gYKC0NsaWVudEZyYW1lEhIKCnJlcXVlc3RfaWQYASABKAQSLQoFaGVsbG8YCiABKAsyHC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuSGVsbG9IABIrCgRwaW5nGAsgASgLMhsuYWxidW1zaGFyZS5jZW50cmFsLnYxLlBpbmdIABI6CghyZWdpc3RlchgMIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWdpc3RlclJlcXVlc3RIABI0CgVsb2dpbhgNIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Mb2dpblJlcXVlc3RIABI2CgZsb2dvdXQYDiABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVxdWVzdEgAEkEKDGNyZWF0ZV9hbGJ1bRgPIAEoCzIpLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DcmVhdGVBbGJ1bVJlcXVlc3RIABI/CgtsaXN0X2FsYnVtcxgQIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5MaXN0QWxidW1zUmVxdWVzdEgAEj8KC3VzZXJfZXhpc3RzGBEgASgLMiguYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXF1ZXN0SAASOwoJZ2V0X2FsYnVtGB4gASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldEFsYnVtUmVxdWVzdEgAEkcKD2Fubm91bmNlX2VkaXRvchgfIAEoCzIsLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Bbm5vdW5jZUVkaXRvclJlcXVlc3RIABI5CghoYW5kX29mZhggIAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVxdWVzdEgAEjsKCXB1dF9hbGJ1bRghIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QdXRBbGJ1bVJlcXVlc3RIABJDCg1yZWNvcmRfcmF0aW5nGCIgASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLlJlY29yZFJhdGluZ1JlcXVlc3RIABI5CghnZXRfcmluZxg8IAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVxdWVzdEgAQgYKBGJvZHkiigMKDE5vdGlmaWNhdGlvbhI+Cg5zZXJ2ZXJfY2xvc2luZxgBIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXJ2ZXJDbG9zaW5nSAASPAoNZWRpdG9yX2pvaW5lZBgKIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JKb2luZWRIABI4CgtlZGl0b3JfbGVmdBgLIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JMZWZ0SAASPAoNc2Vzc2lvbl9lbmRlZBgMIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXNzaW9uRW5kZWRIABJACg9yYXRpbmdfcmVjb3JkZWQYFCABKAsyJS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmF0aW5nUmVjb3JkZWRIABI6CgxyaW5nX2NoYW5nZWQYKCABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmluZ0NoYW5nZWRIAEIGCgRib2R5IhAKDkdldFJpbmdSZXF1ZXN0IjsKDEdldFJpbmdSZXBseRIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSI6CgtSaW5nQ2hhbmdlZBIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSIfCg1TZXJ2ZXJDbG9zaW5nEg4KBnJlYXNvbhgBIAEoCSLLBwoLU2VydmVyRnJhbWUSEgoKcmVxdWVzdF9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FcnJvckgAEjsKDG5vdGlmaWNhdGlvbhgDIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Ob3RpZmljYXRpb25IABIyCgVoZWxsbxgKIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IZWxsb1JlcGx5SAASKwoEcG9uZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Qb25nSAASOAoIcmVnaXN0ZXIYDCABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXBseUgAEjIKBWxvZ2luGA0gASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ2luUmVwbHlIABI0CgZsb2dvdXQYDiABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVwbHlIABI/CgxjcmVhdGVfYWxidW0YDyABKAsyJy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXBseUgAEj0KC2xpc3RfYWxidW1zGBAgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxpc3RBbGJ1bXNSZXBseUgAEj0KC3VzZXJfZXhpc3RzGBEgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXBseUgAEjkKCWdldF9hbGJ1bRgeIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRBbGJ1bVJlcGx5SAASRQoPYW5ub3VuY2VfZWRpdG9yGB8gASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLkFubm91bmNlRWRpdG9yUmVwbHlIABI3CghoYW5kX29mZhggIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVwbHlIABI5CglwdXRfYWxidW0YISABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUHV0QWxidW1SZXBseUgAEkEKDXJlY29yZF9yYXRpbmcYIiABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVjb3JkUmF0aW5nUmVwbHlIABI3CghnZXRfcmluZxg8IAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVwbHlIAEIGCgRib2R5Kr8CCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBABEh4KGkVSUk9SX0NPREVfVU5BVVRIRU5USUNBVEVEEAISIAocRVJST1JfQ09ERV9QRVJNSVNTSU9OX0RFTklFRBADEhgKFEVSUk9SX0NPREVfTk9UX0ZPVU5EEAQSHQoZRVJST1JfQ09ERV9BTFJFQURZX0VYSVNUUxAFEiIKHkVSUk9SX0NPREVfRkFJTEVEX1BSRUNPTkRJVElPThAGEiEKHUVSUk9SX0NPREVfUkVTT1VSQ0VfRVhIQVVTVEVEEAcSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAIEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQCSpzCgtMZWF2ZVJlYXNvbhIcChhMRUFWRV9SRUFTT05fVU5TUEVDSUZJRUQQABIVChFMRUFWRV9SRUFTT05fTEVGVBABEhUKEUxFQVZFX1JFQVNPTl9MT1NUEAISGAoUTEVBVkVfUkVBU09OX1JFTU9WRUQQA2IGcHJvdG8z", [file_albumshare_ring_v1_ring]);
+  fileDesc("CiNhbGJ1bXNoYXJlL2NlbnRyYWwvdjEvY2VudHJhbC5wcm90bxIVYWxidW1zaGFyZS5jZW50cmFsLnYxIkgKBUVycm9yEi4KBGNvZGUYASABKA4yIC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkiMAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgVhZ2VudBgCIAEoCSJVCgpIZWxsb1JlcGx5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMc2VydmVyX2FnZW50GAIgASgJEhcKD2lkbGVfdGltZW91dF9tcxgDIAEoDSIGCgRQaW5nIgYKBFBvbmciMQoPUmVnaXN0ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiDwoNUmVnaXN0ZXJSZXBseSJFCgxMb2dpblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAMgASgMIlgKCkxvZ2luUmVwbHkSDAoEbmFtZRgBIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAIgASgMEiUKHXNlc3Npb25fdG9rZW5fZXhwaXJlc191bml4X21zGAMgASgEIg8KDUxvZ291dFJlcXVlc3QiDQoLTG9nb3V0UmVwbHkiIgoSQ3JlYXRlQWxidW1SZXF1ZXN0EgwKBG5hbWUYASABKAkiEgoQQ3JlYXRlQWxidW1SZXBseSITChFMaXN0QWxidW1zUmVxdWVzdCJICgxBbGJ1bVN1bW1hcnkSDAoEbmFtZRgBIAEoCRIUCgxtZW1iZXJfY291bnQYAiABKA0SFAoMZWRpdG9yX2NvdW50GAMgASgNIkYKD0xpc3RBbGJ1bXNSZXBseRIzCgZhbGJ1bXMYASADKAsyIy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQWxidW1TdW1tYXJ5IiEKEVVzZXJFeGlzdHNSZXF1ZXN0EgwKBG5hbWUYASABKAkiIQoPVXNlckV4aXN0c1JlcGx5Eg4KBmV4aXN0cxgBIAEoCCJQCg1TZXNzaW9uRWRpdG9yEgwKBHNsb3QYASABKA0SDAoEdXNlchgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAwiOQoPR2V0QWxidW1SZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEhcKD3BlZXJfcHVibGljX2tleRgCIAEoDCL2AwoNR2V0QWxidW1SZXBseRINCgVhbGJ1bRgBIAEoCRIMCgRzbG90GAIgASgNEhIKCnNlc3Npb25faWQYAyABKAQSDwoHcmVwbGljYRgEIAEoDBIWCg5yYXRlZF9maWxlX2lkcxgFIAMoCRI1CgdlZGl0b3JzGAYgAygLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FZGl0b3ISKwoEcmluZxgHIAEoCzIdLmFsYnVtc2hhcmUucmluZy52MS5SaW5nU3RhdGUSHAoUaGFuZF9vZmZfaW50ZXJ2YWxfbXMYCCABKA0SFQoNc2Vzc2lvbl90b2tlbhgJIAEoDBI6Cg5yYXRpbmdfdGFsbGllcxgNIAMoCzIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SYXRpbmdUYWxseRIUCgxoaWdoZXN0X3Nsb3QYDiABKA0SOgoMcGFzdF9lZGl0b3JzGA8gAygLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FZGl0b3ISEgoKcmVzdW1lX2tleRgKIAEoDBI3CgxjaGF0X2hpc3RvcnkYCyADKAsyIS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ2hhdFJlY29yZBIXCg9yZXN1bWVfZ3JhY2VfbXMYDCABKA0iPQoLUmF0aW5nVGFsbHkSDwoHZmlsZV9pZBgBIAEoCRIOCgZyYXRlcnMYAiABKA0SDQoFc3RhcnMYAyABKAQiUgoOUmF0aW5nUmVjb3JkZWQSDQoFYWxidW0YASABKAkSMQoFdGFsbHkYAiABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmF0aW5nVGFsbHkiNwoVQW5ub3VuY2VFZGl0b3JSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg8KB2FkZHJlc3MYAiABKAkiFQoTQW5ub3VuY2VFZGl0b3JSZXBseSJfCg5IYW5kT2ZmUmVxdWVzdBINCgVhbGJ1bRgBIAEoCRINCgVkZWx0YRgCIAEoDBIvCgRjaGF0GAMgAygLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkNoYXRSZWNvcmQiDgoMSGFuZE9mZlJlcGx5ImIKD1B1dEFsYnVtUmVxdWVzdBINCgVhbGJ1bRgBIAEoCRIPCgdyZXBsaWNhGAIgASgMEi8KBGNoYXQYAyADKAsyIS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ2hhdFJlY29yZCJtCgpDaGF0UmVjb3JkEg0KBWVwb2NoGAEgASgNEgwKBHNsb3QYAiABKA0SCwoDc2VxGAMgASgNEg4KBnNlbmRlchgEIAEoCRIMCgR0ZXh0GAUgASgJEhcKD3NlbnRfYXRfdW5peF9tcxgGIAEoBCK2AQoSUmVzdW1lQWxidW1SZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg0KBWVwb2NoGAIgASgNEgwKBHNsb3QYAyABKA0SEgoKcmVzdW1lX2tleRgEIAEoDBIPCgdjb3VudGVyGAUgASgEEg0KBWRlbHRhGAYgASgMEi8KBGNoYXQYByADKAsyIS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ2hhdFJlY29yZBIPCgdhZGRyZXNzGAggASgJItsBChBSZXN1bWVBbGJ1bVJlcGx5EjUKB291dGNvbWUYASABKA4yJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVzdW1lT3V0Y29tZRI1CgdlZGl0b3JzGAIgAygLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FZGl0b3ISKwoEcmluZxgDIAEoCzIdLmFsYnVtc2hhcmUucmluZy52MS5SaW5nU3RhdGUSHAoUaGFuZF9vZmZfaW50ZXJ2YWxfbXMYBCABKA0SDgoGcmVhc29uGAUgASgJIg8KDVB1dEFsYnVtUmVwbHkiRAoTUmVjb3JkUmF0aW5nUmVxdWVzdBINCgVhbGJ1bRgBIAEoCRIPCgdmaWxlX2lkGAIgASgJEg0KBXN0YXJzGAMgASgNIhMKEVJlY29yZFJhdGluZ1JlcGx5IlMKDEVkaXRvckpvaW5lZBINCgVhbGJ1bRgBIAEoCRI0CgZlZGl0b3IYAiABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvciJrCgpFZGl0b3JMZWZ0Eg0KBWFsYnVtGAEgASgJEgwKBHNsb3QYAiABKA0SDAoEdXNlchgDIAEoCRIyCgZyZWFzb24YBCABKA4yIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTGVhdmVSZWFzb24iLQoMU2Vzc2lvbkVuZGVkEg0KBWFsYnVtGAEgASgJEg4KBnJlYXNvbhgCIAEoCSK1BwoLQ2xpZW50RnJhbWUSEgoKcmVxdWVzdF9pZBgBIAEoBBItCgVoZWxsbxgKIAEoCzIcLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IZWxsb0gAEisKBHBpbmcYCyABKAsyGy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUGluZ0gAEjoKCHJlZ2lzdGVyGAwgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLlJlZ2lzdGVyUmVxdWVzdEgAEjQKBWxvZ2luGA0gASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ2luUmVxdWVzdEgAEjYKBmxvZ291dBgOIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Mb2dvdXRSZXF1ZXN0SAASQQoMY3JlYXRlX2FsYnVtGA8gASgLMikuYWxidW1zaGFyZS5jZW50cmFsLnYxLkNyZWF0ZUFsYnVtUmVxdWVzdEgAEj8KC2xpc3RfYWxidW1zGBAgASgLMiguYWxidW1zaGFyZS5jZW50cmFsLnYxLkxpc3RBbGJ1bXNSZXF1ZXN0SAASPwoLdXNlcl9leGlzdHMYESABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuVXNlckV4aXN0c1JlcXVlc3RIABI7CglnZXRfYWxidW0YHiABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuR2V0QWxidW1SZXF1ZXN0SAASRwoPYW5ub3VuY2VfZWRpdG9yGB8gASgLMiwuYWxidW1zaGFyZS5jZW50cmFsLnYxLkFubm91bmNlRWRpdG9yUmVxdWVzdEgAEjkKCGhhbmRfb2ZmGCAgASgLMiUuYWxidW1zaGFyZS5jZW50cmFsLnYxLkhhbmRPZmZSZXF1ZXN0SAASOwoJcHV0X2FsYnVtGCEgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLlB1dEFsYnVtUmVxdWVzdEgAEkMKDXJlY29yZF9yYXRpbmcYIiABKAsyKi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVjb3JkUmF0aW5nUmVxdWVzdEgAEkEKDHJlc3VtZV9hbGJ1bRgjIAEoCzIpLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZXN1bWVBbGJ1bVJlcXVlc3RIABI5CghnZXRfcmluZxg8IAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRSaW5nUmVxdWVzdEgAQgYKBGJvZHkiigMKDE5vdGlmaWNhdGlvbhI+Cg5zZXJ2ZXJfY2xvc2luZxgBIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXJ2ZXJDbG9zaW5nSAASPAoNZWRpdG9yX2pvaW5lZBgKIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JKb2luZWRIABI4CgtlZGl0b3JfbGVmdBgLIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FZGl0b3JMZWZ0SAASPAoNc2Vzc2lvbl9lbmRlZBgMIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXNzaW9uRW5kZWRIABJACg9yYXRpbmdfcmVjb3JkZWQYFCABKAsyJS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmF0aW5nUmVjb3JkZWRIABI6CgxyaW5nX2NoYW5nZWQYKCABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmluZ0NoYW5nZWRIAEIGCgRib2R5IhAKDkdldFJpbmdSZXF1ZXN0IjsKDEdldFJpbmdSZXBseRIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSI6CgtSaW5nQ2hhbmdlZBIrCgRyaW5nGAEgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZSIfCg1TZXJ2ZXJDbG9zaW5nEg4KBnJlYXNvbhgBIAEoCSKMCAoLU2VydmVyRnJhbWUSEgoKcmVxdWVzdF9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLmFsYnVtc2hhcmUuY2VudHJhbC52MS5FcnJvckgAEjsKDG5vdGlmaWNhdGlvbhgDIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Ob3RpZmljYXRpb25IABIyCgVoZWxsbxgKIAEoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IZWxsb1JlcGx5SAASKwoEcG9uZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Qb25nSAASOAoIcmVnaXN0ZXIYDCABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXBseUgAEjIKBWxvZ2luGA0gASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ2luUmVwbHlIABI0CgZsb2dvdXQYDiABKAsyIi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9nb3V0UmVwbHlIABI/CgxjcmVhdGVfYWxidW0YDyABKAsyJy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXBseUgAEj0KC2xpc3RfYWxidW1zGBAgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxpc3RBbGJ1bXNSZXBseUgAEj0KC3VzZXJfZXhpc3RzGBEgASgLMiYuYWxidW1zaGFyZS5jZW50cmFsLnYxLlVzZXJFeGlzdHNSZXBseUgAEjkKCWdldF9hbGJ1bRgeIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRBbGJ1bVJlcGx5SAASRQoPYW5ub3VuY2VfZWRpdG9yGB8gASgLMiouYWxidW1zaGFyZS5jZW50cmFsLnYxLkFubm91bmNlRWRpdG9yUmVwbHlIABI3CghoYW5kX29mZhggIAEoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5IYW5kT2ZmUmVwbHlIABI5CglwdXRfYWxidW0YISABKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUHV0QWxidW1SZXBseUgAEkEKDXJlY29yZF9yYXRpbmcYIiABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVjb3JkUmF0aW5nUmVwbHlIABI/CgxyZXN1bWVfYWxidW0YIyABKAsyJy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVzdW1lQWxidW1SZXBseUgAEjcKCGdldF9yaW5nGDwgASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldFJpbmdSZXBseUgAQgYKBGJvZHkqvwIKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAESHgoaRVJST1JfQ09ERV9VTkFVVEhFTlRJQ0FURUQQAhIgChxFUlJPUl9DT0RFX1BFUk1JU1NJT05fREVOSUVEEAMSGAoURVJST1JfQ09ERV9OT1RfRk9VTkQQBBIdChlFUlJPUl9DT0RFX0FMUkVBRFlfRVhJU1RTEAUSIgoeRVJST1JfQ09ERV9GQUlMRURfUFJFQ09ORElUSU9OEAYSIQodRVJST1JfQ09ERV9SRVNPVVJDRV9FWEhBVVNURUQQBxIaChZFUlJPUl9DT0RFX1VOQVZBSUxBQkxFEAgSFwoTRVJST1JfQ09ERV9JTlRFUk5BTBAJKmoKDVJlc3VtZU91dGNvbWUSHgoaUkVTVU1FX09VVENPTUVfVU5TUEVDSUZJRUQQABIaChZSRVNVTUVfT1VUQ09NRV9SRVNVTUVEEAESHQoZUkVTVU1FX09VVENPTUVfSEFOREVEX09GRhACKnMKC0xlYXZlUmVhc29uEhwKGExFQVZFX1JFQVNPTl9VTlNQRUNJRklFRBAAEhUKEUxFQVZFX1JFQVNPTl9MRUZUEAESFQoRTEVBVkVfUkVBU09OX0xPU1QQAhIYChRMRUFWRV9SRUFTT05fUkVNT1ZFRBADYgZwcm90bzM", [file_albumshare_ring_v1_ring]);
 
 /**
  * @generated from message albumshare.central.v1.Error
@@ -156,6 +156,10 @@ export const RegisterReplySchema: GenMessage<RegisterReply> = /*@__PURE__*/
   messageDesc(file_albumshare_central_v1_central, 6);
 
 /**
+ * Either name and password, or a session token from an earlier LoginReply
+ * (then name and password are empty): a client reconnecting after a lost
+ * connection logs in again without asking the person for the password.
+ *
  * @generated from message albumshare.central.v1.LoginRequest
  */
 export type LoginRequest = Message<"albumshare.central.v1.LoginRequest"> & {
@@ -168,6 +172,13 @@ export type LoginRequest = Message<"albumshare.central.v1.LoginRequest"> & {
    * @generated from field: string password = 2;
    */
   password: string;
+
+  /**
+   * 32 random bytes issued by LoginReply.session_token.
+   *
+   * @generated from field: bytes session_token = 3;
+   */
+  sessionToken: Uint8Array;
 };
 
 /**
@@ -185,6 +196,20 @@ export type LoginReply = Message<"albumshare.central.v1.LoginReply"> & {
    * @generated from field: string name = 1;
    */
   name: string;
+
+  /**
+   * A resumable login: valid until expires_unix_ms or logout, whichever comes
+   * first; the server keeps only its hash. Empty when this login used a token
+   * (the same token stays valid).
+   *
+   * @generated from field: bytes session_token = 2;
+   */
+  sessionToken: Uint8Array;
+
+  /**
+   * @generated from field: uint64 session_token_expires_unix_ms = 3;
+   */
+  sessionTokenExpiresUnixMs: bigint;
 };
 
 /**
@@ -465,7 +490,7 @@ export type GetAlbumReply = Message<"albumshare.central.v1.GetAlbumReply"> & {
 
   /**
    * 128 random bits naming this editing session (the peers' ZAP domain and
-   * the salt of their message keys); unguessable, never reused.
+   * the salt of their pair routing ids); unguessable, never reused.
    *
    * @generated from field: bytes session_token = 9;
    */
@@ -495,6 +520,29 @@ export type GetAlbumReply = Message<"albumshare.central.v1.GetAlbumReply"> & {
    * @generated from field: repeated albumshare.central.v1.SessionEditor past_editors = 15;
    */
   pastEditors: SessionEditor[];
+
+  /**
+   * 16 random bytes that let this editor (and no one else) reclaim its slot
+   * with ResumeAlbum after a lost connection or a restart of the server.
+   *
+   * @generated from field: bytes resume_key = 10;
+   */
+  resumeKey: Uint8Array;
+
+  /**
+   * Chat of the album's earlier sessions kept by the server (bounded), in a
+   * causal order, oldest first. The current session's chat comes from the peers.
+   *
+   * @generated from field: repeated albumshare.central.v1.ChatRecord chat_history = 11;
+   */
+  chatHistory: ChatRecord[];
+
+  /**
+   * How long the server holds the slot of an editor whose connection dropped.
+   *
+   * @generated from field: uint32 resume_grace_ms = 12;
+   */
+  resumeGraceMs: number;
 };
 
 /**
@@ -609,6 +657,14 @@ export type HandOffRequest = Message<"albumshare.central.v1.HandOffRequest"> & {
    * @generated from field: bytes delta = 2;
    */
   delta: Uint8Array;
+
+  /**
+   * Chat messages this editor delivered that no acknowledged hand-off of its
+   * own carried yet, in its delivery order (a causal order).
+   *
+   * @generated from field: repeated albumshare.central.v1.ChatRecord chat = 3;
+   */
+  chat: ChatRecord[];
 };
 
 /**
@@ -646,6 +702,13 @@ export type PutAlbumRequest = Message<"albumshare.central.v1.PutAlbumRequest"> &
    * @generated from field: bytes replica = 2;
    */
   replica: Uint8Array;
+
+  /**
+   * As HandOffRequest.chat.
+   *
+   * @generated from field: repeated albumshare.central.v1.ChatRecord chat = 3;
+   */
+  chat: ChatRecord[];
 };
 
 /**
@@ -654,6 +717,160 @@ export type PutAlbumRequest = Message<"albumshare.central.v1.PutAlbumRequest"> &
  */
 export const PutAlbumRequestSchema: GenMessage<PutAlbumRequest> = /*@__PURE__*/
   messageDesc(file_albumshare_central_v1_central, 27);
+
+/**
+ * One chat message as the server keeps it. (epoch, slot, seq) identifies it
+ * within an album: slots are unique per epoch and a slot's successor numbers
+ * its messages above its predecessor's.
+ *
+ * @generated from message albumshare.central.v1.ChatRecord
+ */
+export type ChatRecord = Message<"albumshare.central.v1.ChatRecord"> & {
+  /**
+   * @generated from field: uint32 epoch = 1;
+   */
+  epoch: number;
+
+  /**
+   * @generated from field: uint32 slot = 2;
+   */
+  slot: number;
+
+  /**
+   * @generated from field: uint32 seq = 3;
+   */
+  seq: number;
+
+  /**
+   * @generated from field: string sender = 4;
+   */
+  sender: string;
+
+  /**
+   * @generated from field: string text = 5;
+   */
+  text: string;
+
+  /**
+   * @generated from field: uint64 sent_at_unix_ms = 6;
+   */
+  sentAtUnixMs: bigint;
+};
+
+/**
+ * Describes the message albumshare.central.v1.ChatRecord.
+ * Use `create(ChatRecordSchema)` to create a new message.
+ */
+export const ChatRecordSchema: GenMessage<ChatRecord> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 28);
+
+/**
+ * An editor whose connection dropped (or whose server restarted) reclaims
+ * its own slot of the same epoch, hands off what the server may lack, and
+ * tells where its peer endpoint is.
+ *
+ * @generated from message albumshare.central.v1.ResumeAlbumRequest
+ */
+export type ResumeAlbumRequest = Message<"albumshare.central.v1.ResumeAlbumRequest"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * The epoch of the editor's replica (the session it edits).
+   *
+   * @generated from field: uint32 epoch = 2;
+   */
+  epoch: number;
+
+  /**
+   * @generated from field: uint32 slot = 3;
+   */
+  slot: number;
+
+  /**
+   * GetAlbumReply.resume_key of that slot.
+   *
+   * @generated from field: bytes resume_key = 4;
+   */
+  resumeKey: Uint8Array;
+
+  /**
+   * The highest counter of its own slot in its replica: the server refuses a
+   * resume when its copy holds a higher one (the editor would reuse a dot).
+   *
+   * @generated from field: uint64 counter = 5;
+   */
+  counter: bigint;
+
+  /**
+   * What the server may lack (an encoded delta of that epoch).
+   *
+   * @generated from field: bytes delta = 6;
+   */
+  delta: Uint8Array;
+
+  /**
+   * @generated from field: repeated albumshare.central.v1.ChatRecord chat = 7;
+   */
+  chat: ChatRecord[];
+
+  /**
+   * "host:port" of its peer endpoint.
+   *
+   * @generated from field: string address = 8;
+   */
+  address: string;
+};
+
+/**
+ * Describes the message albumshare.central.v1.ResumeAlbumRequest.
+ * Use `create(ResumeAlbumRequestSchema)` to create a new message.
+ */
+export const ResumeAlbumRequestSchema: GenMessage<ResumeAlbumRequest> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 29);
+
+/**
+ * @generated from message albumshare.central.v1.ResumeAlbumReply
+ */
+export type ResumeAlbumReply = Message<"albumshare.central.v1.ResumeAlbumReply"> & {
+  /**
+   * @generated from field: albumshare.central.v1.ResumeOutcome outcome = 1;
+   */
+  outcome: ResumeOutcome;
+
+  /**
+   * The other editors of the session (when resumed).
+   *
+   * @generated from field: repeated albumshare.central.v1.SessionEditor editors = 2;
+   */
+  editors: SessionEditor[];
+
+  /**
+   * @generated from field: albumshare.ring.v1.RingState ring = 3;
+   */
+  ring?: RingState | undefined;
+
+  /**
+   * @generated from field: uint32 hand_off_interval_ms = 4;
+   */
+  handOffIntervalMs: number;
+
+  /**
+   * Why the slot could not be resumed (outcome HANDED_OFF).
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message albumshare.central.v1.ResumeAlbumReply.
+ * Use `create(ResumeAlbumReplySchema)` to create a new message.
+ */
+export const ResumeAlbumReplySchema: GenMessage<ResumeAlbumReply> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 30);
 
 /**
  * @generated from message albumshare.central.v1.PutAlbumReply
@@ -666,7 +883,7 @@ export type PutAlbumReply = Message<"albumshare.central.v1.PutAlbumReply"> & {
  * Use `create(PutAlbumReplySchema)` to create a new message.
  */
 export const PutAlbumReplySchema: GenMessage<PutAlbumReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 28);
+  messageDesc(file_albumshare_central_v1_central, 31);
 
 /**
  * Must succeed before a rating is applied: once per user and file, ever.
@@ -698,7 +915,7 @@ export type RecordRatingRequest = Message<"albumshare.central.v1.RecordRatingReq
  * Use `create(RecordRatingRequestSchema)` to create a new message.
  */
 export const RecordRatingRequestSchema: GenMessage<RecordRatingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 29);
+  messageDesc(file_albumshare_central_v1_central, 32);
 
 /**
  * @generated from message albumshare.central.v1.RecordRatingReply
@@ -711,7 +928,7 @@ export type RecordRatingReply = Message<"albumshare.central.v1.RecordRatingReply
  * Use `create(RecordRatingReplySchema)` to create a new message.
  */
 export const RecordRatingReplySchema: GenMessage<RecordRatingReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 30);
+  messageDesc(file_albumshare_central_v1_central, 33);
 
 /**
  * @generated from message albumshare.central.v1.EditorJoined
@@ -733,7 +950,7 @@ export type EditorJoined = Message<"albumshare.central.v1.EditorJoined"> & {
  * Use `create(EditorJoinedSchema)` to create a new message.
  */
 export const EditorJoinedSchema: GenMessage<EditorJoined> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 31);
+  messageDesc(file_albumshare_central_v1_central, 34);
 
 /**
  * @generated from message albumshare.central.v1.EditorLeft
@@ -765,7 +982,7 @@ export type EditorLeft = Message<"albumshare.central.v1.EditorLeft"> & {
  * Use `create(EditorLeftSchema)` to create a new message.
  */
 export const EditorLeftSchema: GenMessage<EditorLeft> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 32);
+  messageDesc(file_albumshare_central_v1_central, 35);
 
 /**
  * Sent to an editor whose session the server ended (e.g. removed member).
@@ -789,7 +1006,7 @@ export type SessionEnded = Message<"albumshare.central.v1.SessionEnded"> & {
  * Use `create(SessionEndedSchema)` to create a new message.
  */
 export const SessionEndedSchema: GenMessage<SessionEnded> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 33);
+  messageDesc(file_albumshare_central_v1_central, 36);
 
 /**
  * @generated from message albumshare.central.v1.ClientFrame
@@ -887,6 +1104,12 @@ export type ClientFrame = Message<"albumshare.central.v1.ClientFrame"> & {
     case: "recordRating";
   } | {
     /**
+     * @generated from field: albumshare.central.v1.ResumeAlbumRequest resume_album = 35;
+     */
+    value: ResumeAlbumRequest;
+    case: "resumeAlbum";
+  } | {
+    /**
      * @generated from field: albumshare.central.v1.GetRingRequest get_ring = 60;
      */
     value: GetRingRequest;
@@ -899,7 +1122,7 @@ export type ClientFrame = Message<"albumshare.central.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 34);
+  messageDesc(file_albumshare_central_v1_central, 37);
 
 /**
  * Sent by the server without a request (request_id = 0).
@@ -956,7 +1179,7 @@ export type Notification = Message<"albumshare.central.v1.Notification"> & {
  * Use `create(NotificationSchema)` to create a new message.
  */
 export const NotificationSchema: GenMessage<Notification> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 35);
+  messageDesc(file_albumshare_central_v1_central, 38);
 
 /**
  * @generated from message albumshare.central.v1.GetRingRequest
@@ -969,7 +1192,7 @@ export type GetRingRequest = Message<"albumshare.central.v1.GetRingRequest"> & {
  * Use `create(GetRingRequestSchema)` to create a new message.
  */
 export const GetRingRequestSchema: GenMessage<GetRingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 36);
+  messageDesc(file_albumshare_central_v1_central, 39);
 
 /**
  * @generated from message albumshare.central.v1.GetRingReply
@@ -986,7 +1209,7 @@ export type GetRingReply = Message<"albumshare.central.v1.GetRingReply"> & {
  * Use `create(GetRingReplySchema)` to create a new message.
  */
 export const GetRingReplySchema: GenMessage<GetRingReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 37);
+  messageDesc(file_albumshare_central_v1_central, 40);
 
 /**
  * Pushed to every logged-in client when the data-server ring switches version.
@@ -1005,7 +1228,7 @@ export type RingChanged = Message<"albumshare.central.v1.RingChanged"> & {
  * Use `create(RingChangedSchema)` to create a new message.
  */
 export const RingChangedSchema: GenMessage<RingChanged> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 38);
+  messageDesc(file_albumshare_central_v1_central, 41);
 
 /**
  * @generated from message albumshare.central.v1.ServerClosing
@@ -1022,7 +1245,7 @@ export type ServerClosing = Message<"albumshare.central.v1.ServerClosing"> & {
  * Use `create(ServerClosingSchema)` to create a new message.
  */
 export const ServerClosingSchema: GenMessage<ServerClosing> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 39);
+  messageDesc(file_albumshare_central_v1_central, 42);
 
 /**
  * @generated from message albumshare.central.v1.ServerFrame
@@ -1130,6 +1353,12 @@ export type ServerFrame = Message<"albumshare.central.v1.ServerFrame"> & {
     case: "recordRating";
   } | {
     /**
+     * @generated from field: albumshare.central.v1.ResumeAlbumReply resume_album = 35;
+     */
+    value: ResumeAlbumReply;
+    case: "resumeAlbum";
+  } | {
+    /**
      * @generated from field: albumshare.central.v1.GetRingReply get_ring = 60;
      */
     value: GetRingReply;
@@ -1142,7 +1371,7 @@ export type ServerFrame = Message<"albumshare.central.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 40);
+  messageDesc(file_albumshare_central_v1_central, 43);
 
 /**
  * The closed set of error codes. The same codes are used in process
@@ -1209,6 +1438,38 @@ export const ErrorCodeSchema: GenEnum<ErrorCode> = /*@__PURE__*/
   enumDesc(file_albumshare_central_v1_central, 0);
 
 /**
+ * @generated from enum albumshare.central.v1.ResumeOutcome
+ */
+export enum ResumeOutcome {
+  /**
+   * @generated from enum value: RESUME_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The editor holds its slot again and keeps editing.
+   *
+   * @generated from enum value: RESUME_OUTCOME_RESUMED = 1;
+   */
+  RESUMED = 1,
+
+  /**
+   * The slot was retired (the editor stayed away past the grace period, or
+   * opened the album elsewhere); its changes were merged, but it must open
+   * the album again (getAlbum) to keep editing.
+   *
+   * @generated from enum value: RESUME_OUTCOME_HANDED_OFF = 2;
+   */
+  HANDED_OFF = 2,
+}
+
+/**
+ * Describes the enum albumshare.central.v1.ResumeOutcome.
+ */
+export const ResumeOutcomeSchema: GenEnum<ResumeOutcome> = /*@__PURE__*/
+  enumDesc(file_albumshare_central_v1_central, 1);
+
+/**
  * @generated from enum albumshare.central.v1.LeaveReason
  */
 export enum LeaveReason {
@@ -1225,7 +1486,8 @@ export enum LeaveReason {
   LEFT = 1,
 
   /**
-   * The connection was lost; the slot is not reused in this session.
+   * The connection was lost and the editor did not resume within the grace
+   * period; the slot is not reused in this session.
    *
    * @generated from enum value: LEAVE_REASON_LOST = 2;
    */
@@ -1243,5 +1505,5 @@ export enum LeaveReason {
  * Describes the enum albumshare.central.v1.LeaveReason.
  */
 export const LeaveReasonSchema: GenEnum<LeaveReason> = /*@__PURE__*/
-  enumDesc(file_albumshare_central_v1_central, 1);
+  enumDesc(file_albumshare_central_v1_central, 2);
 

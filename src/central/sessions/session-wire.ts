@@ -1,0 +1,110 @@
+// What the sessions layer puts on the wire and takes from it: notifications
+// (and telling the other editors), editors, kept chat messages, and the "not a member" answer (the
+// same for an unknown album, so album names cannot be probed). Pure.
+import { create } from "@bufbuild/protobuf";
+import { permissionDenied, type AlbumError } from "../../common/album-error.ts";
+import {
+  ChatRecordSchema,
+  EditorJoinedSchema,
+  EditorLeftSchema,
+  LeaveReason,
+  SessionEndedSchema,
+  NotificationSchema,
+  SessionEditorSchema,
+  type ChatRecord,
+  type Notification,
+  type SessionEditor,
+} from "../../gen/albumshare/central/v1/central_pb.ts";
+import type { ConnectionState } from "../handler-context.ts";
+import type { ArchivedChat } from "./chat-archive.ts";
+import type { OpenSession } from "./open-session.ts";
+import type { Departure, SlotHolder } from "./session-slots.ts";
+
+export const departureReason: Record<Departure, LeaveReason> = {
+  left: LeaveReason.LEFT,
+  lost: LeaveReason.LOST,
+  removed: LeaveReason.REMOVED,
+};
+
+export function notification(body: Notification["body"]): {
+  case: "notification";
+  value: Notification;
+} {
+  return { case: "notification", value: create(NotificationSchema, { body }) };
+}
+
+export function toWireEditor(holder: SlotHolder<ConnectionState>): SessionEditor {
+  return create(SessionEditorSchema, {
+    slot: holder.slot,
+    user: holder.user,
+    address: holder.address ?? "",
+  });
+}
+
+export function chatToWire(message: ArchivedChat): ChatRecord {
+  return create(ChatRecordSchema, { ...message, sentAtUnixMs: BigInt(message.sentAtUnixMs) });
+}
+
+export function chatFromWire(record: ChatRecord): ArchivedChat {
+  return {
+    epoch: record.epoch,
+    slot: record.slot,
+    seq: record.seq,
+    sender: record.sender,
+    text: record.text,
+    // Out-of-range times are refused by the archive, not wrapped.
+    sentAtUnixMs:
+      record.sentAtUnixMs > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(record.sentAtUnixMs),
+  };
+}
+
+export function notMemberError(album: string): AlbumError {
+  return permissionDenied(`'${album}' is not an album you are a member of`);
+}
+
+type NoticeBody = Notification["body"];
+
+export function editorJoined(
+  session: OpenSession,
+  holder: SlotHolder<ConnectionState>,
+): NoticeBody {
+  return {
+    case: "editorJoined",
+    value: create(EditorJoinedSchema, { album: session.album, editor: toWireEditor(holder) }),
+  };
+}
+
+export function editorLeft(
+  session: OpenSession,
+  holder: SlotHolder<ConnectionState>,
+  how: Departure,
+): NoticeBody {
+  return {
+    case: "editorLeft",
+    value: create(EditorLeftSchema, {
+      album: session.album,
+      slot: holder.slot,
+      user: holder.user,
+      reason: departureReason[how],
+    }),
+  };
+}
+
+export function sessionEnded(session: OpenSession, reason: string): NoticeBody {
+  return {
+    case: "sessionEnded",
+    value: create(SessionEndedSchema, { album: session.album, reason }),
+  };
+}
+
+/** Tells every connected holder but `except` (away holders learn on resume). */
+export function notifyOthers(
+  session: OpenSession,
+  except: SlotHolder<ConnectionState>,
+  body: NoticeBody,
+): void {
+  const frame = notification(body);
+  for (const holder of session.slots.holders()) {
+    if (holder !== except) holder.connection?.notify(frame);
+  }
+}
