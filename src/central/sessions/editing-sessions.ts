@@ -56,7 +56,7 @@ import { decideResume, type ResumeClaim } from "./resume-claim.ts";
 import { newResumeKey } from "./resume-keys.ts";
 import { RatingRecords } from "./rating-records.ts";
 import { SessionDurability } from "./session-durability.ts";
-import type { SessionTrust} from "./session-trust.ts";
+import type { SessionTrust } from "./session-trust.ts";
 import { checkPeerPublicKey, TrustStore } from "./session-trust.ts";
 import { SessionSlots, type Departure, type SlotHolder } from "./session-slots.ts";
 import {
