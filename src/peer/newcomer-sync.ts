@@ -4,7 +4,7 @@
 // chat from every peer still present, or at the timeout. It only decides;
 // the requests, timers and the "synced" report go out through callbacks the
 // core turns into actions.
-import type { CoreTimer } from "./session-core.ts";
+import type { CoreTimer } from "./session-core-types.ts";
 import type { SessionSlot } from "./vector-clock.ts";
 
 /** How a newcomer's initial sync ended. */

@@ -32,7 +32,7 @@ import {
 import { CausalChat, MAX_SENDER_NAME_BYTES } from "./causal-chat.ts";
 import type { ChatEntry } from "./chat-history.ts";
 import { DeltaGapTracker } from "./delta-gap-tracker.ts";
-import { NewcomerSync, type SyncOutcome } from "./newcomer-sync.ts";
+import { NewcomerSync } from "./newcomer-sync.ts";
 import {
   chatEntryFromWire,
   chatEntryToWire,
@@ -45,78 +45,28 @@ import {
 } from "./peer-codec.ts";
 import type { PeerAddress } from "./peer-mesh.ts";
 import type { ReplicaPort } from "./replica-port.ts";
+import { RepairPlanner } from "./repair-planner.ts";
 import { OutstandingRequests, RequestBudgets } from "./request-budgets.ts";
 import { SlotRoster } from "./slot-roster.ts";
+import type {
+  CoreAction,
+  CoreTimer,
+  PeerLeft,
+  SessionCoreOptions,
+  SessionCoreStats,
+} from "./session-core-types.ts";
 import type { SessionSlot, VectorClock } from "./vector-clock.ts";
 
 export type { SyncOutcome } from "./newcomer-sync.ts";
-
-/** The core's timers; each fires once per schedule action. */
-export type CoreTimer = "repair" | "antiEntropy" | "initialRetry" | "initialTimeout";
-
-export interface PeerLeft {
-  slot: SessionSlot;
-  user: string;
-  /** "bye": the peer said so; "removed": the central server said so. */
-  reason: "bye" | "removed";
-}
-
-export type CoreAction =
-  | { kind: "send"; to: SessionSlot; body: PeerMessageBody }
-  | { kind: "broadcast"; body: PeerMessageBody }
-  /** Open (or re-open, for a new address or key) the connection to a peer. */
-  | { kind: "connect"; peer: PeerAddress }
-  /** Close the connection to a peer; `revoke`: also cut its connections to us. */
-  | { kind: "disconnect"; slot: SessionSlot; revoke: boolean }
-  | { kind: "chat"; entry: ChatEntry }
-  | { kind: "peerJoined"; peer: PeerAddress }
-  | { kind: "peerLeft"; left: PeerLeft }
-  | { kind: "remoteDelta"; from: SessionSlot }
-  | { kind: "synced"; outcome: SyncOutcome }
-  | { kind: "schedule"; timer: CoreTimer; delayMs: number };
-
-export interface SessionCoreOptions {
-  slot: SessionSlot;
-  /** Our user name: the sender name of our chat messages. */
-  user: string;
-  /** The session's 128-bit token; Hellos of another session are ignored. */
-  sessionToken: Uint8Array;
-  replica: ReplicaPort;
-  /** Who held slots of the session before and left (names relayed chat may carry). */
-  pastEditors?: readonly { slot: SessionSlot; user: string }[];
-  antiEntropyIntervalMs?: number;
-  repairDelayMs?: number;
-  initialSyncRetryMs?: number;
-  initialSyncTimeoutMs?: number;
-  chatHistoryCapacity?: number;
-  maxHeldChatMessages?: number;
-  syncRequestsPerSecond?: number;
-  /** Monotonic milliseconds, for the request budgets (the simulation passes its clock). */
-  monotonicNow: () => number;
-  logger?: Logger;
-}
-
-export interface SessionCoreStats {
-  deltasSent: number;
-  deltasApplied: number;
-  /** Deltas or sync replies the replica refused (malformed or forged). */
-  deltasRefused: number;
-  crdtRepairRequests: number;
-  chatRepairRequests: number;
-  antiEntropyRounds: number;
-  /** Chat messages refused (malformed, spoofed, or no room to hold them). */
-  chatRefused: number;
-  /** Hellos ignored (other protocol version or session). */
-  hellosIgnored: number;
-  /** Sync replies nobody asked for, dropped unread. */
-  unsolicitedReplies: number;
-  /** Sync requests beyond the sender's budget, dropped unanswered. */
-  requestsOverBudget: number;
-}
+export type {
+  CoreAction,
+  CoreTimer,
+  PeerLeft,
+  SessionCoreOptions,
+  SessionCoreStats,
+} from "./session-core-types.ts";
 
 const EMPTY_BYTES = new Uint8Array(0);
-/** Repair periods between two targeted chat repair requests to the same peer. */
-const CHAT_REPAIR_COOLDOWN_PERIODS = 3;
 
 export class SessionCore {
   readonly slot: SessionSlot;
@@ -144,14 +94,10 @@ export class SessionCore {
   readonly #peers = new Map<SessionSlot, PeerAddress>();
   readonly #intervals: { antiEntropy: number; repair: number };
   readonly #initial: NewcomerSync;
-  readonly #chatRepairAsked = new Map<SessionSlot, number>();
+  readonly #repairs = new RepairPlanner();
   #state: "new" | "running" | "stopped" = "new";
   #out: CoreAction[] = [];
   #deltaSeq = 0;
-  #antiEntropyCursor = 0;
-  #previousHeldKeys = new Set<string>();
-  #departedGapRounds = 0;
-  #repairPeriod = 0;
 
   constructor(options: SessionCoreOptions) {
     if (options.user.length === 0 || Buffer.byteLength(options.user) > MAX_SENDER_NAME_BYTES) {
@@ -477,40 +423,17 @@ export class SessionCore {
 
   /** Targeted repair: asks the peers behind lasting gaps for what we lack. */
   #repairRound(): void {
-    this.#repairPeriod++;
-    for (const sender of this.#gaps.closePeriod()) {
-      this.#askForRepair(this.#peers.has(sender) ? sender : this.#nextPeer(), true, false);
-    }
-    const heldNow = new Set(this.#chat.heldKeys());
-    const lasting = [...heldNow].some((key) => this.#previousHeldKeys.has(key));
-    this.#previousHeldKeys = heldNow;
-    // During a newcomer's initial sync every peer is being asked already.
-    if (!lasting || !this.#initial.done) {
-      this.#departedGapRounds = 0;
-      return;
-    }
-    // Ask the authors of what held messages wait for (they log their own
-    // messages); for an author who left, ask the others in turn.
-    const asked = new Set<SessionSlot>();
-    let waitsOnDeparted = false;
-    for (const author of this.#chat.slotsWaitedFor()) {
-      const present = this.#isPresent(author);
-      waitsOnDeparted ||= !present;
-      const target = present ? author : this.#nextPeer();
-      if (target === undefined || target === this.slot || asked.has(target)) continue;
-      asked.add(target);
-      // Not again while an answer (up to a thousand messages) may be on its way.
-      const last = this.#chatRepairAsked.get(target);
-      if (last !== undefined && this.#repairPeriod - last < CHAT_REPAIR_COOLDOWN_PERIODS) continue;
-      this.#chatRepairAsked.set(target, this.#repairPeriod);
-      this.#askForRepair(target, false, true);
-    }
-    // Once every peer had its turn, what a departed author sent is nowhere.
-    this.#departedGapRounds = waitsOnDeparted ? this.#departedGapRounds + 1 : 0;
-    if (this.#departedGapRounds > this.#peers.size + 2) {
-      this.#departedGapRounds = 0;
-      this.#deliver(this.#chat.abandonDeparted(this.#isPresent));
-    }
+    const round = this.#repairs.repairRound({
+      self: this.slot,
+      lastingGaps: this.#gaps.closePeriod(),
+      heldKeys: this.#chat.heldKeys(),
+      waitedFor: this.#chat.slotsWaitedFor(),
+      peers: [...this.#peers.keys()],
+      initialSyncDone: this.#initial.done,
+    });
+    for (const { target, replica, chat } of round.requests)
+      this.#askForRepair(target, replica, chat);
+    if (round.abandonDeparted) this.#deliver(this.#chat.abandonDeparted(this.#isPresent));
   }
 
   /** Periodic anti-entropy: one peer per round, in turn, for both replica and chat. */
@@ -550,9 +473,7 @@ export class SessionCore {
   }
 
   #nextPeer(): SessionSlot | undefined {
-    const slots = [...this.#peers.keys()].sort((a, b) => a - b);
-    if (slots.length === 0) return undefined;
-    return slots[this.#antiEntropyCursor++ % slots.length];
+    return this.#repairs.nextPeer([...this.#peers.keys()]);
   }
 
   // --- helpers ------------------------------------------------------------------------
