@@ -19,9 +19,17 @@ import { Context, Router } from "zeromq";
 import { AlbumError, ErrorCode, invalidArgument } from "../common/album-error.ts";
 import { formatHostPort, parseHostPort } from "../common/host-port.ts";
 import { silentLogger, type Logger } from "../common/logger.ts";
-import type { PeerEnvelope } from "../gen/albumshare/peer/v1/peer_pb.ts";
+import { PeerAdmissions } from "./peer-admissions.ts";
 import { PeerInbox } from "./peer-inbox.ts";
-import { checkPublicKey, type SessionKeys } from "./peer-keys.ts";
+import { checkPublicKey } from "./peer-keys.ts";
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type IncomingEnvelope,
+  type MeshFaultInjector,
+  type PeerAddress,
+  type PeerMeshOptions,
+  type PeerMeshStats,
+} from "./peer-mesh-types.ts";
 import { PeerLink } from "./peer-link.ts";
 import {
   decodePeerEnvelope,
@@ -30,94 +38,17 @@ import {
   type PeerMessageBody,
 } from "./peer-codec.ts";
 import { ZapAuthenticator } from "./zap-authenticator.ts";
+
+export { DEFAULT_MAX_MESSAGE_BYTES } from "./peer-mesh-types.ts";
+export type {
+  IncomingEnvelope,
+  MeshFaultInjector,
+  PeerAddress,
+  PeerMeshOptions,
+  PeerMeshStats,
+} from "./peer-mesh-types.ts";
 import { MAX_SESSION_SLOT, type SessionSlot } from "./vector-clock.ts";
 
-/** Where to reach another editor of the session. */
-export interface PeerAddress {
-  readonly slot: SessionSlot;
-  readonly user: string;
-  /** "host:port" the peer advertised. */
-  readonly address: string;
-  /** The peer's CURVE public key for this session (32 bytes), as the central server vouched for it. */
-  readonly publicKey: Uint8Array;
-}
-
-export interface IncomingEnvelope {
-  /** Slot of the sender, proven by the key its connection authenticated with. */
-  readonly fromSlot: SessionSlot;
-  readonly envelope: PeerEnvelope;
-}
-
-/**
- * Test hook: decides the fate of each incoming envelope. Returns the delays
- * (ms) after which copies of it are handed on — undefined: at once, once;
- * []: dropped; [0, 30]: twice. Random delays reorder messages.
- */
-export type MeshFaultInjector = (incoming: IncomingEnvelope) => readonly number[] | undefined;
-
-export interface PeerMeshOptions {
-  /** Our session slot. */
-  slot: SessionSlot;
-  /** Our key pair for this session (its public half is what the central server vouches for). */
-  keys: SessionKeys;
-  /** The session's 128-bit token: the ZAP domain and the salt of the pair routing ids. */
-  sessionToken: Uint8Array;
-  /** Interface to bind (default 127.0.0.1). */
-  bindHost?: string;
-  /** Port to bind; 0 (default) picks an ephemeral port. */
-  bindPort?: number;
-  /** Host others should use to reach us (default: bindHost; required for a wildcard bind). */
-  advertisedHost?: string;
-  /** Port others should use (default: the bound port), e.g. behind port forwarding. */
-  advertisedPort?: number;
-  /** Messages ZeroMQ queues per outgoing peer (default 1000). */
-  sendHighWaterMark?: number;
-  /** Messages waiting in our outbox per peer beyond that, before new ones are dropped (default 10,000). */
-  outboxLimit?: number;
-  /** How long a send may wait on a peer that accepts nothing before its backlog is dropped (default 5000 ms). */
-  sendTimeoutMs?: number;
-  /** Messages queued by ZeroMQ on the incoming side (default 1000). */
-  receiveHighWaterMark?: number;
-  /** Envelopes held per sending peer for the consumer; beyond, that peer's are dropped (default 1000). */
-  incomingQueueLimit?: number;
-  /** Bytes held per sending peer for the consumer (default 16 MiB). */
-  incomingBytesLimit?: number;
-  /** Largest message accepted; ZeroMQ disconnects a peer sending more, before reading it (default 8 MiB). */
-  maxMessageBytes?: number;
-  /** ZMTP heartbeat period, to notice dead TCP connections (default 1000 ms; 0 disables). */
-  heartbeatIntervalMs?: number;
-  /** Silence after a heartbeat before the connection is dropped (default 5000 ms). */
-  heartbeatTimeoutMs?: number;
-  faults?: MeshFaultInjector;
-  /**
-   * "curve" (default): encrypted, only vouched keys admitted. "none" exists
-   * only so the benchmark can measure what security costs: no encryption, no
-   * admission (the pair routing ids still name the senders, in the clear).
-   * The client never sets it.
-   */
-  security?: "curve" | "none";
-  logger?: Logger;
-}
-
-export interface PeerMeshStats {
-  /** Messages queued for sending, per destination. */
-  sent: number;
-  /** Messages discarded: outbox full, peer stuck past the send timeout, or peer removed. */
-  discarded: number;
-  /** sendTo() for a slot that is not a peer. */
-  droppedNoPeer: number;
-  received: number;
-  /** Incoming messages refused (undecodable, over their kind's size limit, or sender slot disagrees). */
-  malformed: number;
-  /** Incoming messages on a connection no admitted editor's key opened (dropped unread). */
-  unauthenticated: number;
-  /** Incoming messages dropped because their sender's budget was used up. */
-  overBudget: number;
-  /** Incoming messages dropped by the fault injector. */
-  droppedByFaults: number;
-}
-
-export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "*", "::", "[::]"]);
 const SESSION_TOKEN_BYTES = 16;
 const REBIND_ATTEMPTS = 100;
@@ -128,12 +59,6 @@ interface Connection {
   readonly link: PeerLink;
 }
 
-interface Admission {
-  readonly publicKey: string;
-  /** Hex of the routing id the peer's connection to us must present. */
-  readonly incomingId: string;
-}
-
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 
 export class PeerMesh {
@@ -141,12 +66,8 @@ export class PeerMesh {
   readonly #options: PeerMeshOptions;
   readonly #logger: Logger;
   readonly #connections = new Map<SessionSlot, Connection>();
-  /** Peers whose connections we accept, by slot. */
-  readonly #admitted = new Map<SessionSlot, Admission>();
-  /** Incoming routing id (hex) -> the admitted peer it proves. */
-  readonly #slotByIncomingId = new Map<string, SessionSlot>();
-  /** Admitted public keys (hex), for the ZAP handler. */
-  readonly #admittedKeys = new Set<string>();
+  /** Peers whose connections we accept. */
+  readonly #admitted: PeerAdmissions;
   readonly #incoming: PeerInbox<IncomingEnvelope>;
   readonly #context = new Context();
   readonly #zap: ZapAuthenticator;
@@ -188,10 +109,11 @@ export class PeerMesh {
       maxBytesPerPeer: options.incomingBytesLimit ?? 16 * 1024 * 1024,
     });
     this.#domain = hex(options.sessionToken);
+    this.#admitted = new PeerAdmissions(options.keys, options.sessionToken);
     this.#zap = new ZapAuthenticator({
       context: this.#context,
       domain: this.#domain,
-      isAdmitted: (key) => this.#admittedKeys.has(hex(key)),
+      isAdmitted: (key) => this.#admitted.admitsKey(key),
       logger: this.#logger,
     });
   }
@@ -264,8 +186,6 @@ export class PeerMesh {
     for (const connection of this.#connections.values()) this.#close(connection);
     this.#connections.clear();
     this.#admitted.clear();
-    this.#slotByIncomingId.clear();
-    this.#admittedKeys.clear();
     this.#router?.close();
     await this.#receiveLoop;
     if (this.#secure) await this.#zap.stop();
@@ -278,17 +198,7 @@ export class PeerMesh {
    * A slot's earlier admission is replaced.
    */
   admit(peer: Pick<PeerAddress, "slot" | "publicKey">): void {
-    checkPublicKey(peer.publicKey);
-    const publicKey = hex(peer.publicKey);
-    const existing = this.#admitted.get(peer.slot);
-    if (existing?.publicKey === publicKey) return;
-    if (existing) this.#unadmit(peer.slot);
-    const incomingId = hex(
-      this.#options.keys.pairRoutingId(peer.publicKey, "from-peer", this.#options.sessionToken),
-    );
-    this.#admitted.set(peer.slot, { publicKey, incomingId });
-    this.#slotByIncomingId.set(incomingId, peer.slot);
-    this.#admittedKeys.add(publicKey);
+    this.#admitted.admit(peer.slot, peer.publicKey);
   }
 
   /**
@@ -353,7 +263,7 @@ export class PeerMesh {
     const connection = this.#connections.get(slot);
     const admitted = this.#admitted.has(slot);
     if (!connection && !admitted) return false;
-    this.#unadmit(slot);
+    this.#admitted.revoke(slot);
     this.#incoming.forget(slot);
     if (connection) {
       this.#connections.delete(slot);
@@ -444,14 +354,6 @@ export class PeerMesh {
     return true;
   }
 
-  #unadmit(slot: SessionSlot): void {
-    const admission = this.#admitted.get(slot);
-    if (!admission) return;
-    this.#admitted.delete(slot);
-    this.#slotByIncomingId.delete(admission.incomingId);
-    this.#admittedKeys.delete(admission.publicKey);
-  }
-
   #close(connection: Connection): void {
     connection.link.close();
   }
@@ -503,9 +405,7 @@ export class PeerMesh {
       const [routingId, payload] = frames;
       // Who sent it, from the key its connection proved; nothing else is read first.
       const fromSlot =
-        routingId === undefined
-          ? undefined
-          : this.#slotByIncomingId.get(routingId.toString("latin1"));
+        routingId === undefined ? undefined : this.#admitted.slotOf(routingId.toString("latin1"));
       if (fromSlot === undefined) {
         this.stats.unauthenticated++;
         continue;
