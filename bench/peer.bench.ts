@@ -1,10 +1,14 @@
 // Peer layer benchmark, with the real album CRDT (EditorReplica) as the
-// replica: chat delivery latency (p50/p99 at 1,000 messages per second) and
-// chat throughput with 2, 4 and 8 editors while every editor also adds or
-// rates a file every 50 ms (deltas over the same mesh), next to a raw ZeroMQ
-// DEALER/ROUTER ping-pong and stream measured in the same run; and the time a
-// newcomer takes to sync a 10,000-file album from 3 editors, next to a raw
-// ZeroMQ request/reply carrying the encoded state (encode, send, decode).
+// replica: chat delivery latency (one-way, p50/p99 at 1,000 messages per
+// second) and chat throughput with 2, 4 and 8 editors while every editor also
+// adds or rates a file every 50 ms (deltas over the same mesh), next to a raw
+// ZeroMQ one-way DEALER->ROUTER latency (paced the same way) and stream
+// measured in the same run; and the time a newcomer takes to sync a
+// 10,000-file album from 3 editors, next to a raw ZeroMQ request/reply
+// carrying the encoded state (encode, send, decode). What security costs:
+// the 2-editor latency, the throughput and the newcomer sync are also
+// measured with the mesh's security off (no CURVE, no ZAP; a benchmark-only
+// setting), in the same run.
 // Editors run as deployed, one per child process (this file, re-run with
 // PEER_BENCH_EDITOR set); one-way latency then compares time stamps of
 // different processes (performance.timeOrigin + now(), within ~0.05 ms of each
@@ -16,6 +20,7 @@
 // logged to stderr).
 
 import { fork, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { Dealer, Router } from "zeromq";
@@ -31,7 +36,8 @@ import {
 } from "./fixtures/editing-album.ts";
 import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { decodeState, encodeState } from "../src/crdt/index.ts";
-import { PeerMesh } from "../src/peer/peer-mesh.ts";
+import { PeerMesh, type PeerAddress } from "../src/peer/peer-mesh.ts";
+import { SessionKeys } from "../src/peer/peer-keys.ts";
 import { SessionPeer } from "../src/peer/session-peer.ts";
 import { eventually } from "../test/support/eventually.ts";
 
@@ -39,8 +45,7 @@ const EDITOR_COUNTS = [2, 4, 8];
 const LATENCY_RATE_PER_SECOND = 1000;
 const LATENCY_MESSAGES = 3000;
 const THROUGHPUT_MESSAGES_PER_EDITOR = 2000;
-const PING_PONGS = 5000;
-const PACED_PING_PONGS = 2000;
+const ONE_WAY_MESSAGES = 2000;
 const RAW_STREAM_MESSAGES = 100_000;
 const CHAT_TEXT = "x".repeat(60);
 /** Each editor adds a file or rates one this often during the chat measurements. */
@@ -66,68 +71,58 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 // --- raw ZeroMQ baselines ------------------------------------------------------------
 
 /**
- * Round trips of a 100-byte message to an echoing ROUTER at `endpoint`: back
- * to back, or one every `paceMs` (both processes then sleep between round
- * trips, as editors do between chat messages, and pay the wake-up).
+ * One-way latency of a 100-byte message, DEALER -> ROUTER, one every
+ * `paceMs` (as the chat at 1,000 messages per second): the receiver takes the
+ * send time stamp carried in the message from its arrival time. With
+ * `sender` a child process (two processes, like two editors), the clocks are
+ * wall clocks with sub-millisecond resolution.
  */
-async function pingPong(endpoint: string, paceMs?: number): Promise<{ p50: number; p99: number }> {
-  const dealer = new Dealer({ linger: 0 });
-  dealer.connect(endpoint);
-  const payload = Buffer.alloc(100, 1);
+async function rawOneWay(between: "processes" | "one process"): Promise<RoundTrip> {
+  const router = new Router({ linger: 0 });
+  await router.bind("tcp://127.0.0.1:0");
+  const endpoint = router.lastEndpoint!;
   const samples: number[] = [];
-  const rounds = paceMs === undefined ? PING_PONGS + 200 : PACED_PING_PONGS + 200;
-  const firstAt = performance.now();
-  for (let i = 0; i < rounds; i++) {
-    if (paceMs !== undefined) {
-      const wait = firstAt + i * paceMs - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const receiving = (async () => {
+    for (let i = 0; i < ONE_WAY_MESSAGES + 200; i++) {
+      const [, payload] = await router.receive();
+      const sentAt = Number(payload!.toString("latin1", 0, payload!.indexOf(124)));
+      if (i >= 200) samples.push(wallNow() - sentAt);
     }
-    const start = performance.now();
-    await dealer.send(payload);
-    await dealer.receive();
-    if (i >= 200) samples.push(performance.now() - start);
+  })();
+  let child: ChildProcess | undefined;
+  if (between === "processes") {
+    child = fork(fileURLToPath(import.meta.url), [], {
+      execArgv: ["--import", "tsx"],
+      env: { ...process.env, PEER_BENCH_SENDER: endpoint },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+  } else {
+    void sendPaced(endpoint);
   }
-  dealer.close();
+  await receiving;
+  router.close();
+  if (child) {
+    const exited = once(child, "exit");
+    child.kill();
+    await exited;
+  }
   samples.sort((a, b) => a - b);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-async function startEcho(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const router = new Router({ linger: 0 });
-  await router.bind("tcp://127.0.0.1:0");
-  const echo = (async () => {
-    for await (const [id, payload] of router) await router.send([id!, payload!]);
-  })();
-  return {
-    endpoint: router.lastEndpoint!,
-    stop: async () => {
-      router.close();
-      await echo.catch(() => undefined);
-    },
-  };
-}
-
-/** Raw ping-pong with both sockets in this process. */
-async function rawPingPong(): Promise<{ p50: number; p99: number }> {
-  const echo = await startEcho();
-  const result = await pingPong(echo.endpoint);
-  await echo.stop();
-  return result;
-}
-
-/** Raw ping-pong with the echoing socket in a child process, like two editors. */
-async function rawPingPongBetweenProcesses(paceMs?: number): Promise<{ p50: number; p99: number }> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ["--import", "tsx"],
-    env: { ...process.env, PEER_BENCH_ECHO: "1" },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const [endpoint] = (await once(child, "message")) as [string];
-  const result = await pingPong(endpoint, paceMs);
-  const exited = once(child, "exit");
-  child.kill();
-  await exited;
-  return result;
+/** The sending side of rawOneWay: time-stamped messages, one per ms, timer-paced. */
+async function sendPaced(endpoint: string): Promise<void> {
+  const dealer = new Dealer({ linger: 0 });
+  dealer.connect(endpoint);
+  const padding = "x".repeat(80);
+  const periodMs = 1000 / LATENCY_RATE_PER_SECOND;
+  const firstAt = performance.now();
+  for (let i = 0; i < ONE_WAY_MESSAGES + 200; i++) {
+    const wait = firstAt + i * periodMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    await dealer.send(`${wallNow()}|${padding}`);
+  }
+  dealer.close();
 }
 
 async function rawStream(): Promise<number> {
@@ -190,25 +185,64 @@ interface Session {
   stop(): Promise<void>;
 }
 
+type Security = "curve" | "none";
+
+/**
+ * A new editor's peer engine, playing the central server's part: a fresh
+ * key pair, the others admitted, and each of `told` told about the newcomer.
+ */
+async function joinSession(
+  slot: number,
+  replica: EditorReplica,
+  token: Uint8Array,
+  security: Security,
+  peers: readonly PeerAddress[],
+  told: readonly SessionPeer[],
+): Promise<{ peer: SessionPeer; contact: PeerAddress }> {
+  const keys = SessionKeys.generate();
+  const mesh = new PeerMesh({ slot, keys, sessionToken: token, security });
+  await mesh.start();
+  const contact = {
+    slot,
+    user: editorUser(slot),
+    address: mesh.address,
+    publicKey: keys.publicKey,
+  };
+  for (const peer of peers) mesh.admit(peer);
+  for (const other of told) other.addPeer(contact);
+  const peer = new SessionPeer({
+    mesh,
+    user: editorUser(slot),
+    sessionToken: token,
+    replica,
+    initialPeers: peers,
+  });
+  await peer.start();
+  return { peer, contact };
+}
+
 /** `count` editors (slots 1..count) joining one by one, each from `encodedState`. */
-async function startSession(count: number, encodedState: Uint8Array): Promise<Session> {
+async function startSession(
+  count: number,
+  encodedState: Uint8Array,
+  security: Security = "curve",
+): Promise<Session & { token: Uint8Array; contacts: PeerAddress[] }> {
   const editors: Editor[] = [];
+  const contacts: PeerAddress[] = [];
+  const token = new Uint8Array(randomBytes(16));
   for (let slot = 1; slot <= count; slot++) {
     const replica = new EditorReplica(encodedState, { slot, user: editorUser(slot) });
-    const peer = new SessionPeer({
-      mesh: new PeerMesh({ slot }),
-      user: editorUser(slot),
-      sessionEpoch: 1,
+    const { peer, contact } = await joinSession(
+      slot,
       replica,
-      initialPeers: editors.map(({ peer: e }) => ({
-        slot: e.slot,
-        user: e.user,
-        address: e.address,
-      })),
-    });
-    await peer.start();
+      token,
+      security,
+      contacts,
+      editors.map((e) => e.peer),
+    );
     await peer.whenSynced();
     editors.push({ peer, replica });
+    contacts.push(contact);
   }
   await eventually(
     () => editors.every(({ peer }) => peer.peers().length === count - 1),
@@ -217,6 +251,8 @@ async function startSession(count: number, encodedState: Uint8Array): Promise<Se
   );
   return {
     editors,
+    token,
+    contacts,
     stop: async () => {
       await Promise.all(editors.map(({ peer }) => peer.stop()));
     },
@@ -329,8 +365,12 @@ interface NewcomerResult {
  * gives it, and sync from them: the replica from one peer, what it lacked
  * from the others, the chat history from every peer.
  */
-async function newcomerSync(album: SessionAlbum, compacted: Uint8Array): Promise<NewcomerResult> {
-  const session = await startSession(NEWCOMER_PEERS, album.full);
+async function newcomerSync(
+  album: SessionAlbum,
+  compacted: Uint8Array,
+  security: Security,
+): Promise<NewcomerResult> {
+  const session = await startSession(NEWCOMER_PEERS, album.full, security);
   let chatted = 0;
   session.editors[0]!.peer.on("chat", () => chatted++);
   for (let i = 0; i < NEWCOMER_CHAT_HISTORY; i++) {
@@ -338,25 +378,20 @@ async function newcomerSync(album: SessionAlbum, compacted: Uint8Array): Promise
   }
   await eventually(() => chatted === NEWCOMER_CHAT_HISTORY, "the chat history", BENCH_POLL);
   const expected = replicaDigest(session.editors[0]!.replica.files());
-  const peers = session.editors.map(({ peer }) => ({
-    slot: peer.slot,
-    user: peer.user,
-    address: peer.address,
-  }));
   let slot = NEWCOMER_PEERS;
   const timeJoin = async (central: Uint8Array): Promise<NewcomerTimes> => {
     slot++;
     const begin = performance.now();
     const replica = new EditorReplica(central, { slot, user: editorUser(slot) });
     const decoded = performance.now();
-    const newcomer = new SessionPeer({
-      mesh: new PeerMesh({ slot }),
-      user: editorUser(slot),
-      sessionEpoch: 1,
+    const { peer: newcomer } = await joinSession(
+      slot,
       replica,
-      initialPeers: peers,
-    });
-    await newcomer.start();
+      session.token,
+      security,
+      session.contacts,
+      session.editors.map((e) => e.peer),
+    );
     const outcome = await newcomer.whenSynced();
     const synced = performance.now();
     if (outcome.timedOut || replicaDigest(replica.files()) !== expected) {
@@ -397,8 +432,16 @@ async function newcomerSync(album: SessionAlbum, compacted: Uint8Array): Promise
 // Each measurement is armed in every editor first (so no editor misses a
 // message sent by a faster one), then started. Editors are slots 1..count;
 // `index` (0-based) orders the paced sends.
+/** A contact between processes: the key as hex. */
+interface ContactMessage {
+  slot: number;
+  user: string;
+  address: string;
+  publicKey: string;
+}
+
 type ToEditor =
-  | { kind: "connect"; peers: { slot: number; user: string; address: string }[] }
+  | { kind: "connect"; peers: ContactMessage[] }
   | { kind: "armPaced"; total: number; count: number; periodMs: number }
   | { kind: "startPaced"; startAt: number }
   | { kind: "armBurst"; perEditor: number; count: number }
@@ -407,7 +450,7 @@ type ToEditor =
   | { kind: "stop" };
 
 type FromEditor =
-  | { kind: "ready"; address: string }
+  | { kind: "ready"; address: string; publicKey: string }
   | { kind: "connected" }
   | { kind: "armed" }
   | { kind: "latencies"; samples: number[] }
@@ -431,14 +474,17 @@ async function runEditorProcess(index: number): Promise<void> {
   const slot = index + 1;
   const ratableFiles = Number(process.env.PEER_BENCH_RATABLE_FILES);
   const replica = new EditorReplica(await readCentralCopy(), { slot, user: editorUser(slot) });
-  const editor = new SessionPeer({
-    mesh: new PeerMesh({ slot }),
-    user: editorUser(slot),
-    sessionEpoch: 1,
-    replica,
-  });
+  const keys = SessionKeys.generate();
+  const token = new Uint8Array(Buffer.from(process.env.PEER_BENCH_TOKEN!, "hex"));
+  const security = process.env.PEER_BENCH_SECURITY as Security;
+  const mesh = new PeerMesh({ slot, keys, sessionToken: token, security });
+  const editor = new SessionPeer({ mesh, user: editorUser(slot), sessionToken: token, replica });
   await editor.start();
-  send({ kind: "ready", address: editor.address });
+  send({
+    kind: "ready",
+    address: editor.address,
+    publicKey: Buffer.from(keys.publicKey).toString("hex"),
+  });
   const generator = new EditGenerator(replica, ratableFiles);
   let editTimer: NodeJS.Timeout | undefined;
   const editing = { startedAt: 0, stoppedAt: 0 };
@@ -465,7 +511,11 @@ async function runEditorProcess(index: number): Promise<void> {
     void (async () => {
       switch (message.kind) {
         case "connect":
-          for (const peer of message.peers) if (peer.slot !== slot) editor.addPeer(peer);
+          for (const peer of message.peers) {
+            if (peer.slot === slot) continue;
+            const publicKey = new Uint8Array(Buffer.from(peer.publicKey, "hex"));
+            editor.addPeer({ ...peer, publicKey });
+          }
           await eventually(
             () => editor.peers().length === message.peers.length - 1,
             "the mesh",
@@ -551,8 +601,10 @@ async function startEditorProcesses(
   count: number,
   central: Uint8Array,
   ratableFiles: number,
+  security: Security,
 ): Promise<EditorProcesses> {
   const file = fileURLToPath(import.meta.url);
+  const token = randomBytes(16).toString("hex");
   const children = Array.from({ length: count }, (_, index) => {
     const child = fork(file, [], {
       execArgv: ["--import", "tsx"],
@@ -560,6 +612,8 @@ async function startEditorProcesses(
         ...process.env,
         PEER_BENCH_EDITOR: String(index),
         PEER_BENCH_RATABLE_FILES: String(ratableFiles),
+        PEER_BENCH_TOKEN: token,
+        PEER_BENCH_SECURITY: security,
       },
       stdio: ["pipe", "inherit", "inherit", "ipc"],
     });
@@ -637,6 +691,7 @@ async function startEditorProcesses(
       slot: index + 1,
       user: editorUser(index + 1),
       address: r.address,
+      publicKey: r.publicKey,
     }));
     await processes.ask({ kind: "connect", peers }, "connected");
   } catch (error) {
@@ -650,8 +705,9 @@ async function chatLatencyInProcesses(
   count: number,
   central: Uint8Array,
   ratableFiles: number,
+  security: Security,
 ): Promise<LatencyResult> {
-  const editors = await startEditorProcesses(count, central, ratableFiles);
+  const editors = await startEditorProcesses(count, central, ratableFiles, security);
   const periodMs = 1000 / LATENCY_RATE_PER_SECOND;
   await editors.ask({ kind: "armPaced", total: LATENCY_MESSAGES, count, periodMs }, "armed");
   const replies = await editors.ask({ kind: "startPaced", startAt: wallNow() + 50 }, "latencies");
@@ -664,8 +720,12 @@ async function chatLatencyInProcesses(
   return { p50: percentile(steady, 50), p99: percentile(steady, 99), editsPerSecond };
 }
 
-async function chatThroughputInProcesses(count: number, central: Uint8Array): Promise<number> {
-  const editors = await startEditorProcesses(count, central, LIVE_ALBUM_FILES);
+async function chatThroughputInProcesses(
+  count: number,
+  central: Uint8Array,
+  security: Security,
+): Promise<number> {
+  const editors = await startEditorProcesses(count, central, LIVE_ALBUM_FILES, security);
   await editors.ask(
     { kind: "armBurst", perEditor: THROUGHPUT_MESSAGES_PER_EDITOR, count },
     "armed",
@@ -679,6 +739,7 @@ async function chatThroughputInProcesses(count: number, central: Uint8Array): Pr
 }
 
 type RoundTrip = { p50: number; p99: number };
+/** p50/p99 of a latency sample. */
 
 function latencyRows(
   label: string,
@@ -694,7 +755,7 @@ function latencyRows(
       value: latency.p50,
       unit: "ms",
       baseline: raw.p50,
-      baselineName: `raw zmq round trip p50, ${rawName}`,
+      baselineName: `raw zmq one-way p50, ${rawName}`,
       ...(withGoal ? { goal: "<= 2x baseline" } : {}),
     },
     {
@@ -702,7 +763,7 @@ function latencyRows(
       value: latency.p99,
       unit: "ms",
       baseline: raw.p99,
-      baselineName: `raw zmq round trip p99, ${rawName}`,
+      baselineName: `raw zmq one-way p99, ${rawName}`,
       ...(withGoal ? { goal: "< 5 ms" } : {}),
     },
   ];
@@ -738,23 +799,26 @@ async function latencyCases(): Promise<BenchRow[]> {
     album: Uint8Array,
     ratableFiles: number,
     albumLabel: string,
+    security: Security = "curve",
   ): LatencyCase => ({
-    label: `${count} editor processes, ${albumLabel}`,
-    rawName: "2 processes",
-    withGoal: true,
-    raw: rawPingPongBetweenProcesses,
-    measure: () => chatLatencyInProcesses(count, album, ratableFiles),
+    label: `${count} editor processes, ${albumLabel}${security === "none" ? ", SECURITY OFF" : ""}`,
+    rawName: `2 processes, paced ${LATENCY_RATE_PER_SECOND}/s`,
+    withGoal: security === "curve",
+    raw: () => rawOneWay("processes"),
+    measure: () => chatLatencyInProcesses(count, album, ratableFiles, security),
   });
   const cases: LatencyCase[] = [
+    // What CURVE + admission cost: the same case with the mesh's security off.
+    inProcesses(2, liveAlbum, LIVE_ALBUM_FILES, live, "none"),
     ...EDITOR_COUNTS.map((count) => inProcesses(count, liveAlbum, LIVE_ALBUM_FILES, live)),
     // A large album: the adds alone, then with ratings (the CRDT's read side shows).
     inProcesses(2, largeAlbum, 0, `${files(LARGE_ALBUM_FILES)}, adds only`),
     inProcesses(2, largeAlbum, LARGE_ALBUM_FILES, `${files(LARGE_ALBUM_FILES)}, adds+ratings`),
     ...EDITOR_COUNTS.map((count): LatencyCase => ({
       label: `${count} editors in 1 process, ${live}`,
-      rawName: "1 process",
+      rawName: `1 process, paced ${LATENCY_RATE_PER_SECOND}/s`,
       withGoal: false,
-      raw: rawPingPong,
+      raw: () => rawOneWay("one process"),
       measure: () => chatLatency(count, liveAlbum, LIVE_ALBUM_FILES),
     })),
   ];
@@ -785,32 +849,31 @@ async function latencyCases(): Promise<BenchRow[]> {
       latencyCase.withGoal,
     );
   });
-  // The same 2-process comparison against a round trip paced like the chat
-  // (one per millisecond), so both sides pay the wake-up from idle.
-  const paced: RoundTrip[] = [];
-  for (let repeat = 0; repeat < LATENCY_REPEATS; repeat++) {
-    paced.push(await rawPingPongBetweenProcesses(1000 / LATENCY_RATE_PER_SECOND));
+  // What security costs, directly: the secured 2-editor case against the same with security off.
+  for (const stat of ["p50", "p99"] as const) {
+    rows.push({
+      name: `chat latency ${stat}, ${cases[1]!.label} (CURVE + ZAP)`,
+      value: median(runs[1]!.latency.map((l) => l[stat])),
+      unit: "ms",
+      baseline: median(runs[0]!.latency.map((l) => l[stat])),
+      baselineName: "the same with the mesh's security off",
+    });
   }
-  const twoProcesses = runs[0]!.latency;
-  rows.push({
-    name: `chat latency p50, ${cases[0]!.label} (again)`,
-    value: median(twoProcesses.map((l) => l.p50)),
-    unit: "ms",
-    baseline: median(paced.map((r) => r.p50)),
-    baselineName: `raw round trip p50, 2 processes, paced ${LATENCY_RATE_PER_SECOND}/s`,
-    goal: "<= 2x baseline",
-  });
   const rawThroughput: number[] = [];
-  const throughput = EDITOR_COUNTS.map((): number[] => []);
+  const throughputCases: { count: number; security: Security }[] = [
+    { count: 2, security: "none" },
+    ...EDITOR_COUNTS.map((count) => ({ count, security: "curve" as Security })),
+  ];
+  const throughput = throughputCases.map((): number[] => []);
   for (let repeat = 0; repeat < LATENCY_REPEATS; repeat++) {
     rawThroughput.push(await rawStream());
-    for (const [i, count] of EDITOR_COUNTS.entries()) {
-      throughput[i]!.push(await chatThroughputInProcesses(count, liveAlbum));
+    for (const [i, { count, security }] of throughputCases.entries()) {
+      throughput[i]!.push(await chatThroughputInProcesses(count, liveAlbum, security));
     }
   }
-  for (const [i, count] of EDITOR_COUNTS.entries()) {
+  for (const [i, { count, security }] of throughputCases.entries()) {
     rows.push({
-      name: `chat throughput, ${count} editor processes all sending, + edits`,
+      name: `chat throughput, ${count} editor processes all sending, + edits${security === "none" ? ", SECURITY OFF" : ""}`,
       value: median(throughput[i]!),
       unit: "msg/s",
       baseline: median(rawThroughput),
@@ -830,7 +893,8 @@ async function newcomerCases(): Promise<BenchRow[]> {
     ratings: NEWCOMER_RATINGS,
     lagEdits: NEWCOMER_LAG_EDITS,
   });
-  const newcomer = await newcomerSync(album, compacted);
+  const newcomer = await newcomerSync(album, compacted, "curve");
+  const insecure = await newcomerSync(album, compacted, "none");
   const rawTransfer = await rawStateTransfer(album.full);
   const rawName = "raw zmq req/rep: encode+send+decode whole state";
   const peers = `${NEWCOMER_PEERS} peers, ${NEWCOMER_CHAT_HISTORY} chat msgs`;
@@ -848,6 +912,20 @@ async function newcomerCases(): Promise<BenchRow[]> {
       unit: "ms",
       baseline: rawTransfer,
       baselineName: rawName,
+    },
+    {
+      name: `newcomer sync, central copy lacks all ${album.edits} edits, ${peers}`,
+      value: newcomer.fromCompacted.sync,
+      unit: "ms",
+      baseline: insecure.fromCompacted.sync,
+      baselineName: "the same with the mesh's security off (no CURVE, no ZAP)",
+    },
+    {
+      name: `newcomer sync, central copy lacks last ${album.lagEdits} edits, ${peers}`,
+      value: newcomer.fromLagging.sync,
+      unit: "ms",
+      baseline: insecure.fromLagging.sync,
+      baselineName: "the same with the mesh's security off (no CURVE, no ZAP)",
     },
     {
       name: `newcomer: decode that central copy first (getAlbum, not in the sync above)`,
@@ -884,8 +962,8 @@ export default benchmark;
 
 const editorIndex = process.env.PEER_BENCH_EDITOR;
 if (editorIndex !== undefined) await runEditorProcess(Number(editorIndex));
-if (process.env.PEER_BENCH_ECHO !== undefined) {
+if (process.env.PEER_BENCH_SENDER !== undefined) {
   process.on("disconnect", () => process.exit(0));
-  const echo = await startEcho();
-  process.send!(echo.endpoint);
+  await sendPaced(process.env.PEER_BENCH_SENDER);
+  await new Promise(() => undefined); // the parent ends us once it has every message
 }

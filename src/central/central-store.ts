@@ -108,6 +108,34 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX chat_messages_by_album ON chat_messages(album, id);
     `);
   },
+  (db) => {
+    db.exec(`
+      -- The stars of each rating, recorded with it, so the server can refuse a
+      -- replica that claims more stars than were given. NULL for ratings
+      -- recorded before (they count as the maximum).
+      ALTER TABLE ratings ADD COLUMN stars INTEGER;
+      -- What the server vouches for in an open editing session, so a
+      -- restarted server resuming it vouches for the same: its random token
+      -- and highest slot, and each slot holder's peer public key (NULL once
+      -- the holder left; the row then names a past holder). Deleted when the
+      -- session ends.
+      CREATE TABLE session_trust (
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        epoch INTEGER NOT NULL,
+        token BLOB NOT NULL,
+        highest_slot INTEGER NOT NULL,
+        PRIMARY KEY (album, epoch)
+      ) WITHOUT ROWID;
+      CREATE TABLE session_keys (
+        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
+        epoch INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        user TEXT NOT NULL COLLATE NOCASE,
+        public_key BLOB,
+        PRIMARY KEY (album, epoch, slot, user)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];
 
 export interface UserRecord {

@@ -42,6 +42,8 @@ export interface SessionEditorInfo {
   user: string;
   /** "host:port" of its peer endpoint. */
   address: string;
+  /** Its CURVE public key for this session, vouched for by the server. */
+  publicKey: Uint8Array;
 }
 
 /** A chat message as the central server keeps it. */
@@ -64,6 +66,14 @@ export interface OpenedAlbum {
   ratedFileIds: string[];
   editors: SessionEditorInfo[];
   handOffIntervalMs: number;
+  /** 128 random bits naming the session (the peers' ZAP domain). */
+  sessionToken: Uint8Array;
+  /** The server's rate-once records: raters and stars per rated file. */
+  ratingTallies: Map<string, { raters: number; stars: number }>;
+  /** The highest slot handed out in the session so far. */
+  highestSlot: number;
+  /** Who held slots of this session before and left. */
+  pastEditors: { slot: number; user: string }[];
   /** Lets this editor reclaim its slot with resumeAlbum (empty from an old server). */
   resumeKey: Uint8Array;
   /** Chat of the album's earlier sessions, oldest first. */
@@ -236,11 +246,14 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
 
   // --- Editing sessions --------------------------------------------------------------
 
-  /** Opens an editing session: our slot, the server's replica, the editors there, the ring. */
-  async getAlbum(album: string): Promise<OpenedAlbum> {
+  /**
+   * Opens an editing session with our fresh peer public key: our slot, the
+   * server's replica, the editors there (with their keys), the ring.
+   */
+  async getAlbum(album: string, peerPublicKey: Uint8Array): Promise<OpenedAlbum> {
     const reply = await this.request("getAlbum", {
       case: "getAlbum",
-      value: create(GetAlbumRequestSchema, { album }),
+      value: create(GetAlbumRequestSchema, { album, peerPublicKey }),
     });
     if (reply.ring) this.#acceptRing(reply.ring);
     return {
@@ -249,8 +262,19 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       sessionId: reply.sessionId,
       replica: reply.replica,
       ratedFileIds: [...reply.ratedFileIds],
-      editors: reply.editors.map(({ slot, user, address }) => ({ slot, user, address })),
+      editors: reply.editors.map(({ slot, user, address, publicKey }) => ({
+        slot,
+        user,
+        address,
+        publicKey,
+      })),
       handOffIntervalMs: reply.handOffIntervalMs,
+      sessionToken: reply.sessionToken,
+      ratingTallies: new Map(
+        reply.ratingTallies.map((t) => [t.fileId, { raters: t.raters, stars: Number(t.stars) }]),
+      ),
+      highestSlot: reply.highestSlot,
+      pastEditors: reply.pastEditors.map(({ slot, user }) => ({ slot, user })),
       resumeKey: reply.resumeKey,
       chatHistory: reply.chatHistory.map(chatFromWire),
       resumeGraceMs: reply.resumeGraceMs,
@@ -273,7 +297,12 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     if (reply.ring) this.#acceptRing(reply.ring);
     return {
       outcome: reply.outcome === ResumeOutcome.RESUMED ? "resumed" : "handedOff",
-      editors: reply.editors.map(({ slot, user, address }) => ({ slot, user, address })),
+      editors: reply.editors.map(({ slot, user, address, publicKey }) => ({
+        slot,
+        user,
+        address,
+        publicKey,
+      })),
       reason: reply.reason,
     };
   }
@@ -310,11 +339,11 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     });
   }
 
-  /** Records our rating of a file; AlreadyExists if we rated it before. */
-  async recordRating(album: string, fileId: string): Promise<void> {
+  /** Records our rating of a file with its stars; AlreadyExists if we rated it before. */
+  async recordRating(album: string, fileId: string, stars: number): Promise<void> {
     await this.request("recordRating", {
       case: "recordRating",
-      value: create(RecordRatingRequestSchema, { album, fileId }),
+      value: create(RecordRatingRequestSchema, { album, fileId, stars }),
     });
   }
 

@@ -32,7 +32,31 @@ import {
 } from "./vector-clock.ts";
 
 /** Version carried in Hello; peers speaking another one are ignored. */
-export const PEER_PROTOCOL_VERSION = 1;
+export const PEER_PROTOCOL_VERSION = 2;
+
+/**
+ * Largest envelope of each kind, checked before anything inside it is decoded.
+ * A live delta is one local operation and a chat message one line, so both
+ * are small and cheap to merge; the replies that carry a whole replica or the
+ * chat history are bounded only by the socket's maximum message size, and
+ * the engine accepts them only when it asked for them.
+ */
+export const MAX_ENVELOPE_BYTES: Partial<Record<PeerMessageCase, number>> = {
+  hello: 1024,
+  bye: 1024,
+  crdtDelta: 64 * 1024,
+  chatMessage: 16 * 1024,
+  chatSyncRequest: 64 * 1024,
+  crdtSyncRequest: 1024 * 1024,
+};
+
+/** Why an envelope of this size is refused, or undefined. */
+export function sizeProblem(envelope: PeerEnvelope, bytes: number): string | undefined {
+  const kind = envelope.body.case;
+  const limit = kind === undefined ? undefined : MAX_ENVELOPE_BYTES[kind];
+  if (limit === undefined || bytes <= limit) return undefined;
+  return `${kind} of ${bytes} bytes, above its limit of ${limit}`;
+}
 
 /** The body of an envelope: `{ case: "hello", value: ... }` etc. */
 export type PeerMessageBody = PeerEnvelope["body"];

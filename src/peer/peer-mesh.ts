@@ -1,116 +1,81 @@
-// The ZeroMQ adapter of the peer-to-peer layer: one ROUTER bound per editor
-// for everything it receives, and one DEALER per remote editor for what it
-// sends (routing id = our slot, so the receiver can check the envelope's
-// sender). Thin on purpose: it moves PeerEnvelopes and nothing else; ordering,
-// repair and the session logic live above it.
-// Must never block on a peer: every socket has linger 0, each peer has its own
-// bounded outbox (a peer that accepts nothing within the send timeout loses its
-// backlog; anti-entropy above repairs it), and removing a peer closes its
-// socket with whatever was queued.
+// The ZeroMQ adapter of the peer-to-peer layer, and its security boundary: one
+// CURVE ROUTER bound per editor for everything it receives, and one CURVE
+// DEALER per admitted editor for what it sends (see peer-link.ts). Only the
+// editors the central server vouched for get in: a ZAP handler admits exactly
+// their public keys, and each incoming connection names its sender by a pair
+// routing id derived from the two editors' keys (peer-keys.ts), so the slot a
+// message counts as coming from is proven by a key, never by what the sender
+// writes. Every byte is encrypted by CURVE. What comes in is queued per
+// sender with a budget (peer-inbox.ts), so a flooding peer delays no one else.
+// Thin on purpose: it moves PeerEnvelopes and nothing else; ordering, repair
+// and the session logic live above it.
+// Must never hand on a message it cannot attribute to an admitted editor, and
+// never block on a peer: every socket has linger 0, each peer has its own
+// bounded outbox, and removing a peer closes its socket with whatever was
+// queued, refuses its key from then on and reopens the endpoint, which cuts
+// the connections it had open.
 
-import { Dealer, Router } from "zeromq";
+import { Context, Router } from "zeromq";
 import { AlbumError, ErrorCode, invalidArgument } from "../common/album-error.ts";
 import { formatHostPort, parseHostPort } from "../common/host-port.ts";
 import { silentLogger, type Logger } from "../common/logger.ts";
-import type { PeerEnvelope } from "../gen/albumshare/peer/v1/peer_pb.ts";
-import { AsyncQueue } from "./async-queue.ts";
-import { PeerOutbox } from "./peer-outbox.ts";
-import { decodePeerEnvelope, encodePeerEnvelope, type PeerMessageBody } from "./peer-codec.ts";
+import { PeerAdmissions } from "./peer-admissions.ts";
+import { PeerInbox } from "./peer-inbox.ts";
+import { checkPublicKey } from "./peer-keys.ts";
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type IncomingEnvelope,
+  type MeshFaultInjector,
+  type PeerAddress,
+  type PeerMeshOptions,
+  type PeerMeshStats,
+} from "./peer-mesh-types.ts";
+import { PeerLink } from "./peer-link.ts";
+import {
+  decodePeerEnvelope,
+  encodePeerEnvelope,
+  sizeProblem,
+  type PeerMessageBody,
+} from "./peer-codec.ts";
+import { ZapAuthenticator } from "./zap-authenticator.ts";
+
+export { DEFAULT_MAX_MESSAGE_BYTES } from "./peer-mesh-types.ts";
+export type {
+  IncomingEnvelope,
+  MeshFaultInjector,
+  PeerAddress,
+  PeerMeshOptions,
+  PeerMeshStats,
+} from "./peer-mesh-types.ts";
 import { MAX_SESSION_SLOT, type SessionSlot } from "./vector-clock.ts";
 
-/** Where to reach another editor of the session. */
-export interface PeerAddress {
-  readonly slot: SessionSlot;
-  readonly user: string;
-  /** "host:port" the peer advertised. */
-  readonly address: string;
-}
-
-export interface IncomingEnvelope {
-  /** Slot of the sender, checked against the connection's routing id. */
-  readonly fromSlot: SessionSlot;
-  readonly envelope: PeerEnvelope;
-}
-
-/**
- * Test hook: decides the fate of each incoming envelope. Returns the delays
- * (ms) after which copies of it are handed on — undefined: at once, once;
- * []: dropped; [0, 30]: twice. Random delays reorder messages.
- */
-export type MeshFaultInjector = (incoming: IncomingEnvelope) => readonly number[] | undefined;
-
-export interface PeerMeshOptions {
-  /** Our session slot (also our routing id towards every peer). */
-  slot: SessionSlot;
-  /** Interface to bind (default 127.0.0.1). */
-  bindHost?: string;
-  /** Port to bind; 0 (default) picks an ephemeral port. */
-  bindPort?: number;
-  /** Host others should use to reach us (default: bindHost; required for a wildcard bind). */
-  advertisedHost?: string;
-  /** Port others should use (default: the bound port), e.g. behind port forwarding. */
-  advertisedPort?: number;
-  /** Messages ZeroMQ queues per outgoing peer (default 1000). */
-  sendHighWaterMark?: number;
-  /** Messages waiting in our outbox per peer beyond that, before new ones are dropped (default 10,000). */
-  outboxLimit?: number;
-  /** How long a send may wait on a peer that accepts nothing before its backlog is dropped (default 5000 ms). */
-  sendTimeoutMs?: number;
-  /** Messages queued by ZeroMQ on the incoming side (default 1000). */
-  receiveHighWaterMark?: number;
-  /** Decoded envelopes waiting for the consumer before we stop reading (default 1000). */
-  incomingQueueLimit?: number;
-  /** Largest message accepted; a peer sending more is disconnected (default 64 MiB). */
-  maxMessageBytes?: number;
-  /** ZMTP heartbeat period, to notice dead TCP connections (default 1000 ms; 0 disables). */
-  heartbeatIntervalMs?: number;
-  /** Silence after a heartbeat before the connection is dropped (default 5000 ms). */
-  heartbeatTimeoutMs?: number;
-  faults?: MeshFaultInjector;
-  logger?: Logger;
-}
-
-export interface PeerMeshStats {
-  /** Messages queued for sending, per destination. */
-  sent: number;
-  /** Messages discarded: outbox full, peer stuck past the send timeout, or peer removed. */
-  discarded: number;
-  /** sendTo() for a slot that is not a peer. */
-  droppedNoPeer: number;
-  received: number;
-  /** Incoming messages refused (undecodable, or routing id and sender slot disagree). */
-  malformed: number;
-  /** Incoming messages dropped by the fault injector. */
-  droppedByFaults: number;
-}
-
-const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "*", "::", "[::]"]);
-
-const routingIdOf = (slot: SessionSlot): string => `slot-${slot}`;
-
-function slotOfRoutingId(routingId: Buffer): SessionSlot | undefined {
-  const match = /^slot-(\d{1,5})$/.exec(routingId.toString("latin1"));
-  if (!match) return undefined;
-  const slot = Number(match[1]);
-  return slot <= MAX_SESSION_SLOT ? slot : undefined;
-}
+const SESSION_TOKEN_BYTES = 16;
+const REBIND_ATTEMPTS = 100;
+const REBIND_PAUSE_MS = 20;
 
 interface Connection {
   readonly peer: PeerAddress;
-  readonly socket: Dealer;
-  readonly outbox: PeerOutbox;
+  readonly link: PeerLink;
 }
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 
 export class PeerMesh {
   readonly slot: SessionSlot;
   readonly #options: PeerMeshOptions;
   readonly #logger: Logger;
   readonly #connections = new Map<SessionSlot, Connection>();
-  readonly #incoming: AsyncQueue<IncomingEnvelope>;
+  /** Peers whose connections we accept. */
+  readonly #admitted: PeerAdmissions;
+  readonly #incoming: PeerInbox<IncomingEnvelope>;
+  readonly #context = new Context();
+  readonly #zap: ZapAuthenticator;
+  readonly #domain: string;
   readonly #faultTimers = new Set<NodeJS.Timeout>();
   #faults: MeshFaultInjector | undefined;
   #router: Router | undefined;
+  #endpoint: string | undefined;
   #address: string | undefined;
   #receiveLoop: Promise<void> | undefined;
   #state: "new" | "running" | "stopped" = "new";
@@ -120,6 +85,8 @@ export class PeerMesh {
     droppedNoPeer: 0,
     received: 0,
     malformed: 0,
+    unauthenticated: 0,
+    overBudget: 0,
     droppedByFaults: 0,
   };
 
@@ -133,8 +100,27 @@ export class PeerMesh {
       component: "peer-mesh",
       slot: options.slot,
     });
+    if (options.sessionToken.byteLength !== SESSION_TOKEN_BYTES) {
+      throw invalidArgument(`a session token has ${SESSION_TOKEN_BYTES} bytes`);
+    }
     this.#faults = options.faults;
-    this.#incoming = new AsyncQueue<IncomingEnvelope>(options.incomingQueueLimit ?? 1000);
+    this.#incoming = new PeerInbox<IncomingEnvelope>({
+      maxMessagesPerPeer: options.incomingQueueLimit ?? 1000,
+      maxBytesPerPeer: options.incomingBytesLimit ?? 16 * 1024 * 1024,
+    });
+    this.#domain = hex(options.sessionToken);
+    this.#admitted = new PeerAdmissions(options.keys, options.sessionToken);
+    this.#zap = new ZapAuthenticator({
+      context: this.#context,
+      domain: this.#domain,
+      isAdmitted: (key) => this.#admitted.admitsKey(key),
+      logger: this.#logger,
+    });
+  }
+
+  /** Handshakes refused by our ZAP handler, and admitted. */
+  get admissions(): { admitted: number; refused: number } {
+    return { ...this.#zap.stats };
   }
 
   /** "host:port" other editors should connect to; known once started. */
@@ -143,6 +129,10 @@ export class PeerMesh {
       throw new AlbumError(ErrorCode.FailedPrecondition, "the peer mesh is not started");
     }
     return this.#address;
+  }
+
+  get #secure(): boolean {
+    return this.#options.security !== "none";
   }
 
   get running(): boolean {
@@ -162,22 +152,17 @@ export class PeerMesh {
         `binding to '${bindHost}' needs an advertised host that other editors can reach`,
       );
     }
-    const router = new Router({
-      linger: 0,
-      handover: true,
-      receiveHighWaterMark: this.#options.receiveHighWaterMark ?? 1000,
-      maxMessageSize: this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      heartbeatInterval: this.#options.heartbeatIntervalMs ?? 1000,
-      heartbeatTimeout: this.#options.heartbeatTimeoutMs ?? 5000,
-    });
+    if (this.#secure) await this.#zap.start();
     const endpoint = `tcp://${formatHostPort({ host: bindHost, port: this.#options.bindPort ?? 0 })}`;
+    let router: Router;
     try {
-      await router.bind(endpoint);
+      router = await this.#bindRouter(endpoint);
     } catch (error) {
-      router.close();
+      if (this.#secure) await this.#zap.stop();
       throw AlbumError.from(error, ErrorCode.Unavailable);
     }
     const boundPort = Number(/:(\d+)$/.exec(router.lastEndpoint ?? "")?.[1]);
+    this.#endpoint = router.lastEndpoint ?? endpoint;
     this.#address = formatHostPort({
       host: advertisedHost,
       port: this.#options.advertisedPort ?? boundPort,
@@ -200,13 +185,24 @@ export class PeerMesh {
     this.#faultTimers.clear();
     for (const connection of this.#connections.values()) this.#close(connection);
     this.#connections.clear();
+    this.#admitted.clear();
     this.#router?.close();
     await this.#receiveLoop;
+    if (this.#secure) await this.#zap.stop();
     this.#incoming.close();
   }
 
   /**
-   * Connects to a peer (idempotent). A known slot with a new address is
+   * Accepts connections from a peer the central server vouched for, without
+   * connecting to it (yet): lets it reach us before we know its address.
+   * A slot's earlier admission is replaced.
+   */
+  admit(peer: Pick<PeerAddress, "slot" | "publicKey">): void {
+    this.#admitted.admit(peer.slot, peer.publicKey);
+  }
+
+  /**
+   * Connects to a peer (idempotent), admitting it. A known slot with a new address is
    * reconnected (the slot was reused, or the peer moved). Returns true when a
    * new connection was made.
    */
@@ -216,54 +212,90 @@ export class PeerMesh {
     if (!Number.isInteger(peer.slot) || peer.slot < 0 || peer.slot > MAX_SESSION_SLOT) {
       throw invalidArgument(`peer slot must be an integer in 0..${MAX_SESSION_SLOT}`);
     }
+    checkPublicKey(peer.publicKey);
     const { host, port } = parseHostPort(peer.address);
     if (port === 0) throw invalidArgument(`peer address '${peer.address}' has port 0`);
     const existing = this.#connections.get(peer.slot);
-    if (existing && existing.peer.address === peer.address) {
+    if (
+      existing &&
+      existing.peer.address === peer.address &&
+      hex(existing.peer.publicKey) === hex(peer.publicKey)
+    ) {
       if (existing.peer.user !== peer.user) {
         this.#connections.set(peer.slot, { ...existing, peer });
       }
       return false;
     }
     if (existing) this.#close(existing);
-    const socket = new Dealer({
-      routingId: routingIdOf(this.slot),
-      linger: 0,
-      sendTimeout: this.#options.sendTimeoutMs ?? 5000,
+    const keys = this.#options.keys;
+    const token = this.#options.sessionToken;
+    const link = new PeerLink({
+      context: this.#context,
+      endpoint: `tcp://${formatHostPort({ host, port })}`,
+      peerPublicKey: peer.publicKey,
+      ourPublicKeyZ85: keys.publicKeyZ85,
+      ourSecretKeyZ85: keys.secretKeyZ85,
+      routingId: keys.pairRoutingId(peer.publicKey, "to-peer", token),
+      sendTimeoutMs: this.#options.sendTimeoutMs ?? 5000,
       sendHighWaterMark: this.#options.sendHighWaterMark ?? 1000,
-      reconnectInterval: 100,
-      reconnectMaxInterval: 2000,
-      heartbeatInterval: this.#options.heartbeatIntervalMs ?? 1000,
-      heartbeatTimeout: this.#options.heartbeatTimeoutMs ?? 5000,
-    });
-    try {
-      socket.connect(`tcp://${formatHostPort({ host, port })}`);
-    } catch (error) {
-      socket.close();
-      this.#connections.delete(peer.slot);
-      throw new AlbumError(ErrorCode.InvalidArgument, `cannot connect to '${peer.address}'`, {
-        cause: error,
-      });
-    }
-    const outbox = new PeerOutbox(socket, {
-      maxQueuedMessages: this.#options.outboxLimit ?? 10_000,
+      outboxLimit: this.#options.outboxLimit ?? 10_000,
+      heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? 1000,
+      heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs ?? 5000,
+      secure: this.#secure,
       onDiscard: (count, reason) => {
         this.stats.discarded += count;
-        this.#logger.debug({ peer, count, reason }, "messages to peer discarded");
+        this.#logger.debug({ slot: peer.slot, count, reason }, "messages to peer discarded");
       },
+      logger: this.#logger,
     });
-    this.#connections.set(peer.slot, { peer, socket, outbox });
-    this.#logger.debug({ peer }, "peer added");
+    this.#connections.set(peer.slot, { peer, link });
+    this.admit(peer);
+    this.#logger.debug({ slot: peer.slot, user: peer.user, address: peer.address }, "peer added");
     return true;
   }
 
-  /** Disconnects a peer, discarding what was queued for it. Unknown slots are ignored. */
+  /**
+   * Disconnects a peer, discarding what was queued for it and refusing its
+   * key from now on; messages already on their way from it are dropped unread.
+   * Unknown slots are ignored.
+   */
   removePeer(slot: SessionSlot): boolean {
     const connection = this.#connections.get(slot);
-    if (!connection) return false;
-    this.#connections.delete(slot);
-    this.#close(connection);
-    this.#logger.debug({ peer: connection.peer }, "peer removed");
+    const admitted = this.#admitted.has(slot);
+    if (!connection && !admitted) return false;
+    this.#admitted.revoke(slot);
+    this.#incoming.forget(slot);
+    if (connection) {
+      this.#connections.delete(slot);
+      this.#close(connection);
+    }
+    this.#logger.debug({ slot, user: connection?.peer.user }, "peer removed");
+    return connection !== undefined;
+  }
+
+  /**
+   * removePeer, and also cuts the connection the peer holds open to us: the
+   * endpoint is closed and bound again at once (ZeroMQ cannot close one
+   * incoming connection of a ROUTER). The other editors reconnect by
+   * themselves and are admitted again; what was in flight is repaired above.
+   */
+  async revokePeer(slot: SessionSlot): Promise<boolean> {
+    const known = this.#admitted.has(slot) || this.#connections.has(slot);
+    this.removePeer(slot);
+    if (!known) return false;
+    if (this.#state !== "running" || this.#endpoint === undefined) return true;
+    const old = this.#router!;
+    old.close();
+    await this.#receiveLoop;
+    if (this.#state !== "running") return true;
+    try {
+      const router = await this.#bindRouter(this.#endpoint);
+      this.#router = router;
+      this.#receiveLoop = this.#receive(router);
+    } catch (error) {
+      this.#logger.error({ err: error }, "cannot bind the peer endpoint again");
+      throw AlbumError.from(error, ErrorCode.Unavailable);
+    }
     return true;
   }
 
@@ -301,6 +333,11 @@ export class PeerMesh {
     return this.#send(connection, encodePeerEnvelope(this.slot, body));
   }
 
+  /** Envelopes from `slot` received and not yet taken by the consumer. */
+  queuedFrom(slot: SessionSlot): number {
+    return this.#incoming.held(slot);
+  }
+
   /** Incoming envelopes, for one consumer; ends after stop(). */
   incoming(): AsyncIterable<IncomingEnvelope> {
     return this.#incoming;
@@ -312,47 +349,89 @@ export class PeerMesh {
   }
 
   #send(connection: Connection, bytes: Uint8Array): boolean {
-    if (!connection.outbox.push(bytes)) return false;
+    if (!connection.link.send(bytes)) return false;
     this.stats.sent++;
     return true;
   }
 
   #close(connection: Connection): void {
-    connection.outbox.close();
-    connection.socket.close();
+    connection.link.close();
+  }
+
+  async #bindRouter(endpoint: string): Promise<Router> {
+    const keys = this.#options.keys;
+    for (let attempt = 1; ; attempt++) {
+      const router = new Router({
+        context: this.#context,
+        linger: 0,
+        handover: true,
+        ...(this.#secure
+          ? {
+              curveServer: true,
+              curvePublicKey: keys.publicKeyZ85,
+              curveSecretKey: keys.secretKeyZ85,
+              zapDomain: this.#domain,
+              zapEnforceDomain: true,
+            }
+          : {}),
+        receiveHighWaterMark: this.#options.receiveHighWaterMark ?? 64,
+        maxMessageSize: this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        heartbeatInterval: this.#options.heartbeatIntervalMs ?? 1000,
+        heartbeatTimeout: this.#options.heartbeatTimeoutMs ?? 5000,
+      });
+      try {
+        await router.bind(endpoint);
+        return router;
+      } catch (error) {
+        router.close();
+        // Binding the same port again right after closing it may find it still held.
+        const busy = (error as { code?: string }).code === "EADDRINUSE";
+        if (!busy || attempt >= REBIND_ATTEMPTS || this.#endpoint === undefined) throw error;
+        await new Promise((resolve) => setTimeout(resolve, REBIND_PAUSE_MS));
+      }
+    }
   }
 
   async #receive(router: Router): Promise<void> {
-    while (this.#state === "running") {
+    while (this.#state === "running" && !router.closed) {
       let frames: Buffer[];
       try {
         frames = await router.receive();
       } catch (error) {
-        if (this.#state !== "running") return;
+        if (this.#state !== "running" || router.closed) return;
         this.#logger.warn({ err: error }, "peer receive failed");
         continue;
       }
-      const incoming = this.#decode(frames);
+      const [routingId, payload] = frames;
+      // Who sent it, from the key its connection proved; nothing else is read first.
+      const fromSlot =
+        routingId === undefined ? undefined : this.#admitted.slotOf(routingId.toString("latin1"));
+      if (fromSlot === undefined) {
+        this.stats.unauthenticated++;
+        continue;
+      }
+      if (frames.length !== 2 || payload === undefined) {
+        this.stats.malformed++;
+        this.#logger.warn(
+          { fromSlot, frames: frames.length },
+          "peer message with unexpected framing dropped",
+        );
+        continue;
+      }
+      const incoming = this.#decode(fromSlot, payload);
       if (!incoming) continue;
       this.stats.received++;
       const delays = this.#faults?.(incoming);
       if (delays === undefined) {
-        await this.#incoming.push(incoming);
+        this.#deliver(incoming, payload.byteLength);
         continue;
       }
       if (delays.length === 0) this.stats.droppedByFaults++;
-      for (const delay of delays) this.#deliverLater(incoming, delay);
+      for (const delay of delays) this.#deliverLater(incoming, payload.byteLength, delay);
     }
   }
 
-  #decode(frames: Buffer[]): IncomingEnvelope | undefined {
-    const [routingId, payload] = frames;
-    const fromSlot = routingId === undefined ? undefined : slotOfRoutingId(routingId);
-    if (frames.length !== 2 || payload === undefined || fromSlot === undefined) {
-      this.stats.malformed++;
-      this.#logger.warn({ frames: frames.length }, "peer message with unexpected framing dropped");
-      return undefined;
-    }
+  #decode(fromSlot: SessionSlot, payload: Buffer): IncomingEnvelope | undefined {
     try {
       const envelope = decodePeerEnvelope(payload);
       if (envelope.senderSlot !== fromSlot) {
@@ -360,6 +439,8 @@ export class PeerMesh {
           `envelope claims slot ${envelope.senderSlot} on the connection of slot ${fromSlot}`,
         );
       }
+      const tooBig = sizeProblem(envelope, payload.byteLength);
+      if (tooBig) throw invalidArgument(tooBig);
       return { fromSlot, envelope };
     } catch (error) {
       this.stats.malformed++;
@@ -368,10 +449,16 @@ export class PeerMesh {
     }
   }
 
-  #deliverLater(incoming: IncomingEnvelope, delayMs: number): void {
+  #deliver(incoming: IncomingEnvelope, bytes: number): void {
+    // Between receipt and now the peer may have been removed.
+    if (!this.#admitted.has(incoming.fromSlot)) return;
+    if (!this.#incoming.offer(incoming.fromSlot, incoming, bytes)) this.stats.overBudget++;
+  }
+
+  #deliverLater(incoming: IncomingEnvelope, bytes: number, delayMs: number): void {
     const timer = setTimeout(() => {
       this.#faultTimers.delete(timer);
-      this.#incoming.offer(incoming);
+      this.#deliver(incoming, bytes);
     }, delayMs);
     this.#faultTimers.add(timer);
   }

@@ -1,60 +1,47 @@
-// The peer engine of one editor in one editing session: joins the ZeroMQ mesh,
-// spreads local CRDT deltas and applies remote ones, delivers chat in causal
-// order exactly once, brings a newcomer up to date from the editors already
-// there, and repairs losses by anti-entropy. It knows the replica only through
-// ReplicaPort (opaque bytes). Must never wedge: a lost message is repaired by
-// a targeted or periodic sync, a vanished peer is skipped, and no send ever
-// waits on a peer. Every timer goes through PeerTimers and is cleared by stop().
-
+// The executor of the peer engine over ZeroMQ and real timers: it feeds the
+// pure SessionCore (session-core.ts) with what the mesh receives, what the
+// timers say and what the client asks, and carries out the actions it
+// returns — sends through the PeerMesh, connections opened and closed,
+// timers set, chat and peer events emitted. All the session logic (newcomer
+// sync, repair, causal chat, who may say what) is in the core; this file
+// only moves things between it and the world.
+// Must never wedge: no send waits on a peer, every timer goes through
+// PeerTimers and is cleared by stop(), and an action that fails is logged,
+// never thrown into the core.
 import { EventEmitter } from "node:events";
-import { create } from "@bufbuild/protobuf";
-import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import { silentLogger, type Logger } from "../common/logger.ts";
-import {
-  ByeSchema,
-  CrdtDeltaSchema,
-  CrdtSyncReplySchema,
-  CrdtSyncRequestSchema,
-  HelloSchema,
-  type Bye,
-  type ChatMessage as ChatMessageWire,
-  type ChatSyncReply as ChatSyncReplyWire,
-  type ChatSyncRequest as ChatSyncRequestWire,
-  type CrdtDelta,
-  type CrdtSyncReply,
-  type CrdtSyncRequest,
-  type Hello,
-} from "../gen/albumshare/peer/v1/peer_pb.ts";
 import { AsyncQueue } from "./async-queue.ts";
-import { CausalChat, MAX_SENDER_NAME_BYTES } from "./causal-chat.ts";
 import type { ChatEntry } from "./chat-history.ts";
-import { DeltaGapTracker } from "./delta-gap-tracker.ts";
-import {
-  chatEntryFromWire,
-  chatEntryToWire,
-  chatSyncReplyFromWire,
-  chatSyncReplyToWire,
-  chatSyncRequestFromWire,
-  chatSyncRequestToWire,
-  PEER_PROTOCOL_VERSION,
-  type PeerMessageBody,
-  type PeerMessageCase,
-} from "./peer-codec.ts";
 import type { PeerAddress, PeerMesh } from "./peer-mesh.ts";
 import { systemTimers, type PeerTimers } from "./peer-timers.ts";
 import type { ReplicaPort } from "./replica-port.ts";
+import {
+  SessionCore,
+  type CoreAction,
+  type CoreTimer,
+  type PeerLeft,
+  type SessionCoreStats,
+  type SyncOutcome,
+} from "./session-core.ts";
 import type { SessionSlot, VectorClock } from "./vector-clock.ts";
+
+export type { PeerLeft, SyncOutcome } from "./session-core.ts";
+export type SessionPeerStats = SessionCoreStats;
 
 export interface SessionPeerOptions {
   /** The mesh to use, created with our slot; started by start() if need be, stopped by stop(). */
   mesh: PeerMesh;
   /** Our user name: the sender name of our chat messages. */
   user: string;
-  /** Identifies the session (from the central server); peers of another epoch are ignored. */
-  sessionEpoch: bigint | number;
+  /** The session's 128-bit token (from the central server); Hellos of another session are ignored. */
+  sessionToken: Uint8Array;
   replica: ReplicaPort;
   /** The editors already in the session when we join (from the central server). */
   initialPeers?: readonly PeerAddress[];
+  /** Who held slots of the session before and left (from the central server): names relayed chat may carry. */
+  pastEditors?: readonly { slot: SessionSlot; user: string }[];
+  /** Sync requests a peer may send per second before the excess is dropped (default: four times what an honest peer sends, at least 20). */
+  syncRequestsPerSecond?: number;
   /** Period of the anti-entropy round with one peer (default 1000 ms). */
   antiEntropyIntervalMs?: number;
   /** How long a noticed gap may last before a targeted repair (default 200 ms). */
@@ -69,29 +56,12 @@ export interface SessionPeerOptions {
   maxHeldChatMessages?: number;
   /** How long stop() lets the Bye leave before closing the sockets (default 20 ms). */
   byeGraceMs?: number;
-  /** Connect back to a peer that introduces itself with a Hello we did not expect (default true). */
-  acceptUnknownPeers?: boolean;
   timers?: PeerTimers;
+  /** Monotonic clock for the per-peer budgets (default performance.now). */
+  monotonicNow?: () => number;
   /** Wall clock for chat time stamps (default Date.now). */
   now?: () => number;
   logger?: Logger;
-}
-
-/** How a newcomer's initial sync ended. */
-export interface SyncOutcome {
-  /** The peer whose replica state we started from; undefined when none answered (or none was there). */
-  replicaFrom: SessionSlot | undefined;
-  /** The peers that handed us their chat history and clock. */
-  chatFrom: SessionSlot[];
-  /** True when we stopped waiting (timeout, or stop()) before every peer answered. */
-  timedOut: boolean;
-}
-
-export interface PeerLeft {
-  slot: SessionSlot;
-  user: string;
-  /** "bye": the peer said so; "removed": removePeer() (e.g. the central server said so). */
-  reason: "bye" | "removed";
 }
 
 export interface SessionPeerEvents {
@@ -105,136 +75,59 @@ export interface SessionPeerEvents {
   synced: [SyncOutcome];
 }
 
-export interface SessionPeerStats {
-  deltasSent: number;
-  deltasApplied: number;
-  /** Deltas or sync replies the replica refused (malformed). */
-  deltasRefused: number;
-  crdtRepairRequests: number;
-  chatRepairRequests: number;
-  antiEntropyRounds: number;
-  /** Chat messages refused (malformed, spoofed, or no room to hold them). */
-  chatRefused: number;
-  /** Hellos ignored (other protocol version or session). */
-  hellosIgnored: number;
-}
-
-type Handlers = {
-  [K in PeerMessageCase]: (
-    from: SessionSlot,
-    value: Extract<PeerMessageBody, { case: K }>["value"],
-  ) => void;
-};
-
-interface InitialSync {
-  /** Peers whose chat history we still wait for. */
-  chatPending: Set<SessionSlot>;
-  chatFrom: SessionSlot[];
-  replicaFrom: SessionSlot | undefined;
-  /** Peers asked for the replica so far, in order. */
-  replicaAsked: SessionSlot[];
-  done: boolean;
-}
-
-const EMPTY_BYTES = new Uint8Array(0);
-/** Repair periods between two targeted chat repair requests to the same peer. */
-const CHAT_REPAIR_COOLDOWN_PERIODS = 3;
-
 export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   readonly slot: SessionSlot;
   readonly user: string;
-  readonly stats: SessionPeerStats = {
-    deltasSent: 0,
-    deltasApplied: 0,
-    deltasRefused: 0,
-    crdtRepairRequests: 0,
-    chatRepairRequests: 0,
-    antiEntropyRounds: 0,
-    chatRefused: 0,
-    hellosIgnored: 0,
-  };
+  readonly #core: SessionCore;
   readonly #mesh: PeerMesh;
-  readonly #replica: ReplicaPort;
-  readonly #epoch: bigint;
   readonly #timers: PeerTimers;
   readonly #now: () => number;
   readonly #logger: Logger;
-  readonly #chat: CausalChat;
-  readonly #gaps = new DeltaGapTracker();
-  readonly #chatQueues = new Set<AsyncQueue<ChatEntry>>();
-  readonly #handlers: Handlers;
-  readonly #intervals: {
-    antiEntropy: number;
-    repair: number;
-    initialRetry: number;
-    initialTimeout: number;
-  };
   readonly #initialPeers: readonly PeerAddress[];
-  readonly #acceptUnknownPeers: boolean;
   readonly #byeGraceMs: number;
-  #state: "new" | "running" | "stopped" = "new";
-  #deltaSeq = 0;
-  #antiEntropyCursor = 0;
-  #previousHeldKeys = new Set<string>();
-  #departedGapRounds = 0;
-  #repairPeriod = 0;
-  readonly #chatRepairAsked = new Map<SessionSlot, number>();
-  readonly #isPresent = (slot: SessionSlot): boolean =>
-    slot === this.slot || this.#mesh.hasPeer(slot);
+  readonly #chatQueues = new Set<AsyncQueue<ChatEntry>>();
+  readonly #timerHandles = new Set<unknown>();
+  readonly #revocations = new Set<Promise<unknown>>();
   #loop: Promise<void> | undefined;
-  #timerHandles = new Set<unknown>();
-  #initial: InitialSync = {
-    chatPending: new Set(),
-    chatFrom: [],
-    replicaFrom: undefined,
-    replicaAsked: [],
-    done: false,
-  };
   #resolveSynced!: (outcome: SyncOutcome) => void;
   readonly #synced: Promise<SyncOutcome>;
 
   constructor(options: SessionPeerOptions) {
     super();
-    if (options.user.length === 0 || Buffer.byteLength(options.user) > MAX_SENDER_NAME_BYTES) {
-      throw new AlbumError(ErrorCode.InvalidArgument, "user name is empty or too long");
-    }
     this.#mesh = options.mesh;
     this.slot = options.mesh.slot;
     this.user = options.user;
-    this.#replica = options.replica;
-    this.#epoch = BigInt(options.sessionEpoch);
     this.#timers = options.timers ?? systemTimers;
     this.#now = options.now ?? Date.now;
     this.#logger = (options.logger ?? silentLogger()).child({
       component: "session-peer",
       slot: this.slot,
     });
-    this.#chat = new CausalChat({
+    this.#core = new SessionCore({
       slot: this.slot,
-      senderName: options.user,
-      historyCapacity: options.chatHistoryCapacity ?? 200,
-      maxHeld: options.maxHeldChatMessages ?? 10_000,
+      user: options.user,
+      sessionToken: options.sessionToken,
+      replica: options.replica,
+      ...(options.pastEditors ? { pastEditors: options.pastEditors } : {}),
+      ...pick(options, [
+        "antiEntropyIntervalMs",
+        "repairDelayMs",
+        "initialSyncRetryMs",
+        "initialSyncTimeoutMs",
+        "chatHistoryCapacity",
+        "maxHeldChatMessages",
+        "syncRequestsPerSecond",
+      ]),
+      monotonicNow: options.monotonicNow ?? (() => performance.now()),
+      logger: this.#logger,
     });
-    this.#intervals = {
-      antiEntropy: options.antiEntropyIntervalMs ?? 1000,
-      repair: options.repairDelayMs ?? 200,
-      initialRetry: options.initialSyncRetryMs ?? 1000,
-      initialTimeout: options.initialSyncTimeoutMs ?? 5000,
-    };
     this.#initialPeers = options.initialPeers ?? [];
-    this.#acceptUnknownPeers = options.acceptUnknownPeers ?? true;
     this.#byeGraceMs = options.byeGraceMs ?? 20;
     this.#synced = new Promise((resolve) => (this.#resolveSynced = resolve));
-    this.#handlers = {
-      hello: (from, value) => this.#onHello(from, value),
-      crdtDelta: (from, value) => this.#onCrdtDelta(from, value),
-      crdtSyncRequest: (from, value) => this.#onCrdtSyncRequest(from, value),
-      crdtSyncReply: (from, value) => this.#onCrdtSyncReply(from, value),
-      chatMessage: (from, value) => this.#onChatMessage(from, value),
-      chatSyncRequest: (from, value) => this.#onChatSyncRequest(from, value),
-      chatSyncReply: (from, value) => this.#onChatSyncReply(from, value),
-      bye: (from, value) => this.#onBye(from, value),
-    };
+  }
+
+  get stats(): SessionPeerStats {
+    return this.#core.stats;
   }
 
   /** "host:port" where the other editors reach us. */
@@ -244,16 +137,16 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
 
   /** What chat we have delivered (per slot). */
   get deliveredChat(): VectorClock {
-    return this.#chat.delivered;
+    return this.#core.deliveredChat;
   }
 
   /** The retained chat history, oldest first. */
   chatHistory(): ChatEntry[] {
-    return this.#chat.history();
+    return this.#core.chatHistory();
   }
 
   peers(): PeerAddress[] {
-    return this.#mesh.peers();
+    return this.#core.peers();
   }
 
   /**
@@ -262,16 +155,10 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
    * Returns at once; whenSynced() tells when the initial sync is over.
    */
   async start(): Promise<void> {
-    if (this.#state !== "new") {
-      throw new AlbumError(ErrorCode.FailedPrecondition, "a session peer can be started once");
-    }
+    if (this.#core.running) return;
     await this.#mesh.start();
-    this.#state = "running";
+    this.#run(this.#core.start(this.#initialPeers));
     this.#loop = this.#consume();
-    for (const peer of this.#initialPeers) this.#connect(peer);
-    this.#beginInitialSync();
-    this.#every(this.#intervals.repair, () => this.#repairRound());
-    this.#every(this.#intervals.antiEntropy, () => this.#antiEntropyRound());
   }
 
   /**
@@ -279,19 +166,16 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
    * timer, ends the chat iterables. Idempotent.
    */
   async stop(reason = "leaving"): Promise<void> {
-    if (this.#state === "stopped") return;
-    const wasRunning = this.#state === "running";
-    this.#state = "stopped";
+    const actions = this.#core.stop(reason);
     for (const handle of this.#timerHandles) this.#timers.clearTimeout(handle);
     this.#timerHandles.clear();
-    if (wasRunning && this.#mesh.peers().length > 0) {
-      this.#mesh.broadcast({ case: "bye", value: create(ByeSchema, { reason }) });
-      // linger is 0, so give the Bye a moment to reach the sockets before closing.
-      if (this.#byeGraceMs > 0) await new Promise((r) => setTimeout(r, this.#byeGraceMs));
-    }
+    const byeSent = actions.some((action) => action.kind === "broadcast");
+    this.#run(actions);
+    // linger is 0, so give the Bye a moment to reach the sockets before closing.
+    if (byeSent && this.#byeGraceMs > 0) await new Promise((r) => setTimeout(r, this.#byeGraceMs));
+    await Promise.allSettled(this.#revocations);
     await this.#mesh.stop();
     await this.#loop;
-    this.#finishInitialSync(true);
     for (const queue of this.#chatQueues) queue.close();
     this.#chatQueues.clear();
   }
@@ -303,26 +187,26 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
 
   /** Adds an editor the central server told us about (idempotent). */
   addPeer(peer: PeerAddress): void {
-    this.#requireRunning();
-    this.#connect(peer);
+    this.#run(this.#core.addPeer(peer));
   }
 
   /** Drops an editor that left or crashed (the central server said so). Never blocks. */
   removePeer(slot: SessionSlot): void {
-    const peer = this.#mesh.peer(slot);
-    if (!peer || !this.#mesh.removePeer(slot)) return;
-    this.#peerGone(peer, "removed");
+    this.#run(this.#core.removePeer(slot));
+  }
+
+  /**
+   * Drops an editor whose membership was taken away: as removePeer, and the
+   * connections it holds to us are cut at once. Never rejects.
+   */
+  async revokePeer(slot: SessionSlot): Promise<void> {
+    this.#run(this.#core.removePeer(slot, true));
+    await Promise.allSettled(this.#revocations);
   }
 
   /** Sends a local replica change to every peer; never waits. */
   broadcastDelta(encodedDelta: Uint8Array): void {
-    this.#requireRunning();
-    this.#deltaSeq++;
-    this.stats.deltasSent++;
-    this.#mesh.broadcast({
-      case: "crdtDelta",
-      value: create(CrdtDeltaSchema, { seq: this.#deltaSeq, delta: encodedDelta }),
-    });
+    this.#run(this.#core.localDelta(encodedDelta));
   }
 
   /**
@@ -333,10 +217,8 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
    */
   async sendChat(text: string): Promise<ChatEntry> {
     await this.#synced;
-    this.#requireRunning();
-    const entry = this.#chat.compose(text, this.#now());
-    this.#mesh.broadcast({ case: "chatMessage", value: chatEntryToWire(entry) });
-    this.#emitChat([entry]);
+    const { entry, actions } = this.#core.chat(text, this.#now());
+    this.#run(actions);
     return entry;
   }
 
@@ -346,7 +228,7 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
    */
   chatMessages(): AsyncIterable<ChatEntry> {
     const queue = new AsyncQueue<ChatEntry>();
-    if (this.#state === "stopped") queue.close();
+    if (!this.#core.running && this.#loop !== undefined) queue.close();
     else this.#chatQueues.add(queue);
     const queues = this.#chatQueues;
     return {
@@ -362,347 +244,91 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
 
   /** Runs an anti-entropy round with every peer now (e.g. after a reconnection). */
   repairNow(): void {
-    this.#requireRunning();
-    for (const peer of this.#mesh.peers()) this.#askForRepair(peer.slot, true, true);
+    this.#run(this.#core.repairNow());
   }
-
-  // --- incoming ---------------------------------------------------------------------
 
   async #consume(): Promise<void> {
     for await (const { fromSlot, envelope } of this.#mesh.incoming()) {
-      if (this.#state !== "running") break;
-      const body = envelope.body;
-      if (body.case === undefined) continue;
+      if (!this.#core.running) break;
+      this.#run(this.#core.receive(fromSlot, envelope.body));
+    }
+  }
+
+  /** Carries out the core's actions, in order. */
+  #run(actions: readonly CoreAction[]): void {
+    for (const action of actions) {
       try {
-        (this.#handlers[body.case] as (from: SessionSlot, value: unknown) => void)(
-          fromSlot,
-          body.value,
+        this.#perform(action);
+      } catch (error) {
+        this.#logger.warn({ err: error, action: action.kind }, "peer action failed");
+      }
+    }
+  }
+
+  #perform(action: CoreAction): void {
+    switch (action.kind) {
+      case "send":
+        if (this.#mesh.running) this.#mesh.sendTo(action.to, action.body);
+        return;
+      case "broadcast":
+        if (this.#mesh.running) this.#mesh.broadcast(action.body);
+        return;
+      case "connect":
+        this.#mesh.addPeer(action.peer);
+        return;
+      case "disconnect":
+        if (!action.revoke) {
+          this.#mesh.removePeer(action.slot);
+          return;
+        }
+        this.#track(
+          this.#mesh.revokePeer(action.slot).catch((error: unknown) => {
+            this.#logger.error({ err: error }, "could not reopen the peer endpoint");
+          }),
         );
-      } catch (error) {
-        this.#logger.warn({ err: error, fromSlot, kind: body.case }, "peer message not handled");
-      }
+        return;
+      case "chat":
+        for (const queue of this.#chatQueues) queue.offer(action.entry);
+        this.emit("chat", action.entry);
+        return;
+      case "peerJoined":
+        this.emit("peerJoined", action.peer);
+        return;
+      case "peerLeft":
+        this.emit("peerLeft", action.left);
+        return;
+      case "remoteDelta":
+        this.emit("remoteDelta", action.from);
+        return;
+      case "synced":
+        this.#resolveSynced(action.outcome);
+        if (action.outcome.timedOut && this.#core.running) {
+          this.#logger.warn({ outcome: action.outcome }, "initial sync incomplete; following live");
+        }
+        this.emit("synced", action.outcome);
+        return;
+      case "schedule":
+        this.#schedule(action.timer, action.delayMs);
+        return;
     }
   }
 
-  #onHello(from: SessionSlot, hello: Hello): void {
-    if (
-      hello.protocolVersion !== PEER_PROTOCOL_VERSION ||
-      hello.sessionEpoch !== this.#epoch ||
-      hello.slot !== from
-    ) {
-      this.stats.hellosIgnored++;
-      this.#logger.warn(
-        { from, version: hello.protocolVersion, epoch: String(hello.sessionEpoch) },
-        "hello from another protocol version or session ignored",
-      );
-      return;
-    }
-    const known = this.#mesh.peer(from);
-    if (!known && !this.#acceptUnknownPeers) return;
-    if (!known || known.address !== hello.address || known.user !== hello.user) {
-      this.#connect({ slot: from, user: hello.user, address: hello.address });
-    }
-    this.#gaps.expect(from, hello.crdtDeltasSent);
-  }
-
-  #onCrdtDelta(from: SessionSlot, delta: CrdtDelta): void {
-    this.#gaps.record(from, delta.seq);
-    this.#applyRemote(from, delta.delta);
-  }
-
-  #onCrdtSyncRequest(from: SessionSlot, request: CrdtSyncRequest): void {
-    let missing: Uint8Array | undefined;
-    try {
-      missing = this.#replica.encodedMissingFor(request.context);
-    } catch (error) {
-      this.#logger.warn({ err: error, from }, "malformed causal context from peer");
-      return;
-    }
-    if (missing === undefined && !request.initial) return;
-    this.#mesh.sendTo(from, {
-      case: "crdtSyncReply",
-      value: create(CrdtSyncReplySchema, {
-        delta: missing ?? EMPTY_BYTES,
-        initial: request.initial,
-      }),
-    });
-  }
-
-  #onCrdtSyncReply(from: SessionSlot, reply: CrdtSyncReply): void {
-    if (reply.delta.byteLength > 0) this.#applyRemote(from, reply.delta);
-    if (!reply.initial || this.#initial.done || this.#initial.replicaFrom !== undefined) return;
-    this.#initial.replicaFrom = from;
-    // Started from one peer's state; the others send only what it lacked.
-    for (const peer of this.#mesh.peers()) {
-      if (peer.slot !== from) this.#askForRepair(peer.slot, true, false);
-    }
-    this.#checkInitialSync();
-  }
-
-  #onChatMessage(from: SessionSlot, wire: ChatMessageWire): void {
-    const entry = chatEntryFromWire(wire);
-    if (typeof entry === "string" || entry.slot !== from) {
-      this.stats.chatRefused++;
-      this.#logger.warn({ from, problem: entry }, "chat message refused");
-      return;
-    }
-    const result = this.#chat.receive(entry);
-    if (result.outcome === "invalid" || result.outcome === "overflow") this.stats.chatRefused++;
-    this.#emitChat(result.delivered);
-  }
-
-  #onChatSyncRequest(from: SessionSlot, wire: ChatSyncRequestWire): void {
-    const request = chatSyncRequestFromWire(wire);
-    if (typeof request === "string") {
-      this.#logger.warn({ from, problem: request }, "chat sync request refused");
-      return;
-    }
-    const reply = this.#chat.answer(request, from);
-    if (reply) this.#mesh.sendTo(from, chatSyncReplyToWire(reply));
-  }
-
-  #onChatSyncReply(from: SessionSlot, wire: ChatSyncReplyWire): void {
-    const parsed = chatSyncReplyFromWire(wire);
-    if (typeof parsed === "string") {
-      this.#logger.warn({ from, problem: parsed }, "chat sync reply refused");
-      return;
-    }
-    this.stats.chatRefused += parsed.refused;
-    this.#emitChat(this.#chat.receiveSyncReply(parsed.reply, from, this.#isPresent));
-    if (parsed.reply.initial && this.#initial.chatPending.delete(from)) {
-      this.#initial.chatFrom.push(from);
-      this.#checkInitialSync();
-    }
-  }
-
-  #onBye(from: SessionSlot, _bye: Bye): void {
-    const peer = this.#mesh.peer(from);
-    if (!peer || !this.#mesh.removePeer(from)) return;
-    this.#peerGone(peer, "bye");
-  }
-
-  // --- newcomer sync ------------------------------------------------------------------
-
-  #beginInitialSync(): void {
-    const peers = this.#mesh.peers();
-    if (peers.length === 0) {
-      this.#finishInitialSync(false);
-      return;
-    }
-    for (const peer of peers) {
-      this.#initial.chatPending.add(peer.slot);
-      this.#mesh.sendTo(peer.slot, chatSyncRequestToWire(this.#chat.syncRequest(true)));
-    }
-    this.#askNextPeerForReplica();
-    this.#every(this.#intervals.initialRetry, () => this.#retryInitialSync());
-    this.#after(this.#intervals.initialTimeout, () => this.#finishInitialSync(true));
-  }
-
-  /** Asks one peer (the next not yet asked, else the next in turn) for the whole replica state. */
-  #askNextPeerForReplica(): void {
-    const peers = this.#mesh.peers().map((peer) => peer.slot);
-    if (peers.length === 0) return;
-    const asked = this.#initial.replicaAsked;
-    const fresh = peers.find((slot) => !asked.includes(slot));
-    const target = fresh ?? peers[asked.length % peers.length]!;
-    asked.push(target);
-    this.#mesh.sendTo(target, {
-      case: "crdtSyncRequest",
-      value: create(CrdtSyncRequestSchema, {
-        context: this.#replica.encodedContext(),
-        initial: true,
-      }),
-    });
-  }
-
-  /** Returns false once the initial sync is over (no more retries). */
-  #retryInitialSync(): boolean {
-    if (this.#initial.done) return false;
-    for (const slot of this.#initial.chatPending) {
-      this.#mesh.sendTo(slot, chatSyncRequestToWire(this.#chat.syncRequest(true)));
-    }
-    if (this.#initial.replicaFrom === undefined) this.#askNextPeerForReplica();
-    return true;
-  }
-
-  #checkInitialSync(): void {
-    if (this.#initial.done) return;
-    for (const slot of this.#initial.chatPending) {
-      if (!this.#mesh.hasPeer(slot)) this.#initial.chatPending.delete(slot);
-    }
-    const connected = this.#mesh.peers().length;
-    const replicaDone = this.#initial.replicaFrom !== undefined || connected === 0;
-    if (replicaDone && this.#initial.chatPending.size === 0) this.#finishInitialSync(false);
-  }
-
-  #finishInitialSync(timedOut: boolean): void {
-    if (this.#initial.done) return;
-    this.#initial.done = true;
-    const outcome: SyncOutcome = {
-      replicaFrom: this.#initial.replicaFrom,
-      chatFrom: [...this.#initial.chatFrom],
-      timedOut,
-    };
-    this.#resolveSynced(outcome);
-    if (timedOut && this.#state === "running") {
-      this.#logger.warn({ outcome }, "initial sync incomplete; following live");
-    }
-    this.emit("synced", outcome);
-  }
-
-  // --- repair -------------------------------------------------------------------------
-
-  /** Targeted repair: asks the peers behind lasting gaps for what we lack. */
-  #repairRound(): void {
-    this.#repairPeriod++;
-    for (const sender of this.#gaps.closePeriod()) {
-      this.#askForRepair(this.#mesh.hasPeer(sender) ? sender : this.#nextPeer(), true, false);
-    }
-    const heldNow = new Set(this.#chat.heldKeys());
-    const lasting = [...heldNow].some((key) => this.#previousHeldKeys.has(key));
-    this.#previousHeldKeys = heldNow;
-    if (!lasting) {
-      this.#departedGapRounds = 0;
-      return;
-    }
-    // Ask the authors of what held messages wait for (they log their own
-    // messages); for an author who left, ask the others in turn.
-    const asked = new Set<SessionSlot>();
-    let waitsOnDeparted = false;
-    for (const author of this.#chat.slotsWaitedFor()) {
-      const present = this.#isPresent(author);
-      waitsOnDeparted ||= !present;
-      const target = present ? author : this.#nextPeer();
-      if (target === undefined || target === this.slot || asked.has(target)) continue;
-      asked.add(target);
-      // Not again while an answer (up to a thousand messages) may be on its way.
-      const last = this.#chatRepairAsked.get(target);
-      if (last !== undefined && this.#repairPeriod - last < CHAT_REPAIR_COOLDOWN_PERIODS) continue;
-      this.#chatRepairAsked.set(target, this.#repairPeriod);
-      this.#askForRepair(target, false, true);
-    }
-    // Once every peer had its turn, what a departed author sent is nowhere.
-    this.#departedGapRounds = waitsOnDeparted ? this.#departedGapRounds + 1 : 0;
-    if (this.#departedGapRounds > this.#mesh.peers().length + 2) {
-      this.#departedGapRounds = 0;
-      this.#emitChat(this.#chat.abandonDeparted(this.#isPresent));
-    }
-  }
-
-  /** Periodic anti-entropy: one peer per round, in turn, for both replica and chat. */
-  #antiEntropyRound(): void {
-    const target = this.#nextPeer();
-    if (target === undefined) return;
-    this.stats.antiEntropyRounds++;
-    this.#askForRepair(target, true, true);
-  }
-
-  #askForRepair(target: SessionSlot | undefined, replica: boolean, chat: boolean): void {
-    if (target === undefined) return;
-    if (replica) {
-      this.stats.crdtRepairRequests++;
-      this.#mesh.sendTo(target, {
-        case: "crdtSyncRequest",
-        value: create(CrdtSyncRequestSchema, {
-          context: this.#replica.encodedContext(),
-          initial: false,
-        }),
-      });
-    }
-    if (chat) {
-      this.stats.chatRepairRequests++;
-      this.#mesh.sendTo(target, chatSyncRequestToWire(this.#chat.syncRequest(false)));
-    }
-  }
-
-  #nextPeer(): SessionSlot | undefined {
-    const slots = this.#mesh
-      .peers()
-      .map((peer) => peer.slot)
-      .sort((a, b) => a - b);
-    if (slots.length === 0) return undefined;
-    return slots[this.#antiEntropyCursor++ % slots.length];
-  }
-
-  // --- helpers ------------------------------------------------------------------------
-
-  #connect(peer: PeerAddress): void {
-    const previous = this.#mesh.peer(peer.slot);
-    const reconnected = this.#mesh.addPeer(peer);
-    if (!reconnected && previous?.user === peer.user) return;
-    // A new holder of the slot (or a new address) numbers its deltas afresh.
-    if (reconnected) this.#gaps.forget(peer.slot);
-    this.#mesh.sendTo(peer.slot, {
-      case: "hello",
-      value: create(HelloSchema, {
-        protocolVersion: PEER_PROTOCOL_VERSION,
-        slot: this.slot,
-        user: this.user,
-        sessionEpoch: this.#epoch,
-        address: this.#mesh.address,
-        crdtDeltasSent: this.#deltaSeq,
-      }),
-    });
-    this.emit("peerJoined", peer);
-  }
-
-  #peerGone(peer: PeerAddress, reason: PeerLeft["reason"]): void {
-    this.#gaps.forget(peer.slot);
-    this.emit("peerLeft", { slot: peer.slot, user: peer.user, reason });
-    if (this.#initial.done) return;
-    if (
-      this.#initial.replicaFrom === undefined &&
-      this.#initial.replicaAsked.at(-1) === peer.slot
-    ) {
-      this.#askNextPeerForReplica();
-    }
-    this.#checkInitialSync();
-  }
-
-  #applyRemote(from: SessionSlot, encodedDelta: Uint8Array): void {
-    try {
-      this.#replica.applyRemote(encodedDelta);
-    } catch (error) {
-      this.stats.deltasRefused++;
-      this.#logger.warn({ err: error, from }, "remote delta refused by the replica");
-      return;
-    }
-    this.stats.deltasApplied++;
-    this.emit("remoteDelta", from);
-  }
-
-  #emitChat(delivered: readonly ChatEntry[]): void {
-    for (const entry of delivered) {
-      for (const queue of this.#chatQueues) queue.offer(entry);
-      this.emit("chat", entry);
-    }
-  }
-
-  /** Runs `task` every `periodMs` until stop(), or until it returns false. */
-  #every(periodMs: number, task: () => boolean | void): void {
-    const tick = (): void => {
-      let again = true;
-      try {
-        again = task() !== false;
-      } catch (error) {
-        this.#logger.warn({ err: error }, "periodic peer task failed");
-      }
-      if (again) this.#after(periodMs, tick);
-    };
-    this.#after(periodMs, tick);
-  }
-
-  #after(delayMs: number, task: () => void): void {
+  #schedule(timer: CoreTimer, delayMs: number): void {
     const handle = this.#timers.setTimeout(() => {
       this.#timerHandles.delete(handle);
-      if (this.#state === "running") task();
+      this.#run(this.#core.tick(timer));
     }, delayMs);
     this.#timerHandles.add(handle);
   }
 
-  #requireRunning(): void {
-    if (this.#state !== "running") {
-      throw new AlbumError(ErrorCode.FailedPrecondition, "the editing session is not active");
-    }
+  #track(promise: Promise<unknown>): void {
+    this.#revocations.add(promise);
+    void promise.finally(() => this.#revocations.delete(promise));
   }
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<T> {
+  const picked: Partial<T> = {};
+  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key];
+  return picked;
 }

@@ -11,6 +11,9 @@ import { CentralClient } from "../../src/client/central-client.ts";
 import { checkAlbumName } from "../../src/central/name-rules.ts";
 import { withCode } from "./helpers/album-error-assertions.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
+import { SessionKeys } from "../../src/peer/peer-keys.ts";
+
+const freshKey = (): Uint8Array => SessionKeys.generate().publicKey;
 
 describe("album names", () => {
   const temp = makeTempDir("albumshare-album-names-");
@@ -42,7 +45,7 @@ describe("album names", () => {
       (await alice.listAlbums()).map((a) => a.name).sort(),
       ["summer 2024", "Ἀθῆναι 2025", "été à Zürich", "夏休み"].sort(),
     );
-    const opened = await alice.getAlbum("summer 2024");
+    const opened = await alice.getAlbum("summer 2024", freshKey());
     assert.equal(opened.album, "summer 2024");
   });
 
@@ -57,11 +60,14 @@ describe("album names", () => {
       { name: "bob/trip", memberCount: 1, editorCount: 0, creator: "bob" },
     ]);
     // bob sees one "trip": the plain name is enough.
-    assert.equal((await bob.getAlbum("trip")).album, "bob/trip");
-    assert.equal((await carol.getAlbum("trip")).album, "trip");
+    assert.equal((await bob.getAlbum("trip", freshKey())).album, "bob/trip");
+    assert.equal((await carol.getAlbum("trip", freshKey())).album, "trip");
     // A member of neither gets "not a member", not somebody else's album.
     const dave = await user("dave");
-    await assert.rejects(dave.getAlbum("carol/trip"), withCode(ErrorCode.PermissionDenied));
+    await assert.rejects(
+      dave.getAlbum("carol/trip", freshKey()),
+      withCode(ErrorCode.PermissionDenied),
+    );
   });
 
   test("the rule: bounded, no control or invisible characters, no slash, no outer spaces", () => {

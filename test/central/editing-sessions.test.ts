@@ -13,7 +13,11 @@ import { EditorReplica } from "../../src/client/session/editor-replica.ts";
 import { decodeState, listFiles, listMembers } from "../../src/crdt/index.ts";
 import { LeaveReason, type Notification } from "../../src/gen/albumshare/central/v1/central_pb.ts";
 import { withCode } from "./helpers/album-error-assertions.ts";
+import { SessionKeys } from "../../src/peer/peer-keys.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
+
+/** A fresh peer public key, as every editor makes one per session. */
+const freshKey = (): Uint8Array => SessionKeys.generate().publicKey;
 
 const KEY_A = "a".repeat(64);
 const KEY_B = "b".repeat(64);
@@ -72,8 +76,10 @@ describe("editing sessions on the central server", () => {
   test("members get slots, others are told who joined and left, slots reused only after a clean leave", async () => {
     const alice = await connectAs("alice");
     await alice.createAlbum("trip");
-    const aliceOpen = await alice.getAlbum("trip");
+    const aliceKey = freshKey();
+    const aliceOpen = await alice.getAlbum("trip", aliceKey);
     assert.equal(aliceOpen.album, "trip");
+    assert.equal(aliceOpen.sessionToken.byteLength, 16, "a 128-bit session token");
     assert.equal(aliceOpen.slot, 1);
     assert.deepEqual(aliceOpen.editors, []);
     assert.ok(aliceOpen.handOffIntervalMs > 0);
@@ -82,8 +88,11 @@ describe("editing sessions on the central server", () => {
 
     // A non-member is refused, and so is an unknown album.
     const bob = await connectAs("bob");
-    await assert.rejects(bob.getAlbum("trip"), withCode(ErrorCode.PermissionDenied, /member/));
-    await assert.rejects(bob.getAlbum("nowhere"), withCode(ErrorCode.PermissionDenied));
+    await assert.rejects(
+      bob.getAlbum("trip", freshKey()),
+      withCode(ErrorCode.PermissionDenied, /member/),
+    );
+    await assert.rejects(bob.getAlbum("nowhere", freshKey()), withCode(ErrorCode.PermissionDenied));
 
     // Alice adds bob and carol; the hand-off makes the server know at once.
     const aliceReplica = replicaOf(aliceOpen, "alice");
@@ -94,9 +103,35 @@ describe("editing sessions on the central server", () => {
     aliceReplica.acknowledgeHandOff(handOff.receipt);
 
     const joined = nextNotification(alice, "editorJoined");
-    const bobOpen = await bob.getAlbum("trip");
+    // getAlbum needs a well-formed key, and one not in use in the session.
+    await assert.rejects(
+      bob.getAlbum("trip", new Uint8Array(0)),
+      withCode(ErrorCode.InvalidArgument, /public key/),
+    );
+    await assert.rejects(
+      bob.getAlbum("trip", aliceKey),
+      withCode(ErrorCode.InvalidArgument, /already used/),
+    );
+    const bobKey = freshKey();
+    const bobOpen = await bob.getAlbum("trip", bobKey);
     assert.equal(bobOpen.slot, 2);
-    assert.deepEqual(bobOpen.editors, [{ slot: 1, user: "alice", address: "127.0.0.1:5001" }]);
+    assert.equal(bobOpen.highestSlot, 2);
+    assert.equal(
+      Buffer.from(bobOpen.sessionToken).toString("hex"),
+      Buffer.from(aliceOpen.sessionToken).toString("hex"),
+    );
+    assert.deepEqual(
+      bobOpen.editors.map((e) => ({ ...e, publicKey: Buffer.from(e.publicKey).toString("hex") })),
+      [
+        {
+          slot: 1,
+          user: "alice",
+          address: "127.0.0.1:5001",
+          publicKey: Buffer.from(aliceKey).toString("hex"),
+        },
+      ],
+      "the others' keys, as the server recorded them",
+    );
     assert.deepEqual(listMembers(decodeState(bobOpen.replica)), ["alice", "bob", "carol"]);
     await bob.announceEditor("trip", "127.0.0.1:5002");
     const joinedNote = await joined;
@@ -104,18 +139,19 @@ describe("editing sessions on the central server", () => {
       { slot: joinedNote.editor?.slot, user: joinedNote.editor?.user },
       { slot: 2, user: "bob" },
     );
+    assert.ok(Buffer.from(joinedNote.editor!.publicKey).equals(Buffer.from(bobKey)));
 
     // The same user cannot hold two sessions of one album.
     const bobAgain = await connectAs("bob");
     await assert.rejects(
-      bobAgain.getAlbum("trip"),
+      bobAgain.getAlbum("trip", freshKey()),
       withCode(ErrorCode.FailedPrecondition, /already has this album open/),
     );
 
     // Carol's connection dies and she does not resume within the grace
     // period: her slot (3) is retired, not reused.
     const carol = await connectAs("carol");
-    const carolOpen = await carol.getAlbum("trip");
+    const carolOpen = await carol.getAlbum("trip", freshKey());
     assert.equal(carolOpen.slot, 3);
     const lost = nextNotification(alice, "editorLeft");
     carol.close();
@@ -129,8 +165,15 @@ describe("editing sessions on the central server", () => {
     await bob.putAlbum("trip", bobReplica.encodedState());
     assert.equal((await left).reason, LeaveReason.LEFT);
     const carolBack = await connectAs("carol");
-    assert.equal((await carolBack.getAlbum("trip")).slot, 2);
-    const bobBack = await bobAgain.getAlbum("trip");
+    const carolAgain = await carolBack.getAlbum("trip", freshKey());
+    assert.equal(carolAgain.slot, 2);
+    // Those who left are named (no keys: theirs are forgotten) for the chat they relayed.
+    assert.deepEqual(carolAgain.pastEditors.map(({ slot, user }) => `${slot}:${user}`).sort(), [
+      "2:bob",
+      "3:carol",
+    ]);
+    assert.ok(carolAgain.editors.every((e) => e.user !== "bob"));
+    const bobBack = await bobAgain.getAlbum("trip", freshKey());
     assert.equal(bobBack.slot, 4, "a crashed holder's slot is never reused in the session");
 
     const listed = await alice.listAlbums();
@@ -140,7 +183,7 @@ describe("editing sessions on the central server", () => {
   test("the last editor out compacts the album; every handed-off edit survives", async () => {
     const alice = await connectAs("alice");
     await alice.createAlbum("compact-me");
-    const opened = await alice.getAlbum("compact-me");
+    const opened = await alice.getAlbum("compact-me", freshKey());
     const replica = replicaOf(opened, "alice");
     replica.addFile({ name: "a.jpg", contentKey: KEY_A, size: 10 });
     const first = replica.prepareHandOff();
@@ -149,7 +192,7 @@ describe("editing sessions on the central server", () => {
     replica.addFile({ name: "b.jpg", contentKey: KEY_B, size: 20 });
     await alice.putAlbum("compact-me", replica.encodedState());
 
-    const reopened = await alice.getAlbum("compact-me");
+    const reopened = await alice.getAlbum("compact-me", freshKey());
     const state = decodeState(reopened.replica);
     assert.equal(state.epoch, decodeState(opened.replica).epoch + 1, "compacted into a new epoch");
     assert.deepEqual(
@@ -173,19 +216,19 @@ describe("editing sessions on the central server", () => {
   test("ratings are recorded once per user and file, across sessions and reconnections", async () => {
     const alice = await connectAs("alice");
     await alice.createAlbum("rated");
-    let opened = await alice.getAlbum("rated");
+    let opened = await alice.getAlbum("rated", freshKey());
     let replica = replicaOf(opened, "alice");
     replica.addFile({ name: "a.jpg", contentKey: KEY_A, size: 10 });
     const fileId = replica.file("a.jpg").fileId;
     assert.deepEqual(opened.ratedFileIds, []);
-    await alice.recordRating("rated", fileId);
+    await alice.recordRating("rated", fileId, 4);
     replica.rateFile("a.jpg", 4);
     await assert.rejects(
-      alice.recordRating("rated", fileId),
+      alice.recordRating("rated", fileId, 4),
       withCode(ErrorCode.AlreadyExists, /already rated/),
     );
     await assert.rejects(
-      alice.recordRating("rated", "not-a-file-id"),
+      alice.recordRating("rated", "not-a-file-id", 4),
       withCode(ErrorCode.InvalidArgument),
     );
     await alice.putAlbum("rated", replica.encodedState());
@@ -193,15 +236,15 @@ describe("editing sessions on the central server", () => {
     // A new connection and a new session: the record is still there.
     alice.close();
     const again = await connectAs("alice");
-    opened = await again.getAlbum("rated");
+    opened = await again.getAlbum("rated", freshKey());
     assert.deepEqual(opened.ratedFileIds, [fileId]);
     replica = replicaOf(opened, "alice");
     assert.equal(replica.file("a.jpg").average, 4);
-    await assert.rejects(again.recordRating("rated", fileId), withCode(ErrorCode.AlreadyExists));
+    await assert.rejects(again.recordRating("rated", fileId, 4), withCode(ErrorCode.AlreadyExists));
     await again.putAlbum("rated", replica.encodedState());
     // Outside a session there is nothing to rate in.
     await assert.rejects(
-      again.recordRating("rated", fileId),
+      again.recordRating("rated", fileId, 4),
       withCode(ErrorCode.FailedPrecondition),
     );
   });
@@ -210,7 +253,7 @@ describe("editing sessions on the central server", () => {
     const alice = await connectAs("alice");
     const dave = await connectAs("dave");
     await alice.createAlbum("club");
-    const aliceOpen = await alice.getAlbum("club");
+    const aliceOpen = await alice.getAlbum("club", freshKey());
     const aliceReplica = replicaOf(aliceOpen, "alice");
     aliceReplica.addMember("dave");
     let handOff = aliceReplica.prepareHandOff();
@@ -218,7 +261,7 @@ describe("editing sessions on the central server", () => {
     aliceReplica.acknowledgeHandOff(handOff.receipt);
     await alice.announceEditor("club", "127.0.0.1:6001");
 
-    const daveOpen = await dave.getAlbum("club");
+    const daveOpen = await dave.getAlbum("club", freshKey());
     assert.equal(daveOpen.slot, 2);
     const ended = nextNotification(dave, "sessionEnded");
     const left = nextNotification(alice, "editorLeft");
@@ -233,7 +276,7 @@ describe("editing sessions on the central server", () => {
       dave.handOff("club", daveOpen.replica),
       withCode(ErrorCode.FailedPrecondition, /not in an editing session/),
     );
-    await assert.rejects(dave.getAlbum("club"), withCode(ErrorCode.PermissionDenied));
+    await assert.rejects(dave.getAlbum("club", freshKey()), withCode(ErrorCode.PermissionDenied));
     assert.deepEqual(
       (await dave.listAlbums()).map((a) => a.name).filter((n) => n === "club"),
       [],
@@ -244,7 +287,7 @@ describe("editing sessions on the central server", () => {
   test("garbage replicas are refused without harm", async () => {
     const alice = await connectAs("alice");
     await alice.createAlbum("robust");
-    const opened = await alice.getAlbum("robust");
+    const opened = await alice.getAlbum("robust", freshKey());
     await assert.rejects(
       alice.handOff("robust", new Uint8Array([1, 2, 3, 4, 5])),
       withCode(ErrorCode.InvalidArgument),
@@ -254,7 +297,7 @@ describe("editing sessions on the central server", () => {
       withCode(ErrorCode.InvalidArgument),
     );
     await alice.putAlbum("robust", replicaOf(opened, "alice").encodedState());
-    const reopened = await alice.getAlbum("robust");
+    const reopened = await alice.getAlbum("robust", freshKey());
     assert.deepEqual(listMembers(decodeState(reopened.replica)), ["alice"]);
     await alice.putAlbum("robust", replicaOf(reopened, "alice").encodedState());
   });
@@ -271,7 +314,7 @@ describe("a central server killed mid-session", () => {
     await alice.register("alice", "password-of-alice");
     await alice.login("alice", "password-of-alice");
     await alice.createAlbum("crashy");
-    const opened = await alice.getAlbum("crashy");
+    const opened = await alice.getAlbum("crashy", freshKey());
     const replica = replicaOf(opened, "alice");
     replica.addFile({ name: "kept.jpg", contentKey: KEY_A, size: 1 });
     const handOff = replica.prepareHandOff();
@@ -285,7 +328,7 @@ describe("a central server killed mid-session", () => {
     try {
       const back = await CentralClient.connect({ address: server.address });
       await back.login("alice", "password-of-alice");
-      const reopened = await back.getAlbum("crashy");
+      const reopened = await back.getAlbum("crashy", freshKey());
       const state = decodeState(reopened.replica);
       assert.deepEqual(
         listFiles(state).map((f) => f.name),

@@ -30,6 +30,10 @@ import {
 import { ResumeOutcome } from "../../src/gen/albumshare/central/v1/central_pb.ts";
 import { CONTENT_KEYS } from "../crdt/album-simulation.ts";
 import { makeTempDir } from "./helpers/central-process.ts";
+import { SessionKeys } from "../../src/peer/peer-keys.ts";
+
+/** A fresh peer public key, as every editor makes one per session. */
+const freshKey = (): Uint8Array => SessionKeys.generate().publicKey;
 
 const USERS = ["ann", "bob", "cy", "dee"];
 const GRACE_MS = 1000;
@@ -124,7 +128,7 @@ function run(
   let sessions = start();
   // The creator's first session makes everybody a member (then compaction).
   const setupConnection = connection(USERS[0]!);
-  const setup = sessions.open(album, setupConnection, USERS[0]!);
+  const setup = sessions.open(album, setupConnection, USERS[0]!, freshKey());
   const setupReplica = new EditorReplica(setup.replica, { slot: setup.slot, user: USERS[0]! });
   for (const user of USERS.slice(1)) setupReplica.addMember(user);
   sessions.put(album, setupConnection, setupReplica.encodedState());
@@ -163,7 +167,7 @@ function run(
           // An away editor of the same user is replaced (its slot retired by the server).
           for (const e of editors.filter((x) => x.user === user)) discard(e);
           const conn = connection(user);
-          const opened = sessions.open(album, conn, user);
+          const opened = sessions.open(album, conn, user, freshKey());
           editors.push({
             user,
             slot: opened.slot,
@@ -330,7 +334,9 @@ function run(
   }
   const reader = connection(USERS[0]!);
   const final = new Set(
-    listFiles(decodeState(sessions.open(album, reader, USERS[0]!).replica)).map((f) => f.name),
+    listFiles(decodeState(sessions.open(album, reader, USERS[0]!, freshKey()).replica)).map(
+      (f) => f.name,
+    ),
   );
   outcome.lost = [...acknowledged, ...mustKeep].filter((name) => !final.has(name));
   sessions.stopAll();

@@ -29,6 +29,10 @@ import { eventually } from "../support/eventually.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 import { withCode } from "./helpers/album-error-assertions.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
+import { SessionKeys } from "../../src/peer/peer-keys.ts";
+
+/** A fresh peer public key, as every editor makes one per session. */
+const freshKey = (): Uint8Array => SessionKeys.generate().publicKey;
 
 const KEY_A = "a".repeat(64);
 const KEY_B = "b".repeat(64);
@@ -188,7 +192,7 @@ describe("resuming against the central server", () => {
       const alice = await connectAs("alice", { address: proxy.address });
       const bob = await connectAs("bob");
       await alice.createAlbum("cut");
-      const aliceOpen = await alice.getAlbum("cut");
+      const aliceOpen = await alice.getAlbum("cut", freshKey());
       assert.equal(aliceOpen.resumeKey.byteLength, 16);
       assert.equal(aliceOpen.resumeGraceMs, GRACE_MS);
       const aliceReplica = replicaOf(aliceOpen, "alice");
@@ -197,7 +201,7 @@ describe("resuming against the central server", () => {
       aliceReplica.addFile({ name: "acked.jpg", contentKey: KEY_A, size: 1 });
       await handOff(alice, "cut", aliceReplica);
       await alice.announceEditor("cut", "127.0.0.1:7101");
-      const bobOpen = await bob.getAlbum("cut");
+      const bobOpen = await bob.getAlbum("cut", freshKey());
       const bobNotices = notices(bob);
 
       // Alice's link to the server is cut; she edits on (not acknowledged).
@@ -208,7 +212,7 @@ describe("resuming against the central server", () => {
 
       // Her slot is held: a newcomer gets a fresh one, and nobody else may claim hers.
       const carol = await connectAs("carol");
-      const carolOpen = await carol.getAlbum("cut");
+      const carolOpen = await carol.getAlbum("cut", freshKey());
       assert.equal(carolOpen.slot, 3);
       await assert.rejects(
         bob.resumeAlbum({ ...claimOf("cut", aliceOpen, aliceReplica), chat: [] }),
@@ -248,7 +252,7 @@ describe("resuming against the central server", () => {
       await alice.putAlbum("cut", aliceReplica.prepareHandOff().delta);
       await bob.putAlbum("cut", new Uint8Array());
       await carol.putAlbum("cut", new Uint8Array());
-      const reopened = decodeState((await alice.getAlbum("cut")).replica);
+      const reopened = decodeState((await alice.getAlbum("cut", freshKey())).replica);
       assert.deepEqual(
         listFiles(reopened).map((f) => f.name),
         ["acked.jpg", "after.jpg", "while-away.jpg"],
@@ -265,11 +269,11 @@ describe("resuming against the central server", () => {
       const alice = await connectAs("alice", { address: proxy.address });
       const bob = await connectAs("bob");
       await alice.createAlbum("late");
-      const aliceOpen = await alice.getAlbum("late");
+      const aliceOpen = await alice.getAlbum("late", freshKey());
       const aliceReplica = replicaOf(aliceOpen, "alice");
       aliceReplica.addMember("bob");
       await handOff(alice, "late", aliceReplica);
-      await bob.getAlbum("late");
+      await bob.getAlbum("late", freshKey());
       const left = new Promise<Notification>((resolve) =>
         bob.on("notification", (n) => n.body.case === "editorLeft" && resolve(n)),
       );
@@ -290,7 +294,7 @@ describe("resuming against the central server", () => {
         withCode(ErrorCode.FailedPrecondition),
       );
       await bob.putAlbum("late", new Uint8Array());
-      const reopened = decodeState((await bob.getAlbum("late")).replica);
+      const reopened = decodeState((await bob.getAlbum("late", freshKey())).replica);
       assert.deepEqual(
         listFiles(reopened).map((f) => f.name),
         ["late.jpg"],
@@ -305,12 +309,12 @@ describe("resuming against the central server", () => {
     const alice = await connectAs("alice");
     const bob = await connectAs("bob");
     await alice.createAlbum("talk");
-    const aliceOpen = await alice.getAlbum("talk");
+    const aliceOpen = await alice.getAlbum("talk", freshKey());
     assert.deepEqual(aliceOpen.chatHistory, []);
     const aliceReplica = replicaOf(aliceOpen, "alice");
     aliceReplica.addMember("bob");
     await handOff(alice, "talk", aliceReplica);
-    const bobOpen = await bob.getAlbum("talk");
+    const bobOpen = await bob.getAlbum("talk", freshKey());
     const epoch = aliceReplica.epoch;
     const a1 = chat(epoch, aliceOpen.slot, 1, "alice");
     const b1 = chat(epoch, bobOpen.slot, 1, "bob"); // a reply to a1
@@ -332,7 +336,7 @@ describe("resuming against the central server", () => {
     );
     await bob.putAlbum("talk", new Uint8Array(), [a1, b1, a2]);
     await alice.putAlbum("talk", aliceReplica.prepareHandOff().delta);
-    const later = await alice.getAlbum("talk");
+    const later = await alice.getAlbum("talk", freshKey());
     assert.deepEqual(
       later.chatHistory.map((m) => m.text),
       ["alice #1", "bob #1", "alice #2"],
@@ -344,11 +348,11 @@ describe("resuming against the central server", () => {
     const alice = await connectAs("alice");
     const carol = await connectAs("carol");
     await alice.createAlbum("feud");
-    const aliceOpen = await alice.getAlbum("feud");
+    const aliceOpen = await alice.getAlbum("feud", freshKey());
     const aliceReplica = replicaOf(aliceOpen, "alice");
     aliceReplica.addMember("carol");
     await handOff(alice, "feud", aliceReplica);
-    const carolOpen = await carol.getAlbum("feud");
+    const carolOpen = await carol.getAlbum("feud", freshKey());
     const carolReplica = replicaOf(carolOpen, "carol");
     const aliceNotices = notices(alice);
     const carolNotices = notices(carol);
@@ -365,7 +369,7 @@ describe("resuming against the central server", () => {
     await handOff(alice, "feud", aliceReplica);
     await carol.putAlbum("feud", carolReplica.prepareHandOff().delta);
     await alice.putAlbum("feud", aliceReplica.prepareHandOff().delta);
-    assert.deepEqual(listMembers(decodeState((await alice.getAlbum("feud")).replica)), [
+    assert.deepEqual(listMembers(decodeState((await alice.getAlbum("feud", freshKey())).replica)), [
       "alice",
       "carol",
     ]);
@@ -398,12 +402,12 @@ describe("a central server killed and restarted mid-session", () => {
     const alice = await connect("alice");
     const bob = await connect("bob");
     await alice.createAlbum("restart");
-    const aliceOpen = await alice.getAlbum("restart");
+    const aliceOpen = await alice.getAlbum("restart", freshKey());
     const aliceReplica = replicaOf(aliceOpen, "alice");
     aliceReplica.addMember("bob");
     aliceReplica.addFile({ name: "saved.jpg", contentKey: KEY_A, size: 1 });
     await handOff(alice, "restart", aliceReplica);
-    const bobOpen = await bob.getAlbum("restart");
+    const bobOpen = await bob.getAlbum("restart", freshKey());
     const bobReplica = replicaOf(bobOpen, "bob");
     // Both edit; neither change is handed off before the crash.
     aliceReplica.addFile({ name: "unsaved-a.jpg", contentKey: KEY_B, size: 2 });
@@ -441,7 +445,7 @@ describe("a central server killed and restarted mid-session", () => {
     await handOff(alice, "restart", aliceReplica);
     await alice.putAlbum("restart", aliceReplica.prepareHandOff().delta);
     await bob.putAlbum("restart", bobReplica.prepareHandOff().delta);
-    const reopened = await alice.getAlbum("restart");
+    const reopened = await alice.getAlbum("restart", freshKey());
     const state = decodeState(reopened.replica);
     assert.equal(state.epoch, aliceReplica.epoch + 1, "compacted only when both left");
     assert.deepEqual(

@@ -11,7 +11,7 @@ import { requireLogin } from "../require-login.ts";
 export const handleGetAlbum: Handler<"getAlbum"> = (request, { connection, services }) => {
   const user = requireLogin(connection);
   const album = resolveAlbumReference(services.store, user, checkAlbumReference(request.album));
-  const opened = services.sessions.open(album, connection, user);
+  const opened = services.sessions.open(album, connection, user, request.peerPublicKey);
   return {
     case: "getAlbum",
     value: create(GetAlbumReplySchema, {

@@ -9,6 +9,11 @@ import { requireLogin } from "../require-login.ts";
 
 export const handleRecordRating: Handler<"recordRating"> = (request, { connection, services }) => {
   requireLogin(connection);
-  services.sessions.recordRating(checkAlbumReference(request.album), connection, request.fileId);
+  services.sessions.recordRating(
+    checkAlbumReference(request.album),
+    connection,
+    request.fileId,
+    request.stars,
+  );
   return { case: "recordRating", value: create(RecordRatingReplySchema) };
 };

@@ -12,9 +12,13 @@
 // them (docs/sessions.md, "Resuming"). A removal of a member is enforced only
 // on the merged state, once concurrent hand-offs had time to arrive. Editors
 // hand their delivered chat in with their changes; it is kept per album.
+// Each editor's peer public key is recorded with its slot and vouched for to
+// the others (session-trust.ts), and every hand-off is audited against the
+// session's slots and the rate-once records before it is merged.
 // It must never reuse a slot whose holder vanished within a session, never
 // let anyone but an away holder (with its resume key) reclaim a slot, and
 // never acknowledge a hand-off or hand out a slot before it is on disk.
+import { create } from "@bufbuild/protobuf";
 import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import type { Logger } from "../../common/logger.ts";
 import {
@@ -23,12 +27,19 @@ import {
   encodeState,
   isMember,
   listMembers,
+  MAX_STARS,
   mergeInto,
   type AlbumState,
 } from "../../crdt/index.ts";
+import { auditDelta } from "../../crdt/delta-audit.ts";
 import {
+  RatingRecordedSchema,
+  RatingTallySchema,
   ResumeOutcome,
+  SessionEditorSchema,
   type ChatRecord,
+  type Notification,
+  type RatingTally as RatingTallyWire,
   type SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "../central-store.ts";
@@ -43,7 +54,10 @@ import {
 } from "./open-session.ts";
 import { decideResume, type ResumeClaim } from "./resume-claim.ts";
 import { newResumeKey } from "./resume-keys.ts";
+import { RatingRecords } from "./rating-records.ts";
 import { SessionDurability } from "./session-durability.ts";
+import type { SessionTrust } from "./session-trust.ts";
+import { checkPeerPublicKey, TrustStore } from "./session-trust.ts";
 import { SessionSlots, type Departure, type SlotHolder } from "./session-slots.ts";
 import {
   chatToWire,
@@ -69,6 +83,14 @@ const SWEEP_INTERVAL_MS = 250;
 const REMOVAL_SETTLE_PERIODS = 2;
 
 export type { OpenedSession, ResumeClaim, ResumeResult } from "./open-session.ts";
+
+/** What getAlbum gives an editor besides the session: what the peers check each other by. */
+export interface VouchedSession extends OpenedSession {
+  readonly sessionToken: Uint8Array;
+  readonly ratingTallies: RatingTallyWire[];
+  readonly highestSlot: number;
+  readonly pastEditors: SessionEditor[];
+}
 
 const FILE_ID = /^[0-9a-f]{16}$/;
 const MAX_ADDRESS_LENGTH = 300;
@@ -96,6 +118,10 @@ export class EditingSessions {
    */
   readonly #open = new Map<string, OpenSession>();
   readonly #durable: SessionDurability;
+  readonly #ratings: RatingRecords;
+  readonly #trustStore: TrustStore;
+  /** Token and keys of each open session (kept in the store too, for a restart). */
+  readonly #trust = new Map<OpenSession, SessionTrust>();
   readonly #now: () => number;
   readonly #graceMs: number;
   readonly #settleMs: number;
@@ -109,6 +135,8 @@ export class EditingSessions {
     this.#settleMs =
       REMOVAL_SETTLE_PERIODS * (options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS);
     this.#durable = new SessionDurability(options.store, this.#now);
+    this.#ratings = new RatingRecords(options.store);
+    this.#trustStore = new TrustStore(options.store);
     this.#recover();
     const sweepMs = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
     if (sweepMs > 0) {
@@ -126,9 +154,17 @@ export class EditingSessions {
     return this.#find(album)?.slots.size ?? 0;
   }
 
-  /** getAlbum: a slot in the album's session (opened if need be) for a member. */
-  open(albumName: string, connection: ConnectionState, user: string): OpenedSession {
+  /** getAlbum: a slot in the album's session (opened if need be) for a member, with its peer key. */
+  open(
+    albumName: string,
+    connection: ConnectionState,
+    user: string,
+    peerPublicKey: Uint8Array,
+  ): VouchedSession {
+    checkPeerPublicKey(peerPublicKey);
     const session = this.#find(albumName) ?? this.#start(albumName, user);
+    const trust = this.#trustOf(session);
+    trust.checkUnused(peerPublicKey);
     if (!isMember(session.state, user)) throw notMemberError(session.album);
     const earlier = session.slots.holderOf(user);
     if (earlier && earlier.connection === undefined) {
@@ -140,6 +176,7 @@ export class EditingSessions {
     const holder = session.slots.take(user, connection, resume.hash);
     try {
       this.#durable.saveSlot(session, holder, "held");
+      trust.admit(holder.slot, peerPublicKey, user);
     } catch (error) {
       session.slots.release(holder.slot, "lost");
       throw error;
@@ -155,6 +192,14 @@ export class EditingSessions {
       resumeKey: resume.key,
       chatHistory: this.#durable.chatBefore(session.album, session.state.epoch).map(chatToWire),
       resumeGraceMs: this.#graceMs,
+      sessionToken: trust.token,
+      ratingTallies: [...this.#ratings.tallies(session.album)].map(([fileId, tally]) =>
+        create(RatingTallySchema, { fileId, raters: tally.raters, stars: BigInt(tally.stars) }),
+      ),
+      highestSlot: trust.highestSlot,
+      pastEditors: trust
+        .pastEditors()
+        .map(({ slot, user: past }) => create(SessionEditorSchema, { slot, user: past })),
     };
   }
 
@@ -185,7 +230,7 @@ export class EditingSessions {
       this.#durable.saveSlot(session, holder, "held");
       this.#logger.info({ album: session.album, user, slot: holder.slot }, "editor resumed");
       if (holder.address !== undefined) {
-        notifyOthers(session, holder, editorJoined(session, holder));
+        notifyOthers(session, holder, this.#joinedNotice(session, holder));
       }
       return {
         outcome: ResumeOutcome.RESUMED,
@@ -211,7 +256,7 @@ export class EditingSessions {
     holder.address = address;
     // Kept with the slot so a newcomer after a restart learns of away editors too.
     this.#durable.saveSlot(session, holder, "held");
-    notifyOthers(session, holder, editorJoined(session, holder));
+    notifyOthers(session, holder, this.#joinedNotice(session, holder));
   }
 
   /** Merges a delta (or state) of the open session and stores it before returning. */
@@ -238,15 +283,39 @@ export class EditingSessions {
     if (session.slots.holder(holder.slot) === holder) this.#leave(session, holder, "left");
   }
 
-  /** Records the user's rating of a file; AlreadyExists the second time, ever. */
-  recordRating(albumName: string, connection: ConnectionState, fileId: string): void {
+  /**
+   * Records the user's rating of a file with its stars; AlreadyExists the
+   * second time, ever. Every editor of the session learns the file's new tally.
+   */
+  recordRating(
+    albumName: string,
+    connection: ConnectionState,
+    fileId: string,
+    stars: number,
+  ): void {
     if (!FILE_ID.test(fileId)) {
       throw new AlbumError(ErrorCode.InvalidArgument, "malformed file id");
     }
+    if (!Number.isInteger(stars) || stars < 0 || stars > MAX_STARS) {
+      throw new AlbumError(ErrorCode.InvalidArgument, `a rating has 0 to ${MAX_STARS} stars`);
+    }
     const { session, holder } = this.#holderOf(albumName, connection);
-    if (!this.#store.recordRating(session.album, holder.user, fileId)) {
+    if (!this.#ratings.record(session.album, holder.user, fileId, stars)) {
       throw new AlbumError(ErrorCode.AlreadyExists, "you have already rated this file");
     }
+    const tally = this.#ratings.tally(session.album, fileId);
+    const frame = notification({
+      case: "ratingRecorded",
+      value: create(RatingRecordedSchema, {
+        album: session.album,
+        tally: create(RatingTallySchema, {
+          fileId,
+          raters: tally.raters,
+          stars: BigInt(tally.stars),
+        }),
+      }),
+    });
+    for (const other of session.slots.holders()) other.connection?.notify(frame);
   }
 
   /**
@@ -359,7 +428,30 @@ export class EditingSessions {
     return session.slots
       .holders()
       .filter((other) => other !== holder && other.address !== undefined)
-      .map(toWireEditor);
+      .map((other) => this.#vouched(session, other));
+  }
+
+  /** An editor as the others are told of it: with the public key recorded for its slot. */
+  #vouched(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor {
+    const editor = toWireEditor(holder);
+    editor.publicKey = this.#trustOf(session).keyOf(holder.slot) ?? new Uint8Array(0);
+    return editor;
+  }
+
+  #joinedNotice(session: OpenSession, holder: SlotHolder<ConnectionState>): Notification["body"] {
+    const notice = editorJoined(session, holder);
+    if (notice.case === "editorJoined") notice.value.editor = this.#vouched(session, holder);
+    return notice;
+  }
+
+  /** The session's token and keys: made at its start, or read back after a restart. */
+  #trustOf(session: OpenSession): SessionTrust {
+    let trust = this.#trust.get(session);
+    if (!trust) {
+      trust = this.#trustStore.load(session.album, session.state.epoch);
+      this.#trust.set(session, trust);
+    }
+    return trust;
   }
 
   #holderOf(
@@ -395,6 +487,15 @@ export class EditingSessions {
     // No event at all (e.g. a hand-off that only carried chat): nothing to
     // merge or log; the base of an epoch is the same in every replica.
     if (delta.causal.versionVector.size === 0 && delta.causal.cloud.size === 0) return;
+    // A member may edit, but not invent slots nor ratings nobody gave.
+    const forged = auditDelta(session.state, delta, {
+      highestSlot: this.#trustOf(session).highestSlot,
+      ratingTally: (fileId) => this.#ratings.tally(session.album, fileId),
+    });
+    if (forged !== undefined) {
+      this.#logger.warn({ album: session.album, problem: forged }, "hand-off refused");
+      throw new AlbumError(ErrorCode.PermissionDenied, `hand-off refused: ${forged}`);
+    }
     const membersBefore = listMembers(session.state);
     mergeInto(session.state, delta);
     const members = listMembers(session.state);
@@ -432,6 +533,7 @@ export class EditingSessions {
   #release(session: OpenSession, holder: SlotHolder<ConnectionState>, how: Departure): void {
     this.#durable.saveSlot(session, holder, how === "left" ? "reusable" : "retired");
     session.slots.release(holder.slot, how);
+    this.#trustOf(session).forget(holder.slot, holder.user);
     this.#logger.info(
       { album: session.album, user: holder.user, slot: holder.slot, how },
       "editor left",
@@ -442,6 +544,8 @@ export class EditingSessions {
   /** The last editor left: compact into the next epoch and close the session. */
   #end(session: OpenSession): void {
     this.#open.delete(sessionKey(session.album));
+    this.#trustOf(session).end();
+    this.#trust.delete(session);
     const next = this.#durable.endSession(session);
     this.#logger.info({ album: session.album, epoch: next.epoch }, "editing session ended");
   }

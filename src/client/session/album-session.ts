@@ -34,6 +34,7 @@ import {
   type SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import { PeerMesh, type PeerAddress } from "../../peer/peer-mesh.ts";
+import { SessionKeys } from "../../peer/peer-keys.ts";
 import { SessionPeer, type SessionPeerOptions, type SyncOutcome } from "../../peer/session-peer.ts";
 import type { ChatEntry } from "../../peer/chat-history.ts";
 import type { OpenedAlbum } from "../central-client.ts";
@@ -46,6 +47,7 @@ import { fileChanges, snapshotFiles, type FileChange, type FileSnapshot } from "
 import { HandOffLoop } from "./hand-off-loop.ts";
 import { redactContentKeys } from "./redact-content-keys.ts";
 import type { SessionCentral } from "./session-central.ts";
+import { VouchedFacts } from "./vouched-facts.ts";
 import { SessionResume } from "./session-resume.ts";
 
 /** Where our peer endpoint binds, and what the other editors should dial. */
@@ -198,13 +200,15 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
   readonly #rated: Set<string>;
   /** The other editors of the session, by slot. */
   readonly #editors = new Map<number, PeerAddress>();
+  /** Slots and rating tallies the central server vouched for: remote deltas are checked against them. */
+  readonly #facts: VouchedFacts;
   /** Notifications that arrived before the peer engine could act on them. */
   readonly #early: Notification[] = [];
   #state: SessionState = "opening";
   #endReason: string | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(options: AlbumSessionOptions, opened: OpenedAlbum) {
+  private constructor(options: AlbumSessionOptions, opened: OpenedAlbum, keys: SessionKeys) {
     super();
     this.album = opened.album;
     this.user = options.user;
@@ -217,13 +221,17 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
       slot: opened.slot,
     });
     this.#rated = new Set(opened.ratedFileIds);
+    this.#facts = new VouchedFacts(Math.max(opened.highestSlot, opened.slot), opened.ratingTallies);
     this.#replica = new EditorReplica(
       opened.replica,
       { slot: opened.slot, user: options.user },
+      this.#facts,
       () => this.emit("changed"),
     );
     this.#mesh = new PeerMesh({
       slot: opened.slot,
+      keys,
+      sessionToken: opened.sessionToken,
       bindHost: options.peer.bindHost,
       bindPort: options.peer.bindPort,
       ...(options.peer.advertisedHost !== undefined
@@ -236,14 +244,15 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     });
     const initialPeers = opened.editors
       .filter((editor) => editor.slot !== opened.slot)
-      .map(({ slot, user, address }) => ({ slot, user, address }));
+      .map(({ slot, user, address, publicKey }) => ({ slot, user, address, publicKey }));
     for (const peer of initialPeers) this.#editors.set(peer.slot, peer);
     this.#peer = new SessionPeer({
       mesh: this.#mesh,
       user: options.user,
-      sessionEpoch: opened.sessionId,
+      sessionToken: opened.sessionToken,
       replica: this.#replica,
       initialPeers,
+      pastEditors: opened.pastEditors,
       logger: this.#logger,
       ...options.peerTuning,
     });
@@ -311,9 +320,11 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     const early: Notification[] = [];
     const keep = (notification: Notification): void => void early.push(notification);
     options.central.on("notification", keep);
+    // A fresh key pair for this session only: the server vouches for its public half.
+    const keys = SessionKeys.generate();
     let opened: OpenedAlbum;
     try {
-      opened = await options.central.getAlbum(options.album);
+      opened = await options.central.getAlbum(options.album, keys.publicKey);
     } catch (error) {
       throw AlbumError.from(error, ErrorCode.Unavailable);
     } finally {
@@ -321,7 +332,7 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     }
     let session: AlbumSession;
     try {
-      session = new AlbumSession(options, opened);
+      session = new AlbumSession(options, opened, keys);
     } catch (error) {
       await options.central.putAlbum(opened.album, opened.replica).catch(() => {});
       throw AlbumError.from(error);
@@ -476,7 +487,7 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
         new AlbumError(ErrorCode.AlreadyExists, `you have already rated '${displayName}'`);
       if (this.#rated.has(file.fileId)) throw alreadyRated();
       try {
-        await this.#central.recordRating(this.album, file.fileId);
+        await this.#central.recordRating(this.album, file.fileId, stars);
       } catch (error) {
         const failure = AlbumError.from(error, ErrorCode.Unavailable);
         if (failure.code !== ErrorCode.AlreadyExists) throw failure;
@@ -611,11 +622,15 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
         { cause: failure },
       );
     }
+    // Admit the editors already there, then announce: they admit our key
+    // before we dial them and we theirs before they dial us (a handshake
+    // refused for want of a notice is retried, but costs a round).
+    for (const editor of this.#editors.values()) this.#mesh.admit(editor);
+    await this.#central.announceEditor(this.album, this.#mesh.address);
     await this.#peer.start();
     this.#state = "open";
     for (const notification of this.#early.splice(0)) this.#onNotification(notification);
     if (this.#state !== "open") throw this.#endedError();
-    await this.#central.announceEditor(this.album, this.#mesh.address);
     this.#handOffs.start();
     this.syncOutcome = await this.#peer.whenSynced();
     // What the initial sync brought is the state we start from, not news.
@@ -684,6 +699,12 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
           this.#end(body.value.reason || "the central server ended the session");
         }
         break;
+      case "ratingRecorded":
+        if (body.value.album === this.album && body.value.tally) {
+          const { fileId, raters, stars } = body.value.tally;
+          this.#facts.ratingRecorded(fileId, { raters, stars: Number(stars) });
+        }
+        break;
       default:
         break;
     }
@@ -695,7 +716,13 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
 
   #editorJoined(editor: SessionEditor): void {
     if (editor.slot === this.slot) return;
-    const peer: PeerAddress = { slot: editor.slot, user: editor.user, address: editor.address };
+    this.#facts.slotExists(editor.slot);
+    const peer: PeerAddress = {
+      slot: editor.slot,
+      user: editor.user,
+      address: editor.address,
+      publicKey: editor.publicKey,
+    };
     const known = this.#editors.get(editor.slot);
     this.#editors.set(editor.slot, peer);
     try {
@@ -729,7 +756,9 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
     }
     const known = this.#editors.get(left.slot);
     this.#editors.delete(left.slot);
-    this.#peer.removePeer(left.slot);
+    // A removed member's key stops working at once, its open connections too.
+    if (reason === "removed") void this.#peer.revokePeer(left.slot);
+    else this.#peer.removePeer(left.slot);
     if (known) {
       this.emit("editorLeft", { slot: left.slot, user: left.user || known.user, reason });
     }

@@ -3,8 +3,10 @@
 // spread, and the ReplicaPort the peer engine uses for remote deltas and
 // anti-entropy. It also keeps every change (local or remote) the central
 // server has not acknowledged yet, joined into one delta, so a hand-off costs
-// the size of the changes, never a walk over the album. Pure: no sockets,
-// no timers; the session (album-session.ts) drives it.
+// the size of the changes, never a walk over the album. Remote deltas are
+// checked against what the central server vouched for (slots that exist,
+// rate-once tallies) before they are merged. Pure: no sockets, no timers;
+// the session (album-session.ts) drives it.
 import {
   addFile,
   addMember,
@@ -35,6 +37,8 @@ import {
 import { contextHas, type CausalContext } from "../../crdt/causal-context.ts";
 import { dotKey } from "../../crdt/dot.ts";
 import { emptyState } from "../../crdt/album-state.ts";
+import { auditDelta, type AuditRules } from "../../crdt/delta-audit.ts";
+import { invalidArgument } from "../../common/album-error.ts";
 import type { ReplicaPort } from "../../peer/replica-port.ts";
 
 /** A local change: the delta to broadcast to the peers. */
@@ -56,12 +60,24 @@ export class EditorReplica implements ReplicaPort {
   /** Bumped by every change, local or remote: which changes a receipt covers. */
   #version = 0;
 
+  readonly #rules: AuditRules | undefined;
+
   /** Called after every change, local or remote (the web app's live view listens). */
   readonly #onChange: (() => void) | undefined;
 
-  constructor(encodedServerState: Uint8Array, editor: EditorContext, onChange?: () => void) {
+  /**
+   * `rules`: what remote deltas are checked against (none: every well-formed
+   * delta is merged); `onChange`: called after every change.
+   */
+  constructor(
+    encodedServerState: Uint8Array,
+    editor: EditorContext,
+    rules?: AuditRules,
+    onChange?: () => void,
+  ) {
     this.#state = decodeState(encodedServerState);
     this.editor = editor;
+    this.#rules = rules;
     this.#onChange = onChange;
   }
 
@@ -77,6 +93,8 @@ export class EditorReplica implements ReplicaPort {
 
   applyRemote(encodedDelta: Uint8Array): void {
     const delta = decodeDelta(encodedDelta);
+    const forged = this.#rules && auditDelta(this.#state, delta, this.#rules);
+    if (forged) throw invalidArgument(`remote delta refused: ${forged}`);
     mergeInto(this.#state, delta);
     this.#remember(delta);
   }

@@ -10,13 +10,13 @@ import type { RingSource } from "../data-transfer/ring-source.ts";
 export interface SessionCentral extends RingSource {
   /** True once the connection is gone (requests then fail with Unavailable). */
   readonly isClosed: boolean;
-  getAlbum(album: string): Promise<OpenedAlbum>;
+  getAlbum(album: string, peerPublicKey: Uint8Array): Promise<OpenedAlbum>;
   announceEditor(album: string, address: string): Promise<void>;
   /** `chat`: delivered chat messages for the server to keep (see session-resume.ts). */
   handOff(album: string, delta: Uint8Array, chat?: readonly KeptChatMessage[]): Promise<void>;
   putAlbum(album: string, replica: Uint8Array, chat?: readonly KeptChatMessage[]): Promise<void>;
   /** Rejects with AlreadyExists when the user rated the file before. */
-  recordRating(album: string, fileId: string): Promise<void>;
+  recordRating(album: string, fileId: string, stars: number): Promise<void>;
   userExists(name: string): Promise<boolean>;
   on(event: "notification", listener: (notification: Notification) => void): unknown;
   on(event: "close", listener: () => void): unknown;

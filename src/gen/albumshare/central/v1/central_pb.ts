@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file albumshare/central/v1/central.proto.
  */
 export const file_albumshare_central_v1_central: GenFile = /*@__PURE__*/
-  fileDesc("CiNhbGJ1bXNoYXJlL2NlbnRyYWwvdjEvY2VudHJhbC5wcm90bxIVYWxidW1zaGFyZS5jZW50cmFsLnYxIkgKBUVycm9yEi4KBGNvZGUYASABKA4yIC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkiMAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgVhZ2VudBgCIAEoCSJVCgpIZWxsb1JlcGx5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMc2VydmVyX2FnZW50GAIgASgJEhcKD2lkbGVfdGltZW91dF9tcxgDIAEoDSIGCgRQaW5nIgYKBFBvbmciMQoPUmVnaXN0ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiDwoNUmVnaXN0ZXJSZXBseSJFCgxMb2dpblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAMgASgMIlgKCkxvZ2luUmVwbHkSDAoEbmFtZRgBIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAIgASgMEiUKHXNlc3Npb25fdG9rZW5fZXhwaXJlc191bml4X21zGAMgASgEIg8KDUxvZ291dFJlcXVlc3QiDQoLTG9nb3V0UmVwbHkiIgoSQ3JlYXRlQWxidW1SZXF1ZXN0EgwKBG5hbWUYASABKAkiEgoQQ3JlYXRlQWxidW1SZXBseSITChFMaXN0QWxidW1zUmVxdWVzdCJZCgxBbGJ1bVN1bW1hcnkSDAoEbmFtZRgBIAEoCRIUCgxtZW1iZXJfY291bnQYAiABKA0SFAoMZWRpdG9yX2NvdW50GAMgASgNEg8KB2NyZWF0b3IYBCABKAkiRgoPTGlzdEFsYnVtc1JlcGx5EjMKBmFsYnVtcxgBIAMoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5BbGJ1bVN1bW1hcnkiIQoRVXNlckV4aXN0c1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIhCg9Vc2VyRXhpc3RzUmVwbHkSDgoGZXhpc3RzGAEgASgIIjwKDVNlc3Npb25FZGl0b3ISDAoEc2xvdBgBIAEoDRIMCgR1c2VyGAIgASgJEg8KB2FkZHJlc3MYAyABKAkiIAoPR2V0QWxidW1SZXF1ZXN0Eg0KBWFsYnVtGAEgASgJItECCg1HZXRBbGJ1bVJlcGx5Eg0KBWFsYnVtGAEgASgJEgwKBHNsb3QYAiABKA0SEgoKc2Vzc2lvbl9pZBgDIAEoBBIPCgdyZXBsaWNhGAQgASgMEhYKDnJhdGVkX2ZpbGVfaWRzGAUgAygJEjUKB2VkaXRvcnMYBiADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchIrCgRyaW5nGAcgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZRIcChRoYW5kX29mZl9pbnRlcnZhbF9tcxgIIAEoDRISCgpyZXN1bWVfa2V5GAogASgMEjcKDGNoYXRfaGlzdG9yeRgLIAMoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DaGF0UmVjb3JkEhcKD3Jlc3VtZV9ncmFjZV9tcxgMIAEoDSI3ChVBbm5vdW5jZUVkaXRvclJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHYWRkcmVzcxgCIAEoCSIVChNBbm5vdW5jZUVkaXRvclJlcGx5Il8KDkhhbmRPZmZSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg0KBWRlbHRhGAIgASgMEi8KBGNoYXQYAyADKAsyIS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ2hhdFJlY29yZCIOCgxIYW5kT2ZmUmVwbHkiYgoPUHV0QWxidW1SZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg8KB3JlcGxpY2EYAiABKAwSLwoEY2hhdBgDIAMoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DaGF0UmVjb3JkIm0KCkNoYXRSZWNvcmQSDQoFZXBvY2gYASABKA0SDAoEc2xvdBgCIAEoDRILCgNzZXEYAyABKA0SDgoGc2VuZGVyGAQgASgJEgwKBHRleHQYBSABKAkSFwoPc2VudF9hdF91bml4X21zGAYgASgEIrYBChJSZXN1bWVBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSDQoFZXBvY2gYAiABKA0SDAoEc2xvdBgDIAEoDRISCgpyZXN1bWVfa2V5GAQgASgMEg8KB2NvdW50ZXIYBSABKAQSDQoFZGVsdGEYBiABKAwSLwoEY2hhdBgHIAMoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DaGF0UmVjb3JkEg8KB2FkZHJlc3MYCCABKAki2wEKEFJlc3VtZUFsYnVtUmVwbHkSNQoHb3V0Y29tZRgBIAEoDjIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZXN1bWVPdXRjb21lEjUKB2VkaXRvcnMYAiADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchIrCgRyaW5nGAMgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZRIcChRoYW5kX29mZl9pbnRlcnZhbF9tcxgEIAEoDRIOCgZyZWFzb24YBSABKAkiDwoNUHV0QWxidW1SZXBseSI1ChNSZWNvcmRSYXRpbmdSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg8KB2ZpbGVfaWQYAiABKAkiEwoRUmVjb3JkUmF0aW5nUmVwbHkiUwoMRWRpdG9ySm9pbmVkEg0KBWFsYnVtGAEgASgJEjQKBmVkaXRvchgCIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXNzaW9uRWRpdG9yImsKCkVkaXRvckxlZnQSDQoFYWxidW0YASABKAkSDAoEc2xvdBgCIAEoDRIMCgR1c2VyGAMgASgJEjIKBnJlYXNvbhgEIAEoDjIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5MZWF2ZVJlYXNvbiItCgxTZXNzaW9uRW5kZWQSDQoFYWxidW0YASABKAkSDgoGcmVhc29uGAIgASgJIrUHCgtDbGllbnRGcmFtZRISCgpyZXF1ZXN0X2lkGAEgASgEEi0KBWhlbGxvGAogASgLMhwuYWxidW1zaGFyZS5jZW50cmFsLnYxLkhlbGxvSAASKwoEcGluZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QaW5nSAASOgoIcmVnaXN0ZXIYDCABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXF1ZXN0SAASNAoFbG9naW4YDSABKAsyIy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9naW5SZXF1ZXN0SAASNgoGbG9nb3V0GA4gASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ291dFJlcXVlc3RIABJBCgxjcmVhdGVfYWxidW0YDyABKAsyKS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXF1ZXN0SAASPwoLbGlzdF9hbGJ1bXMYECABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTGlzdEFsYnVtc1JlcXVlc3RIABI/Cgt1c2VyX2V4aXN0cxgRIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Vc2VyRXhpc3RzUmVxdWVzdEgAEjsKCWdldF9hbGJ1bRgeIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRBbGJ1bVJlcXVlc3RIABJHCg9hbm5vdW5jZV9lZGl0b3IYHyABKAsyLC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQW5ub3VuY2VFZGl0b3JSZXF1ZXN0SAASOQoIaGFuZF9vZmYYICABKAsyJS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuSGFuZE9mZlJlcXVlc3RIABI7CglwdXRfYWxidW0YISABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUHV0QWxidW1SZXF1ZXN0SAASQwoNcmVjb3JkX3JhdGluZxgiIAEoCzIqLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWNvcmRSYXRpbmdSZXF1ZXN0SAASQQoMcmVzdW1lX2FsYnVtGCMgASgLMikuYWxidW1zaGFyZS5jZW50cmFsLnYxLlJlc3VtZUFsYnVtUmVxdWVzdEgAEjkKCGdldF9yaW5nGDwgASgLMiUuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldFJpbmdSZXF1ZXN0SABCBgoEYm9keSLIAgoMTm90aWZpY2F0aW9uEj4KDnNlcnZlcl9jbG9zaW5nGAEgASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlcnZlckNsb3NpbmdIABI8Cg1lZGl0b3Jfam9pbmVkGAogASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLkVkaXRvckpvaW5lZEgAEjgKC2VkaXRvcl9sZWZ0GAsgASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkVkaXRvckxlZnRIABI8Cg1zZXNzaW9uX2VuZGVkGAwgASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FbmRlZEgAEjoKDHJpbmdfY2hhbmdlZBgoIAEoCzIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SaW5nQ2hhbmdlZEgAQgYKBGJvZHkiEAoOR2V0UmluZ1JlcXVlc3QiOwoMR2V0UmluZ1JlcGx5EisKBHJpbmcYASABKAsyHS5hbGJ1bXNoYXJlLnJpbmcudjEuUmluZ1N0YXRlIjoKC1JpbmdDaGFuZ2VkEisKBHJpbmcYASABKAsyHS5hbGJ1bXNoYXJlLnJpbmcudjEuUmluZ1N0YXRlIh8KDVNlcnZlckNsb3NpbmcSDgoGcmVhc29uGAEgASgJIowICgtTZXJ2ZXJGcmFtZRISCgpyZXF1ZXN0X2lkGAEgASgEEi0KBWVycm9yGAIgASgLMhwuYWxidW1zaGFyZS5jZW50cmFsLnYxLkVycm9ySAASOwoMbm90aWZpY2F0aW9uGAMgASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLk5vdGlmaWNhdGlvbkgAEjIKBWhlbGxvGAogASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkhlbGxvUmVwbHlIABIrCgRwb25nGAsgASgLMhsuYWxidW1zaGFyZS5jZW50cmFsLnYxLlBvbmdIABI4CghyZWdpc3RlchgMIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWdpc3RlclJlcGx5SAASMgoFbG9naW4YDSABKAsyIS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9naW5SZXBseUgAEjQKBmxvZ291dBgOIAEoCzIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Mb2dvdXRSZXBseUgAEj8KDGNyZWF0ZV9hbGJ1bRgPIAEoCzInLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DcmVhdGVBbGJ1bVJlcGx5SAASPQoLbGlzdF9hbGJ1bXMYECABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTGlzdEFsYnVtc1JlcGx5SAASPQoLdXNlcl9leGlzdHMYESABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuVXNlckV4aXN0c1JlcGx5SAASOQoJZ2V0X2FsYnVtGB4gASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldEFsYnVtUmVwbHlIABJFCg9hbm5vdW5jZV9lZGl0b3IYHyABKAsyKi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQW5ub3VuY2VFZGl0b3JSZXBseUgAEjcKCGhhbmRfb2ZmGCAgASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLkhhbmRPZmZSZXBseUgAEjkKCXB1dF9hbGJ1bRghIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QdXRBbGJ1bVJlcGx5SAASQQoNcmVjb3JkX3JhdGluZxgiIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWNvcmRSYXRpbmdSZXBseUgAEj8KDHJlc3VtZV9hbGJ1bRgjIAEoCzInLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZXN1bWVBbGJ1bVJlcGx5SAASNwoIZ2V0X3JpbmcYPCABKAsyIy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuR2V0UmluZ1JlcGx5SABCBgoEYm9keSq/AgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIfChtFUlJPUl9DT0RFX0lOVkFMSURfQVJHVU1FTlQQARIeChpFUlJPUl9DT0RFX1VOQVVUSEVOVElDQVRFRBACEiAKHEVSUk9SX0NPREVfUEVSTUlTU0lPTl9ERU5JRUQQAxIYChRFUlJPUl9DT0RFX05PVF9GT1VORBAEEh0KGUVSUk9SX0NPREVfQUxSRUFEWV9FWElTVFMQBRIiCh5FUlJPUl9DT0RFX0ZBSUxFRF9QUkVDT05ESVRJT04QBhIhCh1FUlJPUl9DT0RFX1JFU09VUkNFX0VYSEFVU1RFRBAHEhoKFkVSUk9SX0NPREVfVU5BVkFJTEFCTEUQCBIXChNFUlJPUl9DT0RFX0lOVEVSTkFMEAkqagoNUmVzdW1lT3V0Y29tZRIeChpSRVNVTUVfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlJFU1VNRV9PVVRDT01FX1JFU1VNRUQQARIdChlSRVNVTUVfT1VUQ09NRV9IQU5ERURfT0ZGEAIqcwoLTGVhdmVSZWFzb24SHAoYTEVBVkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRTEVBVkVfUkVBU09OX0xFRlQQARIVChFMRUFWRV9SRUFTT05fTE9TVBACEhgKFExFQVZFX1JFQVNPTl9SRU1PVkVEEANiBnByb3RvMw", [file_albumshare_ring_v1_ring]);
+  fileDesc("CiNhbGJ1bXNoYXJlL2NlbnRyYWwvdjEvY2VudHJhbC5wcm90bxIVYWxidW1zaGFyZS5jZW50cmFsLnYxIkgKBUVycm9yEi4KBGNvZGUYASABKA4yIC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkiMAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgVhZ2VudBgCIAEoCSJVCgpIZWxsb1JlcGx5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMc2VydmVyX2FnZW50GAIgASgJEhcKD2lkbGVfdGltZW91dF9tcxgDIAEoDSIGCgRQaW5nIgYKBFBvbmciMQoPUmVnaXN0ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiDwoNUmVnaXN0ZXJSZXBseSJFCgxMb2dpblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAMgASgMIlgKCkxvZ2luUmVwbHkSDAoEbmFtZRgBIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAIgASgMEiUKHXNlc3Npb25fdG9rZW5fZXhwaXJlc191bml4X21zGAMgASgEIg8KDUxvZ291dFJlcXVlc3QiDQoLTG9nb3V0UmVwbHkiIgoSQ3JlYXRlQWxidW1SZXF1ZXN0EgwKBG5hbWUYASABKAkiEgoQQ3JlYXRlQWxidW1SZXBseSITChFMaXN0QWxidW1zUmVxdWVzdCJZCgxBbGJ1bVN1bW1hcnkSDAoEbmFtZRgBIAEoCRIUCgxtZW1iZXJfY291bnQYAiABKA0SFAoMZWRpdG9yX2NvdW50GAMgASgNEg8KB2NyZWF0b3IYBCABKAkiRgoPTGlzdEFsYnVtc1JlcGx5EjMKBmFsYnVtcxgBIAMoCzIjLmFsYnVtc2hhcmUuY2VudHJhbC52MS5BbGJ1bVN1bW1hcnkiIQoRVXNlckV4aXN0c1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIhCg9Vc2VyRXhpc3RzUmVwbHkSDgoGZXhpc3RzGAEgASgIIlAKDVNlc3Npb25FZGl0b3ISDAoEc2xvdBgBIAEoDRIMCgR1c2VyGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSEgoKcHVibGljX2tleRgEIAEoDCI5Cg9HZXRBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSFwoPcGVlcl9wdWJsaWNfa2V5GAIgASgMIvYDCg1HZXRBbGJ1bVJlcGx5Eg0KBWFsYnVtGAEgASgJEgwKBHNsb3QYAiABKA0SEgoKc2Vzc2lvbl9pZBgDIAEoBBIPCgdyZXBsaWNhGAQgASgMEhYKDnJhdGVkX2ZpbGVfaWRzGAUgAygJEjUKB2VkaXRvcnMYBiADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchIrCgRyaW5nGAcgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZRIcChRoYW5kX29mZl9pbnRlcnZhbF9tcxgIIAEoDRIVCg1zZXNzaW9uX3Rva2VuGAkgASgMEjoKDnJhdGluZ190YWxsaWVzGA0gAygLMiIuYWxidW1zaGFyZS5jZW50cmFsLnYxLlJhdGluZ1RhbGx5EhQKDGhpZ2hlc3Rfc2xvdBgOIAEoDRI6CgxwYXN0X2VkaXRvcnMYDyADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchISCgpyZXN1bWVfa2V5GAogASgMEjcKDGNoYXRfaGlzdG9yeRgLIAMoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DaGF0UmVjb3JkEhcKD3Jlc3VtZV9ncmFjZV9tcxgMIAEoDSI9CgtSYXRpbmdUYWxseRIPCgdmaWxlX2lkGAEgASgJEg4KBnJhdGVycxgCIAEoDRINCgVzdGFycxgDIAEoBCJSCg5SYXRpbmdSZWNvcmRlZBINCgVhbGJ1bRgBIAEoCRIxCgV0YWxseRgCIAEoCzIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SYXRpbmdUYWxseSI3ChVBbm5vdW5jZUVkaXRvclJlcXVlc3QSDQoFYWxidW0YASABKAkSDwoHYWRkcmVzcxgCIAEoCSIVChNBbm5vdW5jZUVkaXRvclJlcGx5Il8KDkhhbmRPZmZSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg0KBWRlbHRhGAIgASgMEi8KBGNoYXQYAyADKAsyIS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ2hhdFJlY29yZCIOCgxIYW5kT2ZmUmVwbHkiYgoPUHV0QWxidW1SZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg8KB3JlcGxpY2EYAiABKAwSLwoEY2hhdBgDIAMoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DaGF0UmVjb3JkIm0KCkNoYXRSZWNvcmQSDQoFZXBvY2gYASABKA0SDAoEc2xvdBgCIAEoDRILCgNzZXEYAyABKA0SDgoGc2VuZGVyGAQgASgJEgwKBHRleHQYBSABKAkSFwoPc2VudF9hdF91bml4X21zGAYgASgEIrYBChJSZXN1bWVBbGJ1bVJlcXVlc3QSDQoFYWxidW0YASABKAkSDQoFZXBvY2gYAiABKA0SDAoEc2xvdBgDIAEoDRISCgpyZXN1bWVfa2V5GAQgASgMEg8KB2NvdW50ZXIYBSABKAQSDQoFZGVsdGEYBiABKAwSLwoEY2hhdBgHIAMoCzIhLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DaGF0UmVjb3JkEg8KB2FkZHJlc3MYCCABKAki2wEKEFJlc3VtZUFsYnVtUmVwbHkSNQoHb3V0Y29tZRgBIAEoDjIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZXN1bWVPdXRjb21lEjUKB2VkaXRvcnMYAiADKAsyJC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuU2Vzc2lvbkVkaXRvchIrCgRyaW5nGAMgASgLMh0uYWxidW1zaGFyZS5yaW5nLnYxLlJpbmdTdGF0ZRIcChRoYW5kX29mZl9pbnRlcnZhbF9tcxgEIAEoDRIOCgZyZWFzb24YBSABKAkiDwoNUHV0QWxidW1SZXBseSJEChNSZWNvcmRSYXRpbmdSZXF1ZXN0Eg0KBWFsYnVtGAEgASgJEg8KB2ZpbGVfaWQYAiABKAkSDQoFc3RhcnMYAyABKA0iEwoRUmVjb3JkUmF0aW5nUmVwbHkiUwoMRWRpdG9ySm9pbmVkEg0KBWFsYnVtGAEgASgJEjQKBmVkaXRvchgCIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5TZXNzaW9uRWRpdG9yImsKCkVkaXRvckxlZnQSDQoFYWxidW0YASABKAkSDAoEc2xvdBgCIAEoDRIMCgR1c2VyGAMgASgJEjIKBnJlYXNvbhgEIAEoDjIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5MZWF2ZVJlYXNvbiItCgxTZXNzaW9uRW5kZWQSDQoFYWxidW0YASABKAkSDgoGcmVhc29uGAIgASgJIrUHCgtDbGllbnRGcmFtZRISCgpyZXF1ZXN0X2lkGAEgASgEEi0KBWhlbGxvGAogASgLMhwuYWxidW1zaGFyZS5jZW50cmFsLnYxLkhlbGxvSAASKwoEcGluZxgLIAEoCzIbLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QaW5nSAASOgoIcmVnaXN0ZXIYDCABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUmVnaXN0ZXJSZXF1ZXN0SAASNAoFbG9naW4YDSABKAsyIy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9naW5SZXF1ZXN0SAASNgoGbG9nb3V0GA4gASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLkxvZ291dFJlcXVlc3RIABJBCgxjcmVhdGVfYWxidW0YDyABKAsyKS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQ3JlYXRlQWxidW1SZXF1ZXN0SAASPwoLbGlzdF9hbGJ1bXMYECABKAsyKC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTGlzdEFsYnVtc1JlcXVlc3RIABI/Cgt1c2VyX2V4aXN0cxgRIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Vc2VyRXhpc3RzUmVxdWVzdEgAEjsKCWdldF9hbGJ1bRgeIAEoCzImLmFsYnVtc2hhcmUuY2VudHJhbC52MS5HZXRBbGJ1bVJlcXVlc3RIABJHCg9hbm5vdW5jZV9lZGl0b3IYHyABKAsyLC5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQW5ub3VuY2VFZGl0b3JSZXF1ZXN0SAASOQoIaGFuZF9vZmYYICABKAsyJS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuSGFuZE9mZlJlcXVlc3RIABI7CglwdXRfYWxidW0YISABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuUHV0QWxidW1SZXF1ZXN0SAASQwoNcmVjb3JkX3JhdGluZxgiIAEoCzIqLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWNvcmRSYXRpbmdSZXF1ZXN0SAASQQoMcmVzdW1lX2FsYnVtGCMgASgLMikuYWxidW1zaGFyZS5jZW50cmFsLnYxLlJlc3VtZUFsYnVtUmVxdWVzdEgAEjkKCGdldF9yaW5nGDwgASgLMiUuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldFJpbmdSZXF1ZXN0SABCBgoEYm9keSKKAwoMTm90aWZpY2F0aW9uEj4KDnNlcnZlcl9jbG9zaW5nGAEgASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlcnZlckNsb3NpbmdIABI8Cg1lZGl0b3Jfam9pbmVkGAogASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLkVkaXRvckpvaW5lZEgAEjgKC2VkaXRvcl9sZWZ0GAsgASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkVkaXRvckxlZnRIABI8Cg1zZXNzaW9uX2VuZGVkGAwgASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLlNlc3Npb25FbmRlZEgAEkAKD3JhdGluZ19yZWNvcmRlZBgUIAEoCzIlLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SYXRpbmdSZWNvcmRlZEgAEjoKDHJpbmdfY2hhbmdlZBgoIAEoCzIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SaW5nQ2hhbmdlZEgAQgYKBGJvZHkiEAoOR2V0UmluZ1JlcXVlc3QiOwoMR2V0UmluZ1JlcGx5EisKBHJpbmcYASABKAsyHS5hbGJ1bXNoYXJlLnJpbmcudjEuUmluZ1N0YXRlIjoKC1JpbmdDaGFuZ2VkEisKBHJpbmcYASABKAsyHS5hbGJ1bXNoYXJlLnJpbmcudjEuUmluZ1N0YXRlIh8KDVNlcnZlckNsb3NpbmcSDgoGcmVhc29uGAEgASgJIowICgtTZXJ2ZXJGcmFtZRISCgpyZXF1ZXN0X2lkGAEgASgEEi0KBWVycm9yGAIgASgLMhwuYWxidW1zaGFyZS5jZW50cmFsLnYxLkVycm9ySAASOwoMbm90aWZpY2F0aW9uGAMgASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLk5vdGlmaWNhdGlvbkgAEjIKBWhlbGxvGAogASgLMiEuYWxidW1zaGFyZS5jZW50cmFsLnYxLkhlbGxvUmVwbHlIABIrCgRwb25nGAsgASgLMhsuYWxidW1zaGFyZS5jZW50cmFsLnYxLlBvbmdIABI4CghyZWdpc3RlchgMIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWdpc3RlclJlcGx5SAASMgoFbG9naW4YDSABKAsyIS5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTG9naW5SZXBseUgAEjQKBmxvZ291dBgOIAEoCzIiLmFsYnVtc2hhcmUuY2VudHJhbC52MS5Mb2dvdXRSZXBseUgAEj8KDGNyZWF0ZV9hbGJ1bRgPIAEoCzInLmFsYnVtc2hhcmUuY2VudHJhbC52MS5DcmVhdGVBbGJ1bVJlcGx5SAASPQoLbGlzdF9hbGJ1bXMYECABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuTGlzdEFsYnVtc1JlcGx5SAASPQoLdXNlcl9leGlzdHMYESABKAsyJi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuVXNlckV4aXN0c1JlcGx5SAASOQoJZ2V0X2FsYnVtGB4gASgLMiQuYWxidW1zaGFyZS5jZW50cmFsLnYxLkdldEFsYnVtUmVwbHlIABJFCg9hbm5vdW5jZV9lZGl0b3IYHyABKAsyKi5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuQW5ub3VuY2VFZGl0b3JSZXBseUgAEjcKCGhhbmRfb2ZmGCAgASgLMiMuYWxidW1zaGFyZS5jZW50cmFsLnYxLkhhbmRPZmZSZXBseUgAEjkKCXB1dF9hbGJ1bRghIAEoCzIkLmFsYnVtc2hhcmUuY2VudHJhbC52MS5QdXRBbGJ1bVJlcGx5SAASQQoNcmVjb3JkX3JhdGluZxgiIAEoCzIoLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZWNvcmRSYXRpbmdSZXBseUgAEj8KDHJlc3VtZV9hbGJ1bRgjIAEoCzInLmFsYnVtc2hhcmUuY2VudHJhbC52MS5SZXN1bWVBbGJ1bVJlcGx5SAASNwoIZ2V0X3JpbmcYPCABKAsyIy5hbGJ1bXNoYXJlLmNlbnRyYWwudjEuR2V0UmluZ1JlcGx5SABCBgoEYm9keSq/AgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIfChtFUlJPUl9DT0RFX0lOVkFMSURfQVJHVU1FTlQQARIeChpFUlJPUl9DT0RFX1VOQVVUSEVOVElDQVRFRBACEiAKHEVSUk9SX0NPREVfUEVSTUlTU0lPTl9ERU5JRUQQAxIYChRFUlJPUl9DT0RFX05PVF9GT1VORBAEEh0KGUVSUk9SX0NPREVfQUxSRUFEWV9FWElTVFMQBRIiCh5FUlJPUl9DT0RFX0ZBSUxFRF9QUkVDT05ESVRJT04QBhIhCh1FUlJPUl9DT0RFX1JFU09VUkNFX0VYSEFVU1RFRBAHEhoKFkVSUk9SX0NPREVfVU5BVkFJTEFCTEUQCBIXChNFUlJPUl9DT0RFX0lOVEVSTkFMEAkqagoNUmVzdW1lT3V0Y29tZRIeChpSRVNVTUVfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlJFU1VNRV9PVVRDT01FX1JFU1VNRUQQARIdChlSRVNVTUVfT1VUQ09NRV9IQU5ERURfT0ZGEAIqcwoLTGVhdmVSZWFzb24SHAoYTEVBVkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRTEVBVkVfUkVBU09OX0xFRlQQARIVChFMRUFWRV9SRUFTT05fTE9TVBACEhgKFExFQVZFX1JFQVNPTl9SRU1PVkVEEANiBnByb3RvMw", [file_albumshare_ring_v1_ring]);
 
 /**
  * @generated from message albumshare.central.v1.Error
@@ -398,6 +398,14 @@ export type SessionEditor = Message<"albumshare.central.v1.SessionEditor"> & {
    * @generated from field: string address = 3;
    */
   address: string;
+
+  /**
+   * The editor's CURVE public key for this session (32 bytes), as it gave it
+   * in getAlbum: the only key the other editors admit for this slot.
+   *
+   * @generated from field: bytes public_key = 4;
+   */
+  publicKey: Uint8Array;
 };
 
 /**
@@ -415,6 +423,14 @@ export type GetAlbumRequest = Message<"albumshare.central.v1.GetAlbumRequest"> &
    * @generated from field: string album = 1;
    */
   album: string;
+
+  /**
+   * A fresh CURVE public key (32 bytes) the editor made for this session; the
+   * server records it with the slot and vouches for it to the other editors.
+   *
+   * @generated from field: bytes peer_public_key = 2;
+   */
+  peerPublicKey: Uint8Array;
 };
 
 /**
@@ -483,6 +499,39 @@ export type GetAlbumReply = Message<"albumshare.central.v1.GetAlbumReply"> & {
   handOffIntervalMs: number;
 
   /**
+   * 128 random bits naming this editing session (the peers' ZAP domain and
+   * the salt of their pair routing ids); unguessable, never reused.
+   *
+   * @generated from field: bytes session_token = 9;
+   */
+  sessionToken: Uint8Array;
+
+  /**
+   * How many users the server recorded as having rated each file of the
+   * album: no replica may count more ratings than that.
+   *
+   * @generated from field: repeated albumshare.central.v1.RatingTally rating_tallies = 13;
+   */
+  ratingTallies: RatingTally[];
+
+  /**
+   * The highest slot handed out in this session so far: events of a slot
+   * above it (or of a slot no one held) are forged.
+   *
+   * @generated from field: uint32 highest_slot = 14;
+   */
+  highestSlot: number;
+
+  /**
+   * Everyone who held a slot of this session before and left it (slot and
+   * user; no address, no key): the only names chat relayed from their slots
+   * may carry.
+   *
+   * @generated from field: repeated albumshare.central.v1.SessionEditor past_editors = 15;
+   */
+  pastEditors: SessionEditor[];
+
+  /**
    * 16 random bytes that let this editor (and no one else) reclaim its slot
    * with ResumeAlbum after a lost connection or a restart of the server.
    *
@@ -514,6 +563,61 @@ export const GetAlbumReplySchema: GenMessage<GetAlbumReply> = /*@__PURE__*/
   messageDesc(file_albumshare_central_v1_central, 20);
 
 /**
+ * The rate-once records of one file: how many users rated it, and the sum of
+ * their stars (every rating of an album goes through recordRating).
+ *
+ * @generated from message albumshare.central.v1.RatingTally
+ */
+export type RatingTally = Message<"albumshare.central.v1.RatingTally"> & {
+  /**
+   * @generated from field: string file_id = 1;
+   */
+  fileId: string;
+
+  /**
+   * @generated from field: uint32 raters = 2;
+   */
+  raters: number;
+
+  /**
+   * @generated from field: uint64 stars = 3;
+   */
+  stars: bigint;
+};
+
+/**
+ * Describes the message albumshare.central.v1.RatingTally.
+ * Use `create(RatingTallySchema)` to create a new message.
+ */
+export const RatingTallySchema: GenMessage<RatingTally> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 21);
+
+/**
+ * The central server recorded a rating: the file's new tally, for every editor
+ * of the session (an aggregate above it is refused).
+ *
+ * @generated from message albumshare.central.v1.RatingRecorded
+ */
+export type RatingRecorded = Message<"albumshare.central.v1.RatingRecorded"> & {
+  /**
+   * @generated from field: string album = 1;
+   */
+  album: string;
+
+  /**
+   * @generated from field: albumshare.central.v1.RatingTally tally = 2;
+   */
+  tally?: RatingTally | undefined;
+};
+
+/**
+ * Describes the message albumshare.central.v1.RatingRecorded.
+ * Use `create(RatingRecordedSchema)` to create a new message.
+ */
+export const RatingRecordedSchema: GenMessage<RatingRecorded> = /*@__PURE__*/
+  messageDesc(file_albumshare_central_v1_central, 22);
+
+/**
  * @generated from message albumshare.central.v1.AnnounceEditorRequest
  */
 export type AnnounceEditorRequest = Message<"albumshare.central.v1.AnnounceEditorRequest"> & {
@@ -533,7 +637,7 @@ export type AnnounceEditorRequest = Message<"albumshare.central.v1.AnnounceEdito
  * Use `create(AnnounceEditorRequestSchema)` to create a new message.
  */
 export const AnnounceEditorRequestSchema: GenMessage<AnnounceEditorRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 21);
+  messageDesc(file_albumshare_central_v1_central, 23);
 
 /**
  * @generated from message albumshare.central.v1.AnnounceEditorReply
@@ -546,7 +650,7 @@ export type AnnounceEditorReply = Message<"albumshare.central.v1.AnnounceEditorR
  * Use `create(AnnounceEditorReplySchema)` to create a new message.
  */
 export const AnnounceEditorReplySchema: GenMessage<AnnounceEditorReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 22);
+  messageDesc(file_albumshare_central_v1_central, 24);
 
 /**
  * @generated from message albumshare.central.v1.HandOffRequest
@@ -578,7 +682,7 @@ export type HandOffRequest = Message<"albumshare.central.v1.HandOffRequest"> & {
  * Use `create(HandOffRequestSchema)` to create a new message.
  */
 export const HandOffRequestSchema: GenMessage<HandOffRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 23);
+  messageDesc(file_albumshare_central_v1_central, 25);
 
 /**
  * @generated from message albumshare.central.v1.HandOffReply
@@ -591,7 +695,7 @@ export type HandOffReply = Message<"albumshare.central.v1.HandOffReply"> & {
  * Use `create(HandOffReplySchema)` to create a new message.
  */
 export const HandOffReplySchema: GenMessage<HandOffReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 24);
+  messageDesc(file_albumshare_central_v1_central, 26);
 
 /**
  * @generated from message albumshare.central.v1.PutAlbumRequest
@@ -622,7 +726,7 @@ export type PutAlbumRequest = Message<"albumshare.central.v1.PutAlbumRequest"> &
  * Use `create(PutAlbumRequestSchema)` to create a new message.
  */
 export const PutAlbumRequestSchema: GenMessage<PutAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 25);
+  messageDesc(file_albumshare_central_v1_central, 27);
 
 /**
  * One chat message as the server keeps it. (epoch, slot, seq) identifies it
@@ -668,7 +772,7 @@ export type ChatRecord = Message<"albumshare.central.v1.ChatRecord"> & {
  * Use `create(ChatRecordSchema)` to create a new message.
  */
 export const ChatRecordSchema: GenMessage<ChatRecord> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 26);
+  messageDesc(file_albumshare_central_v1_central, 28);
 
 /**
  * An editor whose connection dropped (or whose server restarted) reclaims
@@ -735,7 +839,7 @@ export type ResumeAlbumRequest = Message<"albumshare.central.v1.ResumeAlbumReque
  * Use `create(ResumeAlbumRequestSchema)` to create a new message.
  */
 export const ResumeAlbumRequestSchema: GenMessage<ResumeAlbumRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 27);
+  messageDesc(file_albumshare_central_v1_central, 29);
 
 /**
  * @generated from message albumshare.central.v1.ResumeAlbumReply
@@ -776,7 +880,7 @@ export type ResumeAlbumReply = Message<"albumshare.central.v1.ResumeAlbumReply">
  * Use `create(ResumeAlbumReplySchema)` to create a new message.
  */
 export const ResumeAlbumReplySchema: GenMessage<ResumeAlbumReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 28);
+  messageDesc(file_albumshare_central_v1_central, 30);
 
 /**
  * @generated from message albumshare.central.v1.PutAlbumReply
@@ -789,7 +893,7 @@ export type PutAlbumReply = Message<"albumshare.central.v1.PutAlbumReply"> & {
  * Use `create(PutAlbumReplySchema)` to create a new message.
  */
 export const PutAlbumReplySchema: GenMessage<PutAlbumReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 29);
+  messageDesc(file_albumshare_central_v1_central, 31);
 
 /**
  * Must succeed before a rating is applied: once per user and file, ever.
@@ -806,6 +910,14 @@ export type RecordRatingRequest = Message<"albumshare.central.v1.RecordRatingReq
    * @generated from field: string file_id = 2;
    */
   fileId: string;
+
+  /**
+   * The stars of the rating (0-5), recorded with it, so no replica can claim
+   * higher stars than were given.
+   *
+   * @generated from field: uint32 stars = 3;
+   */
+  stars: number;
 };
 
 /**
@@ -813,7 +925,7 @@ export type RecordRatingRequest = Message<"albumshare.central.v1.RecordRatingReq
  * Use `create(RecordRatingRequestSchema)` to create a new message.
  */
 export const RecordRatingRequestSchema: GenMessage<RecordRatingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 30);
+  messageDesc(file_albumshare_central_v1_central, 32);
 
 /**
  * @generated from message albumshare.central.v1.RecordRatingReply
@@ -826,7 +938,7 @@ export type RecordRatingReply = Message<"albumshare.central.v1.RecordRatingReply
  * Use `create(RecordRatingReplySchema)` to create a new message.
  */
 export const RecordRatingReplySchema: GenMessage<RecordRatingReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 31);
+  messageDesc(file_albumshare_central_v1_central, 33);
 
 /**
  * @generated from message albumshare.central.v1.EditorJoined
@@ -848,7 +960,7 @@ export type EditorJoined = Message<"albumshare.central.v1.EditorJoined"> & {
  * Use `create(EditorJoinedSchema)` to create a new message.
  */
 export const EditorJoinedSchema: GenMessage<EditorJoined> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 32);
+  messageDesc(file_albumshare_central_v1_central, 34);
 
 /**
  * @generated from message albumshare.central.v1.EditorLeft
@@ -880,7 +992,7 @@ export type EditorLeft = Message<"albumshare.central.v1.EditorLeft"> & {
  * Use `create(EditorLeftSchema)` to create a new message.
  */
 export const EditorLeftSchema: GenMessage<EditorLeft> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 33);
+  messageDesc(file_albumshare_central_v1_central, 35);
 
 /**
  * Sent to an editor whose session the server ended (e.g. removed member).
@@ -904,7 +1016,7 @@ export type SessionEnded = Message<"albumshare.central.v1.SessionEnded"> & {
  * Use `create(SessionEndedSchema)` to create a new message.
  */
 export const SessionEndedSchema: GenMessage<SessionEnded> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 34);
+  messageDesc(file_albumshare_central_v1_central, 36);
 
 /**
  * @generated from message albumshare.central.v1.ClientFrame
@@ -1020,7 +1132,7 @@ export type ClientFrame = Message<"albumshare.central.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 35);
+  messageDesc(file_albumshare_central_v1_central, 37);
 
 /**
  * Sent by the server without a request (request_id = 0).
@@ -1059,6 +1171,12 @@ export type Notification = Message<"albumshare.central.v1.Notification"> & {
     case: "sessionEnded";
   } | {
     /**
+     * @generated from field: albumshare.central.v1.RatingRecorded rating_recorded = 20;
+     */
+    value: RatingRecorded;
+    case: "ratingRecorded";
+  } | {
+    /**
      * @generated from field: albumshare.central.v1.RingChanged ring_changed = 40;
      */
     value: RingChanged;
@@ -1071,7 +1189,7 @@ export type Notification = Message<"albumshare.central.v1.Notification"> & {
  * Use `create(NotificationSchema)` to create a new message.
  */
 export const NotificationSchema: GenMessage<Notification> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 36);
+  messageDesc(file_albumshare_central_v1_central, 38);
 
 /**
  * @generated from message albumshare.central.v1.GetRingRequest
@@ -1084,7 +1202,7 @@ export type GetRingRequest = Message<"albumshare.central.v1.GetRingRequest"> & {
  * Use `create(GetRingRequestSchema)` to create a new message.
  */
 export const GetRingRequestSchema: GenMessage<GetRingRequest> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 37);
+  messageDesc(file_albumshare_central_v1_central, 39);
 
 /**
  * @generated from message albumshare.central.v1.GetRingReply
@@ -1101,7 +1219,7 @@ export type GetRingReply = Message<"albumshare.central.v1.GetRingReply"> & {
  * Use `create(GetRingReplySchema)` to create a new message.
  */
 export const GetRingReplySchema: GenMessage<GetRingReply> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 38);
+  messageDesc(file_albumshare_central_v1_central, 40);
 
 /**
  * Pushed to every logged-in client when the data-server ring switches version.
@@ -1120,7 +1238,7 @@ export type RingChanged = Message<"albumshare.central.v1.RingChanged"> & {
  * Use `create(RingChangedSchema)` to create a new message.
  */
 export const RingChangedSchema: GenMessage<RingChanged> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 39);
+  messageDesc(file_albumshare_central_v1_central, 41);
 
 /**
  * @generated from message albumshare.central.v1.ServerClosing
@@ -1137,7 +1255,7 @@ export type ServerClosing = Message<"albumshare.central.v1.ServerClosing"> & {
  * Use `create(ServerClosingSchema)` to create a new message.
  */
 export const ServerClosingSchema: GenMessage<ServerClosing> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 40);
+  messageDesc(file_albumshare_central_v1_central, 42);
 
 /**
  * @generated from message albumshare.central.v1.ServerFrame
@@ -1263,7 +1381,7 @@ export type ServerFrame = Message<"albumshare.central.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_albumshare_central_v1_central, 41);
+  messageDesc(file_albumshare_central_v1_central, 43);
 
 /**
  * The closed set of error codes. The same codes are used in process
