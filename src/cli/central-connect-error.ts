@@ -6,9 +6,9 @@ import { AlbumError, ErrorCode } from "../common/album-error.ts";
 
 export function centralConnectError(reason: unknown, address: string): AlbumError {
   const error = AlbumError.from(reason, ErrorCode.Unavailable);
-  if (error.code === ErrorCode.Unavailable && !/not a valid message|hello/.test(error.message)) {
-    return error;
-  }
+  // Only a failed hello means "not a central server"; any other answer (e.g.
+  // a TLS server telling a plaintext client so) is the server's own word.
+  if (!/not a valid message|hello/.test(error.message)) return error;
   return new AlbumError(
     ErrorCode.Unavailable,
     `${address} is not an AlbumSharing central server's client port (it did not answer the hello; ` +

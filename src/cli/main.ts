@@ -406,7 +406,7 @@ addTlsOptions(program.command("status"), "client")
         dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
       });
       const clusterToken =
-        clusterTokenFrom(options, command, false) ?? readKeptClusterToken(options.dir);
+        clusterTokenFrom(options, command, false) || readKeptClusterToken(options.dir);
       await runStatusCommand({
         central: options.central,
         json: options.json,
@@ -449,7 +449,7 @@ addTlsOptions(program.command("decommission"), "client")
         dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
       });
       const clusterToken =
-        clusterTokenFrom(options, command, false) ?? readKeptClusterToken(options.dir);
+        clusterTokenFrom(options, command, false) || readKeptClusterToken(options.dir);
       await runDecommissionCommand({
         central: options.central,
         server,

@@ -54,21 +54,35 @@ describe("albumshare up on a terminal", () => {
     assert.equal(logs.match(/cluster coordinator listening/g)?.length, 1, logs);
 
     // The printed command works from a folder outside the repository.
-    const command = /a shell: (node \S+ client --central \S+)/.exec(shown)![1]!;
-    const [, entry, , , central] = command.split(" ");
+    const command = /a shell: (node \S+ client --central \S+ --tls-ca \S+)/.exec(shown)![1]!;
+    const [, entry, , , central, , ca] = command.split(" ");
     assert.equal(entry, albumshareBin);
-    const elsewhere = spawnSync(process.execPath, [entry!, "client", "--central", central!], {
-      cwd: temp.dir,
-      input: "register ursula password-of-ursula\n",
-      encoding: "utf8",
-    });
+    const elsewhere = spawnSync(
+      process.execPath,
+      [entry!, "client", "--central", central!, "--tls-ca", ca!],
+      {
+        cwd: temp.dir,
+        input: "register ursula password-of-ursula\n",
+        encoding: "utf8",
+      },
+    );
     assert.equal(elsewhere.status, 0, elsewhere.stderr);
     assert.equal(elsewhere.stdout.trim(), "registered 'ursula'");
 
     // status reads the token up keeps (--dir), without --cluster-token.
     const status = execFileSync(
       process.execPath,
-      [albumshareBin, "status", "--central", `127.0.0.1:${port + 1}`, "--dir", dir, "--json"],
+      [
+        albumshareBin,
+        "status",
+        "--central",
+        `127.0.0.1:${port + 1}`,
+        "--dir",
+        dir,
+        "--tls-ca",
+        join(dir, "tls", "ca.pem"),
+        "--json",
+      ],
       { cwd: repoRoot, encoding: "utf8", env: { ...process.env, ALBUMSHARE_CLUSTER_TOKEN: "" } },
     );
     assert.equal((JSON.parse(status) as { servers: unknown[] }).servers.length, 1);

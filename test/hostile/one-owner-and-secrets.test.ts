@@ -13,6 +13,11 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CentralClient } from "../../src/client/central-client.ts";
 import { busyPort } from "../../src/cli/port-probe.ts";
+import {
+  loadTransportSecurity,
+  transportSecurity,
+  useTransportSecurity,
+} from "../../src/common/tls/transport-security.ts";
 import { albumshareBin, makeTempDir, repoRoot } from "../central/helpers/central-process.ts";
 import { eventually } from "../support/eventually.ts";
 
@@ -194,6 +199,10 @@ describe("one owner per folder, private files, secrets kept out of sight", () =>
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8");
       assert.ok(!argv.includes(token), `pid ${pid}'s command line holds the token`);
     }
+    // up's system speaks TLS: this process verifies it with the CA up made.
+    const before = transportSecurity();
+    useTransportSecurity(loadTransportSecurity({ tlsCa: join(dir, "tls", "ca.pem") }, "client"));
+    after(() => useTransportSecurity(before));
     const client = await CentralClient.connect({ address: `127.0.0.1:${port}` });
     await client.register("alice", PASSWORD);
     await assert.rejects(client.login("alice", `${PASSWORD}-wrong`));

@@ -186,7 +186,7 @@ describe("the editing mesh against a hostile peer", () => {
       album: "trip",
       otherAlbum: "mallory-own",
       impersonate: "alice",
-      fileId: /photo\.jpg\s+id ([0-9a-f]{16})/.exec(await replicaOf(alice))![1],
+      fileId: /photo\.jpg\s+(?:id\s+)?([0-9a-f]{16})/.exec(await replicaOf(alice))![1],
     });
     hostiles.push(mallory);
     await mallory.step("joined");

@@ -56,7 +56,7 @@ test("up makes a CA and certificates and runs every link over TLS", async () => 
     const command = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`up never became ready\n${stderr}`)), 90_000);
       createInterface({ input: up.stdout }).on("line", (line) => {
-        if (line.startsWith("Connect a client:")) {
+        if (/^\s*a shell: /.test(line)) {
           clearTimeout(timer);
           resolve(line);
         }
