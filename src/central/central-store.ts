@@ -278,6 +278,23 @@ export class CentralStore {
     })();
   }
 
+  /**
+   * Up to `limit` albums with a stored replica whose id is above `afterId`, by
+   * id: a caller streams over every album a batch at a time (no statement is
+   * left open between batches, so the store stays usable meanwhile).
+   */
+  albumReplicasAfter(
+    afterId: number,
+    limit: number,
+  ): { id: number; name: string; replica: Uint8Array }[] {
+    return this.db
+      .prepare(
+        `SELECT rowid AS id, name, replica FROM albums
+         WHERE rowid > ? AND replica IS NOT NULL ORDER BY rowid LIMIT ?`,
+      )
+      .all(afterId, limit) as { id: number; name: string; replica: Uint8Array }[];
+  }
+
   /** The album's logged hand-offs since the last checkpoint, oldest first. */
   albumLog(name: string): Uint8Array[] {
     return (
