@@ -5,18 +5,26 @@
 // CRDT operations (adds, renditions, removals, keys shared across albums);
 // the result must not depend on the order albums come in. Also: a replica and
 // its log replayed together, and every add of a file counted when concurrent
-// adds carry renditions of their own.
+// adds carry renditions of their own. And the store side: every stored
+// album, over several batches, with an open session's log, an unreadable
+// replica skipped and counted.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   LOST_FILE_NAMES_SHOWN,
   countLostKeys,
   type LostKeys,
 } from "../../src/central/cluster/lost-keys.ts";
 import { replayAlbum } from "../../src/central/album-replica.ts";
+import { CentralStore } from "../../src/central/central-store.ts";
+import { storedLostKeysCounter } from "../../src/central/cluster/stored-lost-keys.ts";
+import { silentLogger } from "../../src/common/logger.ts";
 import {
   addFile,
   createAlbumState,
@@ -186,4 +194,37 @@ void describe("lost keys of a forced removal", () => {
     const counted = countLostKeys([{ name: "alice/trip", state: base }], ringOf(1), "ds-0");
     assert.deepEqual(counted, { keys: 3, albums: 1, files: 1, fileNames: ["dune.jpg (trip)"] });
   });
+});
+
+void test("the stored albums are counted over several batches; an unreadable one is skipped", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "albumshare-lost-keys-"));
+  const store = CentralStore.open(dir);
+  try {
+    const alice = { slot: 1, user: "alice" };
+    const albums: { name: string; state: AlbumState }[] = [];
+    for (let i = 0; i < 70; i++) {
+      const state = createAlbumState("alice");
+      addFile(state, alice, { name: `a${i}.jpg`, contentKey: POOL[i % POOL.length]!, size: 1 });
+      const name = `album-${i}`;
+      store.insertAlbum(name, "alice", encodeState(state), ["alice"]);
+      if (i % 10 === 0) {
+        const delta = addFile(state, alice, {
+          name: `b${i}.jpg`,
+          contentKey: POOL[(i + 7) % POOL.length]!,
+          size: 1,
+          media: { kind: "image", previewKey: POOL[(i + 11) % POOL.length]! },
+        });
+        store.appendAlbumDelta(name, encodeDelta(delta));
+      }
+      albums.push({ name, state });
+    }
+    store.insertAlbum("broken", "alice", Uint8Array.from([0xff, 0xff, 0xff]), ["alice"]);
+    const ring = ringOf(3);
+    const report = await storedLostKeysCounter(store, silentLogger())(ring, "ds-1");
+    assert.deepEqual(report, { ...model(albums, ring, "ds-1"), unreadableAlbums: 1 });
+    assert.ok(report.keys > 0);
+  } finally {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -31,9 +31,6 @@ export class LostKeyTally {
   readonly #ring: Ring;
   readonly #serverId: ServerId;
   readonly #lost = new Set<string>();
-  // Whether each key seen so far is on the server: a key shared by many
-  // albums is placed once. Bounded by the distinct keys referenced.
-  readonly #placed = new Map<string, boolean>();
   #albums = 0;
   #files = 0;
   #names: string[] = [];
@@ -74,13 +71,11 @@ export class LostKeyTally {
     };
   }
 
+  // Placed afresh for every reference (a binary search over the tokens)
+  // rather than cached: memory then grows with the lost keys only, not with
+  // every key the albums reference.
   #onServer(key: string): boolean {
-    let placed = this.#placed.get(key);
-    if (placed === undefined) {
-      placed = this.#ring.owns(this.#serverId, key);
-      this.#placed.set(key, placed);
-    }
-    return placed;
+    return this.#ring.owns(this.#serverId, key);
   }
 
   // The smallest few names, so the report is the same whatever the order of albums.

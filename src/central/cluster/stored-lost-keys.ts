@@ -31,12 +31,12 @@ export function storedLostKeysCounter(store: CentralStore, logger: Logger): Lost
     const tally = new LostKeyTally(ring, serverId);
     let unreadableAlbums = 0;
     for (let afterId = 0; ;) {
-      const batch = store.albumReplicasAfter(afterId, ALBUMS_PER_BATCH);
+      const batch = store.albumsAfter(afterId, ALBUMS_PER_BATCH);
       if (batch.length === 0) break;
-      for (const { id, name, replica } of batch) {
+      for (const { id, name, replica, log } of batch) {
         afterId = id;
         try {
-          tally.add(name, replayAlbum(replica, store.albumLog(name)));
+          tally.add(name, replayAlbum(replica, log));
         } catch (error) {
           unreadableAlbums++;
           logger.warn(
