@@ -23,6 +23,7 @@ import {
 import { CentralConnection } from "./central-connection.ts";
 import { CentralStore } from "./central-store.ts";
 import { ClusterCoordinator } from "./cluster/cluster-coordinator.ts";
+import { storedLostKeysCounter } from "./cluster/stored-lost-keys.ts";
 import type { CentralServices, ConnectionState } from "./handler-context.ts";
 import { centralHandlers } from "./handlers/index.ts";
 import { LoginTokens } from "./login-tokens.ts";
@@ -108,6 +109,7 @@ export class CentralServer {
         dir: this.options.dir,
         clusterToken: this.options.cluster.token,
         logger: this.logger,
+        lostKeys: storedLostKeysCounter(this.store, this.logger),
       });
       await this.coordinator.start().catch((error: unknown) => {
         throw clusterListenError(error, this.options.cluster!);

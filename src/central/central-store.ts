@@ -278,6 +278,29 @@ export class CentralStore {
     })();
   }
 
+  /**
+   * Up to `limit` albums with a stored replica whose id is above `afterId`, by
+   * id, each with its log: a caller streams over every album a batch at a
+   * time. A batch is read in one transaction, so a replica and its log agree
+   * (no checkpoint falls between them); no statement stays open between
+   * batches, so the store stays usable meanwhile.
+   */
+  albumsAfter(
+    afterId: number,
+    limit: number,
+  ): { id: number; name: string; replica: Uint8Array; log: Uint8Array[] }[] {
+    return this.db.transaction(() =>
+      (
+        this.db
+          .prepare(
+            `SELECT rowid AS id, name, replica FROM albums
+             WHERE rowid > ? AND replica IS NOT NULL ORDER BY rowid LIMIT ?`,
+          )
+          .all(afterId, limit) as { id: number; name: string; replica: Uint8Array }[]
+      ).map((album) => ({ ...album, log: this.albumLog(album.name) })),
+    )();
+  }
+
   /** The album's logged hand-offs since the last checkpoint, oldest first. */
   albumLog(name: string): Uint8Array[] {
     return (

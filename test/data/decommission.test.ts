@@ -5,7 +5,10 @@
 // verifies there. Then the identity rules: a second server on a member's
 // folder exits at once naming the holder; a server restarted on a wiped
 // folder at a member's address is refused naming that member until the
-// operator removes it with --force; afterwards it joins.
+// operator removes it with --force, which reports exactly the content keys
+// the albums reference that the ring had placed on it (counted from the
+// albums in the central store, since the server's data is gone); afterwards
+// it joins.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +20,15 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { ClusterRingSource } from "../../src/client/data-transfer/cluster-ring-source.ts";
 import { DataTransferClient } from "../../src/client/data-transfer/data-transfer-client.ts";
+import {
+  addFile,
+  createAlbumState,
+  encodeDelta,
+  encodeState,
+  removeFile,
+  type AlbumDelta,
+  type AlbumState,
+} from "../../src/crdt/index.ts";
 import type { Ring } from "../../src/ring/ring.ts";
 import { albumshareBin, repoRoot } from "../support/cli-server.ts";
 import { holds, makeFile, sha256OfPath } from "./helpers/cluster-files.ts";
@@ -74,6 +86,65 @@ void describe("removing data servers while the system runs", { timeout: 300_000 
         `key ${key.slice(0, 12)} is on ${holders.join(",") || "no server"}, ring names ${owner}`,
       );
     }
+  }
+
+  // Stores three albums through the coordinator's store, made with the CRDT
+  // operations from uploaded keys: "trip" (files with renditions), "dunes"
+  // (sharing files with trip, one file removed) and "open" (a replica plus
+  // the log of an open editing session). Returns the live references.
+  async function storeAlbums(uploaded: readonly Known[]): Promise<{
+    keys: Set<string>;
+    files: { album: string; name: string; keys: string[] }[];
+  }> {
+    const keyOf = (i: number): string => uploaded[i % uploaded.length]!.key;
+    const alice = { slot: 1, user: "alice" };
+    const files: { album: string; name: string; keys: string[] }[] = [];
+    const add = (state: AlbumState, album: string, i: number, renditions: boolean): AlbumDelta => {
+      const media = renditions
+        ? { kind: "image" as const, thumbnailKey: keyOf(i + 100), previewKey: keyOf(i + 120) }
+        : undefined;
+      const name = `f${i}.jpg`;
+      files.push({
+        album,
+        name,
+        keys: [keyOf(i), ...(media ? [media.thumbnailKey, media.previewKey] : [])],
+      });
+      return addFile(state, alice, {
+        name,
+        contentKey: keyOf(i),
+        size: 1,
+        ...(media ? { media } : {}),
+      });
+    };
+    const trip = createAlbumState("alice");
+    for (let i = 0; i < 20; i++) add(trip, "trip", i, i % 2 === 0);
+    const dunes = createAlbumState("alice");
+    for (let i = 10; i < 40; i++) add(dunes, "dunes", i, false);
+    removeFile(dunes, alice, "f39.jpg");
+    files.splice(
+      files.findIndex((f) => f.album === "dunes" && f.name === "f39.jpg"),
+      1,
+    );
+    const open = createAlbumState("alice");
+    for (let i = 40; i < 50; i++) add(open, "open", i, false);
+    const replica = encodeState(open);
+    const log: Uint8Array[] = [];
+    for (let i = 50; i < 60; i++) log.push(encodeDelta(add(open, "open", i, true)));
+    for (const [name, state, entries] of [
+      ["trip", encodeState(trip), []],
+      ["dunes", encodeState(dunes), []],
+      ["open", replica, log],
+    ] as const) {
+      coordinator.process.send({
+        command: "storeAlbum",
+        name,
+        creator: "alice",
+        replica: Buffer.from(state).toString("base64"),
+        log: entries.map((delta) => Buffer.from(delta).toString("base64")),
+      });
+      await coordinator.process.waitFor("album-stored", 30_000, false);
+    }
+    return { keys: new Set(files.flatMap((f) => f.keys)), files };
   }
 
   before(async () => {
@@ -155,7 +226,7 @@ void describe("removing data servers while the system runs", { timeout: 300_000 
     await leaving.process.stop();
   });
 
-  void test("one owner per folder, one identity per address; --force removes a member whose data is gone", async () => {
+  void test("one owner per folder, one identity per address; --force removes a member whose data is gone", async (t) => {
     const member = servers[1]!;
     const dir = dirs.get(member.serverId)!;
     // A second server on a member's folder exits at once, naming the holder.
@@ -167,6 +238,26 @@ void describe("removing data servers while the system runs", { timeout: 300_000 
         `the folder .* is in use by pid ${member.process.pid} \\(data server on ${member.address}\\)`,
       ),
     );
+
+    // Albums referencing uploaded keys (contents and renditions, shared
+    // between albums, one removed, one album with an open session's log):
+    // what the member holds of them is what --force must report lost.
+    const ringBefore = await ringSource.refresh();
+    const referenced = await storeAlbums(files);
+    const held = new Set<string>();
+    for (const key of referenced.keys) if (await holds(dir, key)) held.add(key);
+    const onMember = [...referenced.keys].filter(
+      (key) => ringBefore.ownerOf(key).serverId === member.serverId,
+    );
+    assert.deepEqual(
+      new Set(onMember),
+      held,
+      "the member holds exactly what the ring placed on it",
+    );
+    assert.ok(held.size > 0 && held.size < referenced.keys.size);
+    const lostFiles = referenced.files.filter((f) => f.keys.some((key) => held.has(key)));
+    const lostAlbums = new Set(lostFiles.map((f) => f.album));
+    const names = lostFiles.map((f) => `${f.name} (${f.album})`).sort();
 
     // The member's folder is wiped; a server started there at its address gets a new identity and is refused.
     const port = Number(member.address.split(":").pop());
@@ -190,10 +281,13 @@ void describe("removing data servers while the system runs", { timeout: 300_000 
     );
 
     const line = await decommission(coordinator.address, member.address, "--force");
-    assert.match(
+    assert.equal(
       line,
-      new RegExp(`^removed ${member.serverId} without its data: .*; ring version \\d+$`),
+      `removed ${member.serverId}; ${held.size} content keys referenced by ${lostAlbums.size} albums` +
+        ` were on it and are lost (files: ${names.slice(0, 3).join(", ")}, and ${names.length - 3} more)` +
+        `; ring version ${ringBefore.version + 1}`,
     );
+    t.diagnostic(`${line} (of ${referenced.keys.size} referenced keys)`);
     const ring = await ringSource.refresh();
     assert.equal(ring.node(member.serverId), undefined);
     dirs.delete(member.serverId);

@@ -67,6 +67,7 @@ import {
 import { DecommissionRunner } from "./decommission-runner.ts";
 import type { ClusterStatus } from "./cluster-status.ts";
 import { queryServerStatuses } from "./query-cluster-status.ts";
+import type { LostKeysCounter } from "./stored-lost-keys.ts";
 
 export interface ClusterCoordinatorOptions {
   /** Interface for the cluster gRPC port. */
@@ -77,6 +78,11 @@ export interface ClusterCoordinatorOptions {
   dir: string;
   clusterToken: string;
   logger: Logger;
+  /**
+   * Counts what a forced removal loses from the albums (the central server
+   * passes one over its store); without it the count is reported unknown.
+   */
+  lostKeys?: LostKeysCounter;
 }
 
 interface ActiveJoin extends PersistedJoin {
@@ -644,35 +650,33 @@ export class ClusterCoordinator {
   private async forceDecommission(
     serverId: string,
   ): Promise<MessageInitShape<typeof DecommissionResponseSchema>> {
-    const address = this.ring.node(serverId)?.address;
-    const next = forceRemove(this.ring, serverId);
-    // What it still holds, if it answers; its data is gone or abandoned either way.
-    const usage = address
-      ? await this.peers
-          .get(address)
-          .unary(
-            DataPeerService.method.usage,
-            {},
-            {
-              metadata: clusterTokenMetadata(this.options.clusterToken),
-              deadline: new Date(Date.now() + 3_000),
-            },
-          )
-          .catch(() => undefined)
-      : undefined;
+    const before = this.ring;
+    const next = forceRemove(before, serverId);
+    // Counted from the albums, not asked of the server: its data is gone, so
+    // it cannot say what it held. The keys the ring before the removal placed
+    // on it are the ones nobody holds now.
+    const lost = await this.options.lostKeys?.(before, serverId);
     await this.commitSnapshot(next);
     this.logger.warn(
       {
         serverId,
         ringVersion: next.ring.version,
-        lostKeys: usage ? Number(usage.keys) : "unknown",
+        lostKeys: lost ? lost.keys : "unknown",
+        lostAlbums: lost?.albums,
+        unreadableAlbums: lost?.unreadableAlbums,
       },
       "data server removed by force; its keys are lost",
     );
     return {
       ringVersion: BigInt(next.ring.version),
-      lostKeys: usage?.keys ?? 0n,
-      lostKeysKnown: usage !== undefined,
+      lostKeysKnown: lost !== undefined,
+      ...(lost && {
+        lostKeys: BigInt(lost.keys),
+        lostAlbums: BigInt(lost.albums),
+        lostFiles: BigInt(lost.files),
+        lostFileNames: lost.fileNames,
+        unreadableAlbums: BigInt(lost.unreadableAlbums),
+      }),
     };
   }
 

@@ -3,16 +3,9 @@
 // the durable slot table, the chat archive, and the replay of an album after
 // a restart. Each write has been fsynced when the call returns, so the
 // caller may reply. It must never decide anything about slots or members.
-import {
-  compact,
-  decodeDelta,
-  decodeState,
-  encodeState,
-  listMembers,
-  mergeInto,
-  type AlbumState,
-} from "../../crdt/index.ts";
+import { compact, encodeState, listMembers, type AlbumState } from "../../crdt/index.ts";
 import type { ChatRecord } from "../../gen/albumshare/central/v1/central_pb.ts";
+import { replayAlbum } from "../album-replica.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { ConnectionState } from "../handler-context.ts";
 import { ChatArchive, type ArchivedChat } from "./chat-archive.ts";
@@ -66,13 +59,7 @@ export class SessionDurability {
 
   /** The stored replica with the log of its epoch merged in. */
   replay(album: string, replica: Uint8Array): AlbumState {
-    const state = decodeState(replica);
-    for (const delta of this.store.albumLog(album)) {
-      const logged = decodeDelta(delta);
-      // Only a log of the stored replica's epoch is ever written; anything else is ignored.
-      if (logged.epoch === state.epoch) mergeInto(state, logged);
-    }
-    return state;
+    return replayAlbum(replica, this.store.albumLog(album));
   }
 
   saveSlot(
