@@ -7,48 +7,82 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { albumChangeLines } from "../../src/cli/album-change-lines.ts";
-import { elideMiddle, formatFilesTable } from "../../src/cli/files-table.ts";
+import { elideMiddle, formatAddedAt, formatFilesTable } from "../../src/cli/files-table.ts";
 import { fileChanges, snapshotFiles } from "../../src/client/session/file-changes.ts";
 import type { AlbumFile } from "../../src/crdt/index.ts";
 import { expandHome } from "../../src/cli/local-path.ts";
 import { withoutPassword } from "../../src/cli/shell-history.ts";
 import { progressLayout } from "../../src/cli/transfer-progress-bar.ts";
 
-const file = (name: string, size: number, addedBy: string, ratings: number[] = []) => ({
+const file = (
+  name: string,
+  size: number,
+  addedBy: string,
+  ratings: number[] = [],
+  addedAt: number | null = null,
+) => ({
   name,
   size,
   addedBy,
+  addedAt,
   ratings: ratings.length,
   average: ratings.length ? ratings.reduce((a, b) => a + b, 0) / ratings.length : null,
 });
+// Local time, so the expected text holds in any time zone.
+const dec1at0905 = new Date(2026, 11, 1, 9, 5).getTime();
 
 describe("listFiles table", () => {
-  test("aligned columns, human sizes, who added it, average and count", () => {
+  test("aligned columns, human sizes, who added it and when, average and count", () => {
     const table = formatFilesTable(
-      [file("beach.jpg", 2_400_000, "alice", [4, 2]), file("dunes.png", 812, "bob")],
+      [
+        file("beach.jpg", 2_400_000, "alice", [4, 2], dec1at0905),
+        file("dunes.png", 812, "bob"), // added before dates were recorded: blank
+      ],
       100,
     );
     assert.equal(
       table,
       [
-        "name          size  added by  rating",
-        "beach.jpg  2.3 MiB  alice     3.0 of 2",
-        "dunes.png    812 B  bob       not rated",
+        "name          size  added by  added             rating",
+        "beach.jpg  2.3 MiB  alice     2026-12-01 09:05  3.0 of 2",
+        "dunes.png    812 B  bob                         not rated",
       ].join("\n"),
     );
+    assert.equal(formatAddedAt(dec1at0905, "day"), "2026-12-01");
+    assert.equal(formatAddedAt(null), "");
   });
 
-  test("long names are shortened in the middle so every line fits the width", () => {
+  test("a narrow terminal shortens the date, then drops it, before names get too short", () => {
+    const files = [file("a-rather-long-holiday-name.jpg", 5_000_000, "alice", [5], dec1at0905)];
+    assert.match(formatFilesTable(files, 90), /2026-12-01 09:05/);
+    assert.match(formatFilesTable(files, 66).split("\n")[1]!, /alice {5}2026-12-01 {2}5\.0/);
+    const narrow = formatFilesTable(files, 50);
+    assert.doesNotMatch(narrow, /2026|added {2}/);
+    assert.match(narrow, /^name +size +added by +rating$/m);
+  });
+
+  test("every line fits the width: long names, long adders, dates known or not", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.string({ minLength: 1, maxLength: 200 }), { minLength: 1, maxLength: 8 }),
+        fc.array(
+          fc.record({
+            name: fc.string({ minLength: 1, maxLength: 200 }),
+            addedBy: fc.string({ minLength: 1, maxLength: 32 }),
+            addedAt: fc.option(fc.integer({ min: 1, max: 4_102_444_800_000 }), { nil: null }),
+            size: fc.integer({ min: 0, max: 2 ** 40 }),
+            ratings: fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 3 }),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
         fc.integer({ min: 50, max: 200 }),
-        (names, width) => {
+        (rows, width) => {
           const table = formatFilesTable(
-            names.map((name) => file(name, 1234, "someone")),
+            rows.map((row) => file(row.name, row.size, row.addedBy, row.ratings, row.addedAt)),
             width,
           );
-          for (const line of table.split("\n")) assert.ok([...line].length <= width, line);
+          const lines = table.split("\n");
+          for (const line of lines) assert.ok([...line].length <= width, line);
+          assert.equal(lines.length, rows.length + 1);
         },
       ),
     );

@@ -125,7 +125,7 @@ describe("the shell as a person meets it", () => {
     assert.match(run.errors[1]!, /^error: already exists:/);
   });
 
-  test("12: listFiles is an aligned table with size, who added it and the rating; listReplica too", async () => {
+  test("12: listFiles is an aligned table with size, who added it and when, and the rating; listReplica too", async () => {
     await bob.ok("rateFile beach.jpg 4");
     // 11: alice is told, naming bob, the stars and the new average.
     const rated = await alice.waitEvent((e) => e.event === "filesChanged", "bob's rating");
@@ -139,9 +139,14 @@ describe("the shell as a person meets it", () => {
       { name: "beach.jpg", average: 4, ratings: 1 },
     ]);
     const lines = listed.text.split("\n");
-    assert.match(lines[0]!, /^name\s+size\s+added by\s+rating$/);
-    assert.match(lines[1]!, /^beach\.jpg\s+16 KiB\s+alice\s+4\.0 of 1$/);
+    assert.match(lines[0]!, /^name\s+size\s+added by\s+added\s+rating$/);
+    // The date the shell recorded when alice added it, in local time.
+    assert.match(
+      lines[1]!,
+      /^beach\.jpg\s+16 KiB\s+alice\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+4\.0 of 1$/,
+    );
     assert.equal(lines[0]!.indexOf("added by"), lines[1]!.indexOf("alice"));
+    assert.equal(lines[0]!.lastIndexOf("added"), lines[1]!.search(/\d{4}-/));
 
     // listReplica keeps the causal details, labelled and aligned, sizes for people.
     const replica = (await bob.ok("listReplica")).text.split("\n");

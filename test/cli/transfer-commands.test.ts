@@ -18,7 +18,9 @@ function cancelledContext(): ShellContext {
   return {
     album: {
       isOpen: true,
-      listFiles: () => [{ name: "big.mov", size: 10, average: null, ratings: 0, addedBy: "bob" }],
+      listFiles: () => [
+        { name: "big.mov", size: 10, average: null, ratings: 0, addedBy: "bob", addedAt: null },
+      ],
       downloadFile: interrupted,
       addFile: interrupted,
     },

@@ -137,6 +137,8 @@ export interface ListedFile {
   ratings: number;
   size: number;
   addedBy: string;
+  /** When it was added (the adder's clock), unix ms; null when not recorded. */
+  addedAt: number | null;
 }
 
 export interface AddedFile {
@@ -425,6 +427,7 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
         );
       }
       await checkLocalFile(path);
+      const startedAt = Date.now();
       // Renditions are made while the original uploads (they read the same local file).
       const making = this.#fileMedia?.(
         {
@@ -447,7 +450,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
           name: fileName,
           contentKey: uploaded.key,
           size: uploaded.size,
-          ...(media ? { media } : {}),
+          // listFiles shows when each file was added: a maker that left the date out still gets it.
+          ...(media ? { media: { ...media, addedAt: media.addedAt ?? startedAt } } : {}),
         }),
       );
       const likely = this.#replica.findFile(fileName);
@@ -825,6 +829,7 @@ function listedFile(file: AlbumFile): ListedFile {
     ratings: file.ratingCount,
     size: file.size,
     addedBy: file.addedBy,
+    addedAt: file.media?.addedAt ?? null,
   };
 }
 
