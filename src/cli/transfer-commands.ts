@@ -92,7 +92,8 @@ function cancelled(context: ShellContext, what: string): AlbumError | undefined 
 
 function addedLine(added: AddedFile): string {
   const stored = added.alreadyStored ? ", content already stored" : "";
-  return `added '${added.name}' (${formatBytes(added.size)}${stored})`;
+  const resumed = added.resumedFrom ? `, resumed at ${formatBytes(added.resumedFrom)}` : "";
+  return `added '${added.name}' (${formatBytes(added.size)}${stored}${resumed})`;
 }
 
 const addFile: ShellCommand = {
@@ -112,7 +113,12 @@ const addFile: ShellCommand = {
       const added = await withProgress(context, "addFile", (onProgress) =>
         album.addFile(only.path, only.name, onProgress, { signal: context.signal }),
       ).catch((error: unknown) => {
-        throw cancelled(context, `nothing was added (${only.path})`) ?? error;
+        throw (
+          cancelled(
+            context,
+            `nothing was added (${only.path}); the data server keeps what was sent for a while, so the same addFile resumes it`,
+          ) ?? error
+        );
       });
       return { text: addedLine(added), data: added };
     }

@@ -11,7 +11,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../support/eventually.ts";
 import { seededRandom } from "../support/seeded-random.ts";
-import { LocalSystem, type ShellClient } from "../session/helpers/local-system.ts";
+import { CLUSTER_TOKEN, LocalSystem, type ShellClient } from "../session/helpers/local-system.ts";
+import { createHash, randomBytes } from "node:crypto";
+import { GrpcConnection } from "../../src/common/grpc/client-calls.ts";
+import { ClusterRingSource } from "../../src/client/data-transfer/cluster-ring-source.ts";
+import { DataService } from "../../src/gen/albumshare/data/v1/data_pb.ts";
 import { CTRL_C, PtyShell } from "./helpers/pty-shell.ts";
 import { runScript } from "./helpers/run-script.ts";
 
@@ -32,7 +36,8 @@ describe("the shell as a person meets it", () => {
   const beach = Buffer.from("the beach photo\n".repeat(1000));
 
   before(async () => {
-    system = await LocalSystem.start(1);
+    // A short stall timeout: the resume test's cut-off upload ends soon.
+    system = await LocalSystem.start(1, { dataArgs: ["--stall-timeout", "3"] });
     home = join(system.root, "home");
     mkdirSync(join(home, "Pictures"), { recursive: true });
     writeFileSync(join(home, "Pictures", "beach.jpg"), beach);
@@ -242,6 +247,41 @@ describe("the shell as a person meets it", () => {
     } finally {
       await vera.kill();
     }
+  });
+
+  test("17: an upload cut off midway resumes where it stopped when addFile is typed again", async () => {
+    const MiB = 1024 * 1024;
+    const bytes = randomBytes(5 * MiB);
+    const path = join(system.root, "cut.bin");
+    writeFileSync(path, bytes);
+    const key = createHash("sha256").update(bytes).digest("hex");
+    // The first 2 MiB arrive, then the sender goes silent until the server cuts it off.
+    const ring = new ClusterRingSource(system.cluster, CLUSTER_TOKEN);
+    const connection = new GrpcConnection((await ring.refresh()).ownerOf(key).address);
+    try {
+      const call = connection.clientStream(DataService.method.upload);
+      await call.send({
+        part: { case: "header", value: { key, size: BigInt(bytes.length) } },
+      });
+      for (const at of [0, MiB])
+        await call.send({ part: { case: "chunk", value: bytes.subarray(at, at + MiB) } });
+      await eventually(
+        async () =>
+          Number((await connection.unary(DataService.method.stat, { key })).partialSize) ===
+          2 * MiB,
+        "the cut-off upload kept as a partial",
+      );
+      call.cancel();
+      await call.finish().catch(() => undefined);
+    } finally {
+      connection.close();
+      ring.close();
+    }
+    const added = await alice.ok(`addFile ${path}`);
+    assert.equal(added.text, "added 'cut.bin' (5.0 MiB, resumed at 2.0 MiB)");
+    const back = join(system.root, "cut.back");
+    await bob.ok(`downloadFile cut.bin ${back}`);
+    assert.deepEqual(readFileSync(back), bytes);
   });
 
   test("9: a client pointed at the cluster port is told it is not a central server's port", async () => {

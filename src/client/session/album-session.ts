@@ -146,6 +146,8 @@ export interface AddedFile {
   size: number;
   /** The data servers held the content already (nothing was sent). */
   alreadyStored: boolean;
+  /** Bytes an earlier, cut-off upload had sent: only the rest was sent now (absent: none). */
+  resumedFrom?: number;
 }
 
 export interface AddFileOptions {
@@ -465,6 +467,8 @@ export class AlbumSession extends EventEmitter<AlbumSessionEvents> {
         name: added?.displayName ?? fileName,
         size: uploaded.size,
         alreadyStored: uploaded.alreadyPresent,
+        // Absent unless resumed: scripts compare this result whole.
+        ...(uploaded.resumedFrom ? { resumedFrom: uploaded.resumedFrom } : {}),
       };
     });
   }

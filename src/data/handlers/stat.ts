@@ -1,5 +1,6 @@
 // Stat (unary): whether a key is stored and its size, judged like a download
-// (held here, or being handed over to us, or owned and absent, or redirect).
+// (held here, or being handed over to us, or owned and absent, or redirect);
+// when absent, the cut-off upload of it held here for resuming, if any.
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { ErrorCode, AlbumError } from "../../common/album-error.ts";
@@ -20,8 +21,16 @@ export function statHandler(server: DataServerContext) {
       await content.close();
       return { exists: true, size: BigInt(content.size) };
     } catch (reason) {
-      if (reason instanceof AlbumError && reason.code === ErrorCode.NotFound)
-        return { exists: false, size: 0n };
+      if (reason instanceof AlbumError && reason.code === ErrorCode.NotFound) {
+        // Only the owner gets here: a cut-off upload it holds may be resumed.
+        const partial = await server.store.heldPartial(key);
+        return {
+          exists: false,
+          size: 0n,
+          partialSize: BigInt(partial?.size ?? 0),
+          partialSha256: partial ? Buffer.from(partial.sha256, "hex") : new Uint8Array(),
+        };
+      }
       throw reason;
     }
   };

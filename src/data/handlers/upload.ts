@@ -4,7 +4,8 @@
 // content through the store's write-aside-verify-rename path.
 // Never reads the chunks before ownership and presence are settled, and never
 // runs outside a transfer slot: a stream that stops sending is cancelled by
-// the slot's stall timeout (transfer-slots.ts) and its partial file removed.
+// the slot's stall timeout (transfer-slots.ts); what it sent is kept as a
+// partial upload the client may resume (header offset), never as content.
 
 import type { CallContext } from "../../common/grpc/service-handlers.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -53,8 +54,9 @@ async function receive(
   try {
     const existing = await server.store.stat(key);
     if (existing !== undefined) return reply(UploadOutcome.ALREADY_PRESENT, existing);
-    const outcome = await server.store.write(key, size, chunks);
-    server.logger.debug({ key: shortKey(key), size, outcome }, "upload");
+    const offset = toSafeNumber(header.offset, "resume offset");
+    const outcome = await server.store.write(key, size, chunks, offset);
+    server.logger.debug({ key: shortKey(key), size, offset, outcome }, "upload");
     return reply(outcome === "stored" ? UploadOutcome.STORED : UploadOutcome.ALREADY_PRESENT, size);
   } finally {
     finished();

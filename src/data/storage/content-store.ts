@@ -8,7 +8,9 @@
 // a file before it is verified and durable, never hold a whole content in
 // memory, and never leave a failed write behind (any error of the disk becomes
 // the reply to that one upload; see disk-errors.ts). Folders are 0700 and
-// files 0600 whatever the umask: a key is a capability.
+// files 0600 whatever the umask: a key is a capability. An upload whose
+// stream is cut off leaves its bytes to partial-uploads.ts, from which the
+// same key's next upload may resume; the whole content is verified then too.
 
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, open, readdir, rename, rm, stat, statfs, unlink } from "node:fs/promises";
@@ -21,6 +23,12 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../common/private-files.
 import { storeFailure } from "./disk-errors.ts";
 import { fsyncDirectory } from "./durable-fs.ts";
 import { KeyMutex } from "./key-mutex.ts";
+import {
+  DEFAULT_PARTIAL_LIMITS,
+  PartialUploads,
+  type HeldPartial,
+  type PartialLimits,
+} from "./partial-uploads.ts";
 
 export type WriteOutcome = "stored" | "already_present";
 
@@ -50,6 +58,8 @@ export interface ContentStoreOptions {
   reserveBytes?: number;
   /** Opens the file an upload is written to (tests inject failing disks). */
   openForWrite?: (path: string) => Promise<FileHandle>;
+  /** Bounds of the cut-off uploads kept for resuming. */
+  partialLimits?: PartialLimits;
 }
 
 /** Free space kept by default: room for the system and for our own small files. */
@@ -84,6 +94,7 @@ export class ContentStore {
   readonly reserveBytes: number;
   private readonly openForWrite: (path: string) => Promise<FileHandle>;
   private readonly commits = new KeyMutex();
+  private readonly partials: PartialUploads;
   private keyCount = 0;
   private byteCount = 0;
   private opened = false;
@@ -94,6 +105,10 @@ export class ContentStore {
     this.tmpDir = join(options.dir, "tmp");
     this.reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
     this.openForWrite = options.openForWrite ?? openAside;
+    this.partials = new PartialUploads(
+      options.dir,
+      options.partialLimits ?? DEFAULT_PARTIAL_LIMITS,
+    );
   }
 
   /**
@@ -105,6 +120,7 @@ export class ContentStore {
     ensurePrivateDir(this.dir);
     ensurePrivateDir(this.objectsDir);
     ensurePrivateDir(this.tmpDir);
+    await this.partials.open();
     const leftovers = await readdir(this.tmpDir);
     for (const name of leftovers)
       await rm(join(this.tmpDir, name), { force: true, recursive: true });
@@ -144,6 +160,11 @@ export class ContentStore {
     }
   }
 
+  /** The cut-off upload of `key` held for resuming, if any (never content). */
+  heldPartial(key: ContentKey): Promise<HeldPartial | undefined> {
+    return this.partials.held(parseContentKey(key));
+  }
+
   /** Opens a stored content for reading from `offset`; NotFound when absent. */
   async read(key: ContentKey, offset = 0): Promise<ContentRead> {
     let handle: FileHandle;
@@ -179,33 +200,68 @@ export class ContentStore {
    * Stores the content announced as `key` and `size` from `chunks`. The bytes
    * go to a file aside; only a content of exactly `size` bytes hashing to
    * `key` is renamed into place. On any failure (bad size or hash, full disk,
-   * cancelled stream) the file aside is removed and nothing is stored.
+   * cancelled stream) the file aside is removed and nothing is stored, except
+   * that the bytes of a stream cut off are kept as the key's partial upload.
+   * With `offset` > 0, `chunks` continue the partial of exactly `offset`
+   * bytes held for the key (NotFound when there is none such); those bytes
+   * are hashed again, so the whole content is verified against the key.
    */
   async write(
     key: ContentKey,
     size: number,
     chunks: AsyncIterable<Uint8Array>,
+    offset = 0,
   ): Promise<WriteOutcome> {
     const valid = parseContentKey(key);
     if (!Number.isSafeInteger(size) || size < 0)
       throw invalidArgument(`invalid content size ${size}`);
-    await this.checkFreeSpace(size);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > size)
+      throw invalidArgument(`resume offset ${offset} is outside the content (${size} bytes)`);
+    await this.checkFreeSpace(size - offset);
     const aside = join(
       this.tmpDir,
       `${valid}.${process.pid}.${randomBytes(6).toString("hex")}.part`,
     );
     let handle: FileHandle | undefined;
+    const hash = createHash("sha256");
+    let received = 0;
+    let cut = false;
+    let writeFailed = false;
     try {
-      handle = await this.openForWrite(aside);
-      const hash = createHash("sha256");
-      let received = 0;
+      if (offset > 0) {
+        if (!(await this.partials.take(valid, offset, aside)))
+          throw notFound(
+            `no partial upload of ${offset} bytes is held for ${shortKey(valid)}; send the whole content`,
+          );
+        handle = await open(aside, "r+");
+        received = await hashPrefix(handle, hash, offset);
+        if (received !== offset)
+          throw new AlbumError(ErrorCode.Internal, "a partial upload is shorter than it was");
+      } else {
+        handle = await this.openForWrite(aside);
+      }
       // One write in flight while the next chunk arrives and is hashed: the
       // disk, the network and the hash overlap, and at most one chunk waits.
       // Its failure is handled at once (never an unhandled rejection while we
       // wait for the network) and reported at the next chunk or at the end.
       let writing: Promise<void> = Promise.resolve();
+      const iterator = chunks[Symbol.asyncIterator]();
+      let ended = false;
       try {
-        for await (const chunk of chunks) {
+        for (;;) {
+          let step: IteratorResult<Uint8Array>;
+          try {
+            step = await iterator.next();
+          } catch (error) {
+            cut = true; // the stream broke: what arrived may be resumed
+            throw error;
+          }
+          if (step.done === true) {
+            ended = true;
+            break;
+          }
+          const chunk = step.value;
+          const position = received;
           received += chunk.byteLength;
           if (received > size) {
             throw invalidArgument(
@@ -214,10 +270,13 @@ export class ContentStore {
           }
           hash.update(chunk);
           await writing;
-          writing = writeFully(handle, chunk);
-          writing.catch(() => undefined);
+          writing = writeFully(handle, chunk, position);
+          writing.catch(() => {
+            writeFailed = true;
+          });
         }
       } finally {
+        if (!ended && !cut) await iterator.return?.().catch(() => undefined);
         // Never close the file under a write still running.
         await writing.catch(() => undefined);
       }
@@ -229,6 +288,7 @@ export class ContentStore {
       }
       const digest = hash.digest("hex");
       if (digest !== valid) {
+        cut = false; // never keep bytes that do not make the content
         throw invalidArgument(
           `the content does not hash to its key ${shortKey(valid)} (its SHA-256 starts ${digest.slice(0, 12)}); nothing stored`,
         );
@@ -236,9 +296,18 @@ export class ContentStore {
       await handle.sync();
       await handle.close();
       handle = undefined;
-      return await this.commit(valid, aside, size);
+      const outcome = await this.commit(valid, aside, size);
+      await this.partials.drop(valid).catch(() => undefined);
+      return outcome;
     } catch (error) {
       if (handle) await handle.close().catch(() => undefined);
+      if (cut && !writeFailed && received > 0 && received < size) {
+        const kept = await this.partials
+          .keep(valid, hash.copy().digest("hex"), aside)
+          .then(() => true)
+          .catch(() => false);
+        if (kept) throw storeFailure(error, shortKey(valid));
+      }
       // A failing disk may refuse the removal too; the file aside is then
       // removed when the server next starts (never read before).
       await rm(aside, { force: true }).catch(() => undefined);
@@ -322,12 +391,34 @@ export class ContentStore {
   }
 }
 
-async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+async function writeFully(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
   let written = 0;
   while (written < chunk.byteLength) {
-    const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written);
+    const { bytesWritten } = await handle.write(
+      chunk,
+      written,
+      chunk.byteLength - written,
+      position + written,
+    );
     written += bytesWritten;
   }
+}
+
+// Hashes the first `length` bytes of a resumed partial; returns the bytes read.
+async function hashPrefix(
+  handle: FileHandle,
+  hash: ReturnType<typeof createHash>,
+  length: number,
+): Promise<number> {
+  const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK_SIZE, length - done), done);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    done += bytesRead;
+  }
+  return done;
 }
 
 // Reads in fresh buffers (each chunk is handed to gRPC and may outlive the

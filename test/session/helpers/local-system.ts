@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { albumshareBin, CliServer } from "../../support/cli-server.ts";
 
-const CLUSTER_TOKEN = "session-test-cluster-token-0123456789";
+export const CLUSTER_TOKEN = "session-test-cluster-token-0123456789";
 
 export type ShellLine = Record<string, unknown>;
 export interface CommandOk {
@@ -213,6 +213,8 @@ export class ShellClient {
 export interface LocalSystemOptions {
   /** More options of the central server (e.g. a short --resume-grace-ms). */
   centralArgs?: readonly string[];
+  /** More options of every data server (e.g. a short --stall-timeout). */
+  dataArgs?: readonly string[];
 }
 
 function centralArgs(root: string, port: number, clusterPort: number, more: readonly string[]) {
@@ -281,6 +283,7 @@ export class LocalSystem {
         CLUSTER_TOKEN,
         "--log-level",
         "warn",
+        ...(options.dataArgs ?? []),
       ]);
       servers.push(server);
     }
