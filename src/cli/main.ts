@@ -377,23 +377,9 @@ program
     },
   );
 
-addTlsOptions(program.command("status"), "client")
+addClusterAdminOptions(addTlsOptions(program.command("status"), "client"))
   .description(
     "show the data-server cluster: ring version, and per server its share, keys and bytes",
-  )
-  .addOption(
-    new Option("--central <host:port>", "the central server's cluster address")
-      .default(`127.0.0.1:${DEFAULT_CLUSTER_PORT}`)
-      .env("ALBUMSHARE_CENTRAL_CLUSTER"),
-  )
-  .addOption(
-    clusterTokenOption("shared secret of the cluster (default: the one `up` keeps in <dir>)"),
-  )
-  .addOption(clusterTokenFileOption())
-  .addOption(
-    new Option("--dir <dir>", "the folder of a local system started by `up`")
-      .default(".albumshare")
-      .env("ALBUMSHARE_DIR"),
   )
   .option("--json", "print one JSON object", false)
   .action(
@@ -405,8 +391,7 @@ addTlsOptions(program.command("status"), "client")
       applyTlsOptions(options, "client", {
         dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
       });
-      const clusterToken =
-        clusterTokenFrom(options, command, false) || readKeptClusterToken(options.dir);
+      const clusterToken = adminClusterToken(options, command);
       await runStatusCommand({
         central: options.central,
         json: options.json,
@@ -418,26 +403,12 @@ addTlsOptions(program.command("status"), "client")
 
 addWebCommand(program, { parsePort, logLevelOption, stopOnSignals });
 
-addTlsOptions(program.command("decommission"), "client")
+addClusterAdminOptions(addTlsOptions(program.command("decommission"), "client"))
   .description(
     "remove a data server from the cluster: its keys move to the servers that own them next (one change at a time)",
   )
   .argument("<server>", "the server's id (ds-…) or the address it serves on")
   .option("--force", "the server's data is gone: remove it at once and report its keys lost", false)
-  .addOption(
-    new Option("--central <host:port>", "the central server's cluster address")
-      .default(`127.0.0.1:${DEFAULT_CLUSTER_PORT}`)
-      .env("ALBUMSHARE_CENTRAL_CLUSTER"),
-  )
-  .addOption(
-    clusterTokenOption("shared secret of the cluster (default: the one `up` keeps in <dir>)"),
-  )
-  .addOption(clusterTokenFileOption())
-  .addOption(
-    new Option("--dir <dir>", "the folder of a local system started by `up`")
-      .default(".albumshare")
-      .env("ALBUMSHARE_DIR"),
-  )
   .action(
     async (
       server: string,
@@ -448,8 +419,7 @@ addTlsOptions(program.command("decommission"), "client")
       applyTlsOptions(options, "client", {
         dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
       });
-      const clusterToken =
-        clusterTokenFrom(options, command, false) || readKeptClusterToken(options.dir);
+      const clusterToken = adminClusterToken(options, command);
       await runDecommissionCommand({
         central: options.central,
         server,
@@ -482,6 +452,33 @@ program
       process.stdout,
     );
   });
+
+/** What `status` and `decommission` take: the cluster address, the token, and up's folder. */
+function addClusterAdminOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--central <host:port>", "the central server's cluster address")
+        .default(`127.0.0.1:${DEFAULT_CLUSTER_PORT}`)
+        .env("ALBUMSHARE_CENTRAL_CLUSTER"),
+    )
+    .addOption(
+      clusterTokenOption("shared secret of the cluster (default: the one `up` keeps in <dir>)"),
+    )
+    .addOption(clusterTokenFileOption())
+    .addOption(
+      new Option("--dir <dir>", "the folder of a local system started by `up`")
+        .default(".albumshare")
+        .env("ALBUMSHARE_DIR"),
+    );
+}
+
+/** The token given, or else the one `up` keeps in its folder. */
+function adminClusterToken(
+  options: ClusterTokenOptionValues & { dir: string },
+  command: Command,
+): string | undefined {
+  return clusterTokenFrom(options, command, false) || readKeptClusterToken(options.dir);
+}
 
 function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;
