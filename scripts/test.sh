@@ -17,7 +17,8 @@ fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log" || status=$?
+# A test that hangs fails after 10 minutes instead of stalling the whole run.
+node --import tsx --test --test-concurrency=2 --test-timeout=600000 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log" || status=$?
 tests=$(grep -E '^ℹ tests [0-9]+' "$log" | tail -1 | awk '{print $3}')
 if [ -z "${tests:-}" ] || [ "$tests" -eq 0 ]; then
   echo "the test run executed no test" >&2
