@@ -13,8 +13,13 @@ import { DEFAULT_CENTRAL_PORT, DEFAULT_CLUSTER_PORT } from "../protocol/version.
 import { packageVersion } from "./package-version.ts";
 import { runShell } from "./shell.ts";
 import { runDecommissionCommand } from "./decommission-command.ts";
-import { readKeptClusterToken, runStatusCommand } from "./status-command.ts";
+import { runStatusCommand } from "./status-command.ts";
 import { runLocalSystem } from "./up.ts";
+import {
+  addClusterAdminOptions,
+  applyClusterAdminOptions,
+  type ClusterAdminOptionValues,
+} from "./cluster-admin-options.ts";
 import { addWebCommand } from "../web/web-command.ts";
 import { checkCentralLimits } from "./central-limit-options.ts";
 import {
@@ -377,33 +382,24 @@ program
     },
   );
 
-addClusterAdminOptions(addTlsOptions(program.command("status"), "client"))
+addClusterAdminOptions(program.command("status"))
   .description(
     "show the data-server cluster: ring version, and per server its share, keys and bytes",
   )
   .option("--json", "print one JSON object", false)
-  .action(
-    async (
-      options: { central: string; dir: string; json: boolean } & ClusterTokenOptionValues &
-        TlsOptionValues,
-      command: Command,
-    ) => {
-      applyTlsOptions(options, "client", {
-        dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
-      });
-      const clusterToken = adminClusterToken(options, command);
-      await runStatusCommand({
-        central: options.central,
-        json: options.json,
-        output: process.stdout,
-        ...(clusterToken ? { clusterToken } : {}),
-      });
-    },
-  );
+  .action(async (options: ClusterAdminOptionValues & { json: boolean }, command: Command) => {
+    const clusterToken = applyClusterAdminOptions(options, command);
+    await runStatusCommand({
+      central: options.central,
+      json: options.json,
+      output: process.stdout,
+      ...(clusterToken ? { clusterToken } : {}),
+    });
+  });
 
 addWebCommand(program, { parsePort, logLevelOption, stopOnSignals });
 
-addClusterAdminOptions(addTlsOptions(program.command("decommission"), "client"))
+addClusterAdminOptions(program.command("decommission"))
   .description(
     "remove a data server from the cluster: its keys move to the servers that own them next (one change at a time)",
   )
@@ -412,14 +408,10 @@ addClusterAdminOptions(addTlsOptions(program.command("decommission"), "client"))
   .action(
     async (
       server: string,
-      options: { central: string; dir: string; force: boolean } & ClusterTokenOptionValues &
-        TlsOptionValues,
+      options: ClusterAdminOptionValues & { force: boolean },
       command: Command,
     ) => {
-      applyTlsOptions(options, "client", {
-        dial: [parseHostPort(options.central, DEFAULT_CLUSTER_PORT).host],
-      });
-      const clusterToken = adminClusterToken(options, command);
+      const clusterToken = applyClusterAdminOptions(options, command);
       await runDecommissionCommand({
         central: options.central,
         server,
@@ -452,33 +444,6 @@ program
       process.stdout,
     );
   });
-
-/** What `status` and `decommission` take: the cluster address, the token, and up's folder. */
-function addClusterAdminOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option("--central <host:port>", "the central server's cluster address")
-        .default(`127.0.0.1:${DEFAULT_CLUSTER_PORT}`)
-        .env("ALBUMSHARE_CENTRAL_CLUSTER"),
-    )
-    .addOption(
-      clusterTokenOption("shared secret of the cluster (default: the one `up` keeps in <dir>)"),
-    )
-    .addOption(clusterTokenFileOption())
-    .addOption(
-      new Option("--dir <dir>", "the folder of a local system started by `up`")
-        .default(".albumshare")
-        .env("ALBUMSHARE_DIR"),
-    );
-}
-
-/** The token given, or else the one `up` keeps in its folder. */
-function adminClusterToken(
-  options: ClusterTokenOptionValues & { dir: string },
-  command: Command,
-): string | undefined {
-  return clusterTokenFrom(options, command, false) || readKeptClusterToken(options.dir);
-}
 
 function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;
