@@ -62,7 +62,12 @@ const NEWCOMER_CHAT_HISTORY = 200;
 /** Newcomers per case; the first is left out (warm-up). */
 const NEWCOMER_ROUNDS = 6;
 /** Runs of each latency and throughput case; the table gives the medians. */
-const LATENCY_REPEATS = 3;
+const LATENCY_REPEATS = Number(process.env.PEER_BENCH_REPEATS ?? 3);
+/**
+ * PEER_BENCH_ONLY=scaling: only the chat latency at 2, 4 and 8 editors,
+ * secured and not (what the mesh size does to it), for a quicker run.
+ */
+const SCALING_ONLY = process.env.PEER_BENCH_ONLY === "scaling";
 
 // Waits between phases poll often and give up after 10 s, as before the shared helper.
 const BENCH_POLL = { pollMs: 5, timeoutMs: 10_000 };
@@ -309,8 +314,9 @@ async function chatLatency(
   count: number,
   central: Uint8Array,
   ratableFiles: number,
+  security: Security = "curve",
 ): Promise<LatencyResult> {
-  const session = await startSession(count, central);
+  const session = await startSession(count, central, security);
   const sentAt = new Map<string, number>();
   const samples: number[] = [];
   let delivered = 0;
@@ -453,9 +459,26 @@ type FromEditor =
   | { kind: "ready"; address: string; publicKey: string }
   | { kind: "connected" }
   | { kind: "armed" }
-  | { kind: "latencies"; samples: number[] }
+  | { kind: "latencies"; samples: number[]; diagnostics: EditorDiagnostics }
   | { kind: "burstDone"; startedAt: number; finishedAt: number }
   | { kind: "digest"; digest: string; editsPerSecond: number; refused: number };
+
+/**
+ * What an editor process did during a paced measurement, to tell CPU
+ * starvation from lost messages and repairs when the latency collapses.
+ */
+interface EditorDiagnostics {
+  /** CPU time of the whole process (JS and ZeroMQ's threads), ms, per wall-clock second. */
+  cpuMsPerSecond: number;
+  chatRepairRequests: number;
+  crdtRepairRequests: number;
+  /** Outgoing messages discarded (outbox full, send timeout). */
+  discarded: number;
+  /** Incoming messages dropped over a sender's budget. */
+  overBudget: number;
+  /** Handshakes our ZAP handler refused. */
+  zapRefused: number;
+}
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
 const wallNow = (): number => performance.timeOrigin + performance.now();
@@ -505,6 +528,7 @@ async function runEditorProcess(index: number): Promise<void> {
   };
   let onChat: (text: string, own: boolean) => void = () => undefined;
   let paced = { total: 0, count: 1, periodMs: 1 };
+  let measured = { cpu: process.cpuUsage(), at: performance.now(), stats: { ...editor.stats } };
   let burst = { perEditor: 0, count: 1, startedAt: 0 };
   editor.on("chat", (entry) => onChat(entry.text, entry.slot === slot));
   process.on("message", (message: ToEditor) => {
@@ -532,13 +556,29 @@ async function runEditorProcess(index: number): Promise<void> {
             samples.push(wallNow() - Number(text.slice(0, text.indexOf("|"))));
             if (samples.length === expected) {
               stopEdits();
-              send({ kind: "latencies", samples });
+              const cpu = process.cpuUsage(measured.cpu);
+              const seconds = (performance.now() - measured.at) / 1000;
+              send({
+                kind: "latencies",
+                samples,
+                diagnostics: {
+                  cpuMsPerSecond: (cpu.user + cpu.system) / 1000 / seconds,
+                  chatRepairRequests:
+                    editor.stats.chatRepairRequests - measured.stats.chatRepairRequests,
+                  crdtRepairRequests:
+                    editor.stats.crdtRepairRequests - measured.stats.crdtRepairRequests,
+                  discarded: mesh.stats.discarded,
+                  overBudget: mesh.stats.overBudget,
+                  zapRefused: mesh.admissions.refused,
+                },
+              });
             }
           };
           send({ kind: "armed" });
           return;
         }
         case "startPaced":
+          measured = { cpu: process.cpuUsage(), at: performance.now(), stats: { ...editor.stats } };
           startEdits(paced.count);
           // Timer-paced (no busy wait: the other editors share the cores); the
           // latency is taken from the actual send time carried in the text.
@@ -717,6 +757,14 @@ async function chatLatencyInProcesses(
   const steady = replies
     .flatMap(({ samples }) => samples.slice(Math.floor(samples.length / 10)))
     .sort((a, b) => a - b);
+  const sum = (key: keyof EditorDiagnostics): number =>
+    replies.reduce((total, { diagnostics }) => total + diagnostics[key], 0);
+  console.error(
+    `peer bench:   ${count} editors (${security}): CPU ${Math.round(sum("cpuMsPerSecond"))} ms/s ` +
+      `over all processes; repair requests chat ${sum("chatRepairRequests")}, replica ` +
+      `${sum("crdtRepairRequests")}; discarded ${sum("discarded")}, over budget ` +
+      `${sum("overBudget")}, ZAP refusals ${sum("zapRefused")}`,
+  );
   return { p50: percentile(steady, 50), p99: percentile(steady, 99), editsPerSecond };
 }
 
@@ -807,20 +855,37 @@ async function latencyCases(): Promise<BenchRow[]> {
     raw: () => rawOneWay("processes"),
     measure: () => chatLatencyInProcesses(count, album, ratableFiles, security),
   });
-  const cases: LatencyCase[] = [
-    // What CURVE + admission cost: the same case with the mesh's security off.
-    inProcesses(2, liveAlbum, LIVE_ALBUM_FILES, live, "none"),
-    ...EDITOR_COUNTS.map((count) => inProcesses(count, liveAlbum, LIVE_ALBUM_FILES, live)),
-    // A large album: the adds alone, then with ratings (the CRDT's read side shows).
-    inProcesses(2, largeAlbum, 0, `${files(LARGE_ALBUM_FILES)}, adds only`),
-    inProcesses(2, largeAlbum, LARGE_ALBUM_FILES, `${files(LARGE_ALBUM_FILES)}, adds+ratings`),
-    ...EDITOR_COUNTS.map((count): LatencyCase => ({
-      label: `${count} editors in 1 process, ${live}`,
-      rawName: `1 process, paced ${LATENCY_RATE_PER_SECOND}/s`,
-      withGoal: false,
-      raw: () => rawOneWay("one process"),
-      measure: () => chatLatency(count, liveAlbum, LIVE_ALBUM_FILES),
+  const inOneProcess = (count: number, security: Security = "curve"): LatencyCase => ({
+    label: `${count} editors in 1 process, ${live}${security === "none" ? ", SECURITY OFF" : ""}`,
+    rawName: `1 process, paced ${LATENCY_RATE_PER_SECOND}/s`,
+    withGoal: false,
+    raw: () => rawOneWay("one process"),
+    measure: () => chatLatency(count, liveAlbum, LIVE_ALBUM_FILES, security),
+  });
+  // What CURVE + admission cost, at every mesh size: each secured case next
+  // to the same with the mesh's security off, interleaved in the same run.
+  const pairs: { secured: LatencyCase; open: LatencyCase }[] = [
+    ...EDITOR_COUNTS.map((count) => ({
+      secured: inProcesses(count, liveAlbum, LIVE_ALBUM_FILES, live),
+      open: inProcesses(count, liveAlbum, LIVE_ALBUM_FILES, live, "none"),
     })),
+    { secured: inOneProcess(8), open: inOneProcess(8, "none") },
+  ];
+  const cases: LatencyCase[] = [
+    ...pairs.flatMap(({ secured, open }) => [open, secured]),
+    ...(SCALING_ONLY
+      ? []
+      : [
+          // A large album: the adds alone, then with ratings (the CRDT's read side shows).
+          inProcesses(2, largeAlbum, 0, `${files(LARGE_ALBUM_FILES)}, adds only`),
+          inProcesses(
+            2,
+            largeAlbum,
+            LARGE_ALBUM_FILES,
+            `${files(LARGE_ALBUM_FILES)}, adds+ratings`,
+          ),
+          ...EDITOR_COUNTS.filter((count) => count < 8).map((count) => inOneProcess(count)),
+        ]),
   ];
   const runs = cases.map(() => ({ raw: [] as RoundTrip[], latency: [] as LatencyResult[] }));
   for (let repeat = 0; repeat < LATENCY_REPEATS; repeat++) {
@@ -835,6 +900,8 @@ async function latencyCases(): Promise<BenchRow[]> {
       );
     }
   }
+  const medianOf = (latencyCase: LatencyCase, stat: "p50" | "p99"): number =>
+    median(runs[cases.indexOf(latencyCase)]!.latency.map((l) => l[stat]));
   const rows = cases.flatMap((latencyCase, i) => {
     const { raw, latency } = runs[i]!;
     return latencyRows(
@@ -849,16 +916,19 @@ async function latencyCases(): Promise<BenchRow[]> {
       latencyCase.withGoal,
     );
   });
-  // What security costs, directly: the secured 2-editor case against the same with security off.
-  for (const stat of ["p50", "p99"] as const) {
-    rows.push({
-      name: `chat latency ${stat}, ${cases[1]!.label} (CURVE + ZAP)`,
-      value: median(runs[1]!.latency.map((l) => l[stat])),
-      unit: "ms",
-      baseline: median(runs[0]!.latency.map((l) => l[stat])),
-      baselineName: "the same with the mesh's security off",
-    });
+  // What security costs, directly: each secured case against the same with security off.
+  for (const { secured, open } of pairs) {
+    for (const stat of ["p50", "p99"] as const) {
+      rows.push({
+        name: `chat latency ${stat}, ${secured.label} (CURVE + ZAP)`,
+        value: medianOf(secured, stat),
+        unit: "ms",
+        baseline: medianOf(open, stat),
+        baselineName: "the same with the mesh's security off",
+      });
+    }
   }
+  if (SCALING_ONLY) return rows;
   const rawThroughput: number[] = [];
   const throughputCases: { count: number; security: Security }[] = [
     { count: 2, security: "none" },
@@ -954,7 +1024,8 @@ const benchmark: Benchmark = {
   title:
     "Peer layer with the album CRDT: causal chat + live edits over the ZeroMQ mesh, newcomer sync",
   async run(): Promise<BenchRow[]> {
-    return [...(await latencyCases()), ...(await newcomerCases())];
+    const latency = await latencyCases();
+    return SCALING_ONLY ? latency : [...latency, ...(await newcomerCases())];
   },
 };
 
