@@ -1,6 +1,7 @@
 // The vocabulary of the peer mesh (peer-mesh.ts): peer addresses, incoming
 // envelopes, the fault-injection hook, options and counters. Declarations only.
 import type { Logger } from "../common/logger.ts";
+import type { MeshContext } from "./mesh-context.ts";
 import type { PeerEnvelope } from "../gen/albumshare/peer/v1/peer_pb.ts";
 import type { SessionKeys } from "./peer-keys.ts";
 import type { SessionSlot } from "./vector-clock.ts";
@@ -62,6 +63,8 @@ export interface PeerMeshOptions {
   /** Silence after a heartbeat before the connection is dropped (default 5000 ms). */
   heartbeatTimeoutMs?: number;
   faults?: MeshFaultInjector;
+  /** The ZeroMQ context and ZAP handler to share (default: the process-wide one). */
+  context?: MeshContext;
   /**
    * "curve" (default): encrypted, only vouched keys admitted. "none" exists
    * only so the benchmark can measure what security costs: no encryption, no

@@ -5,8 +5,11 @@
 // their public keys, and each incoming connection names its sender by a pair
 // routing id derived from the two editors' keys (peer-keys.ts), so the slot a
 // message counts as coming from is proven by a key, never by what the sender
-// writes. Every byte is encrypted by CURVE. What comes in is queued per
-// sender with a budget (peer-inbox.ts), so a flooding peer delays no one else.
+// writes. Every byte is encrypted by CURVE. The incoming ROUTER and the
+// attribution of what arrives are in peer-endpoint.ts; the ZeroMQ context and
+// its ZAP handler are shared by the meshes of the process (mesh-context.ts).
+// What comes in is queued per sender with a budget (peer-inbox.ts), so a
+// flooding peer delays no one else.
 // Thin on purpose: it moves PeerEnvelopes and nothing else; ordering, repair
 // and the session logic live above it.
 // Must never hand on a message it cannot attribute to an admitted editor, and
@@ -15,11 +18,12 @@
 // queued, refuses its key from then on and reopens the endpoint, which cuts
 // the connections it had open.
 
-import { Context, Router } from "zeromq";
 import { AlbumError, ErrorCode, invalidArgument } from "../common/album-error.ts";
 import { formatHostPort, parseHostPort } from "../common/host-port.ts";
 import { silentLogger, type Logger } from "../common/logger.ts";
+import { MeshContext } from "./mesh-context.ts";
 import { PeerAdmissions } from "./peer-admissions.ts";
+import { PeerEndpoint } from "./peer-endpoint.ts";
 import { PeerInbox } from "./peer-inbox.ts";
 import { checkPublicKey } from "./peer-keys.ts";
 import {
@@ -31,13 +35,8 @@ import {
   type PeerMeshStats,
 } from "./peer-mesh-types.ts";
 import { PeerLink } from "./peer-link.ts";
-import {
-  decodePeerEnvelope,
-  encodePeerEnvelope,
-  sizeProblem,
-  type PeerMessageBody,
-} from "./peer-codec.ts";
-import { ZapAuthenticator } from "./zap-authenticator.ts";
+import { encodePeerEnvelope, type PeerMessageBody } from "./peer-codec.ts";
+import type { ZapStats } from "./zap-authenticator.ts";
 
 export { DEFAULT_MAX_MESSAGE_BYTES } from "./peer-mesh-types.ts";
 export type {
@@ -51,8 +50,6 @@ import { MAX_SESSION_SLOT, type SessionSlot } from "./vector-clock.ts";
 
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "*", "::", "[::]"]);
 const SESSION_TOKEN_BYTES = 16;
-const REBIND_ATTEMPTS = 100;
-const REBIND_PAUSE_MS = 20;
 
 interface Connection {
   readonly peer: PeerAddress;
@@ -69,15 +66,13 @@ export class PeerMesh {
   /** Peers whose connections we accept. */
   readonly #admitted: PeerAdmissions;
   readonly #incoming: PeerInbox<IncomingEnvelope>;
-  readonly #context = new Context();
-  readonly #zap: ZapAuthenticator;
-  readonly #domain: string;
+  readonly #shared: MeshContext;
+  readonly #zapDomain: string;
+  readonly #zapStats: ZapStats = { admitted: 0, refused: 0 };
+  readonly #endpoint: PeerEndpoint;
   readonly #faultTimers = new Set<NodeJS.Timeout>();
   #faults: MeshFaultInjector | undefined;
-  #router: Router | undefined;
-  #endpoint: string | undefined;
   #address: string | undefined;
-  #receiveLoop: Promise<void> | undefined;
   #state: "new" | "running" | "stopped" = "new";
   readonly stats: PeerMeshStats = {
     sent: 0,
@@ -108,19 +103,28 @@ export class PeerMesh {
       maxMessagesPerPeer: options.incomingQueueLimit ?? 1000,
       maxBytesPerPeer: options.incomingBytesLimit ?? 16 * 1024 * 1024,
     });
-    this.#domain = hex(options.sessionToken);
     this.#admitted = new PeerAdmissions(options.keys, options.sessionToken);
-    this.#zap = new ZapAuthenticator({
-      context: this.#context,
-      domain: this.#domain,
-      isAdmitted: (key) => this.#admitted.admitsKey(key),
+    this.#shared = options.context ?? MeshContext.processWide();
+    this.#zapDomain = this.#shared.newDomain(options.sessionToken);
+    this.#endpoint = new PeerEndpoint({
+      context: this.#shared.context,
+      keys: options.keys,
+      zapDomain: this.#zapDomain,
+      secure: this.#secure,
+      receiveHighWaterMark: options.receiveHighWaterMark ?? 64,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
+      slotOf: (routingId) => this.#admitted.slotOf(routingId),
+      onEnvelope: (incoming, bytes) => this.#received(incoming, bytes),
+      stats: this.stats,
       logger: this.#logger,
     });
   }
 
   /** Handshakes refused by our ZAP handler, and admitted. */
   get admissions(): { admitted: number; refused: number } {
-    return { ...this.#zap.stats };
+    return { ...this.#zapStats };
   }
 
   /** "host:port" other editors should connect to; known once started. */
@@ -152,24 +156,27 @@ export class PeerMesh {
         `binding to '${bindHost}' needs an advertised host that other editors can reach`,
       );
     }
-    if (this.#secure) await this.#zap.start();
+    if (this.#secure) {
+      await this.#shared.register(this.#zapDomain, {
+        isAdmitted: (key) => this.#admitted.admitsKey(key),
+        stats: this.#zapStats,
+        logger: this.#logger,
+      });
+    }
     const endpoint = `tcp://${formatHostPort({ host: bindHost, port: this.#options.bindPort ?? 0 })}`;
-    let router: Router;
+    let bound: string;
     try {
-      router = await this.#bindRouter(endpoint);
+      bound = await this.#endpoint.bind(endpoint);
     } catch (error) {
-      if (this.#secure) await this.#zap.stop();
+      if (this.#secure) await this.#shared.unregister(this.#zapDomain);
       throw AlbumError.from(error, ErrorCode.Unavailable);
     }
-    const boundPort = Number(/:(\d+)$/.exec(router.lastEndpoint ?? "")?.[1]);
-    this.#endpoint = router.lastEndpoint ?? endpoint;
+    const boundPort = Number(/:(\d+)$/.exec(bound)?.[1]);
     this.#address = formatHostPort({
       host: advertisedHost,
       port: this.#options.advertisedPort ?? boundPort,
     });
-    this.#router = router;
     this.#state = "running";
-    this.#receiveLoop = this.#receive(router);
     this.#logger.debug({ address: this.#address }, "peer mesh bound");
   }
 
@@ -186,9 +193,8 @@ export class PeerMesh {
     for (const connection of this.#connections.values()) this.#close(connection);
     this.#connections.clear();
     this.#admitted.clear();
-    this.#router?.close();
-    await this.#receiveLoop;
-    if (this.#secure) await this.#zap.stop();
+    await this.#endpoint.close();
+    if (this.#secure) await this.#shared.unregister(this.#zapDomain);
     this.#incoming.close();
   }
 
@@ -230,7 +236,7 @@ export class PeerMesh {
     const keys = this.#options.keys;
     const token = this.#options.sessionToken;
     const link = new PeerLink({
-      context: this.#context,
+      context: this.#shared.context,
       endpoint: `tcp://${formatHostPort({ host, port })}`,
       peerPublicKey: peer.publicKey,
       ourPublicKeyZ85: keys.publicKeyZ85,
@@ -283,15 +289,9 @@ export class PeerMesh {
     const known = this.#admitted.has(slot) || this.#connections.has(slot);
     this.removePeer(slot);
     if (!known) return false;
-    if (this.#state !== "running" || this.#endpoint === undefined) return true;
-    const old = this.#router!;
-    old.close();
-    await this.#receiveLoop;
     if (this.#state !== "running") return true;
     try {
-      const router = await this.#bindRouter(this.#endpoint);
-      this.#router = router;
-      this.#receiveLoop = this.#receive(router);
+      await this.#endpoint.rebind();
     } catch (error) {
       this.#logger.error({ err: error }, "cannot bind the peer endpoint again");
       throw AlbumError.from(error, ErrorCode.Unavailable);
@@ -358,95 +358,15 @@ export class PeerMesh {
     connection.link.close();
   }
 
-  async #bindRouter(endpoint: string): Promise<Router> {
-    const keys = this.#options.keys;
-    for (let attempt = 1; ; attempt++) {
-      const router = new Router({
-        context: this.#context,
-        linger: 0,
-        handover: true,
-        ...(this.#secure
-          ? {
-              curveServer: true,
-              curvePublicKey: keys.publicKeyZ85,
-              curveSecretKey: keys.secretKeyZ85,
-              zapDomain: this.#domain,
-              zapEnforceDomain: true,
-            }
-          : {}),
-        receiveHighWaterMark: this.#options.receiveHighWaterMark ?? 64,
-        maxMessageSize: this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-        heartbeatInterval: this.#options.heartbeatIntervalMs ?? 1000,
-        heartbeatTimeout: this.#options.heartbeatTimeoutMs ?? 5000,
-      });
-      try {
-        await router.bind(endpoint);
-        return router;
-      } catch (error) {
-        router.close();
-        // Binding the same port again right after closing it may find it still held.
-        const busy = (error as { code?: string }).code === "EADDRINUSE";
-        if (!busy || attempt >= REBIND_ATTEMPTS || this.#endpoint === undefined) throw error;
-        await new Promise((resolve) => setTimeout(resolve, REBIND_PAUSE_MS));
-      }
+  /** An attributed envelope from the endpoint: through the fault hook (tests) to the inbox. */
+  #received(incoming: IncomingEnvelope, bytes: number): void {
+    const delays = this.#faults?.(incoming);
+    if (delays === undefined) {
+      this.#deliver(incoming, bytes);
+      return;
     }
-  }
-
-  async #receive(router: Router): Promise<void> {
-    while (this.#state === "running" && !router.closed) {
-      let frames: Buffer[];
-      try {
-        frames = await router.receive();
-      } catch (error) {
-        if (this.#state !== "running" || router.closed) return;
-        this.#logger.warn({ err: error }, "peer receive failed");
-        continue;
-      }
-      const [routingId, payload] = frames;
-      // Who sent it, from the key its connection proved; nothing else is read first.
-      const fromSlot =
-        routingId === undefined ? undefined : this.#admitted.slotOf(routingId.toString("latin1"));
-      if (fromSlot === undefined) {
-        this.stats.unauthenticated++;
-        continue;
-      }
-      if (frames.length !== 2 || payload === undefined) {
-        this.stats.malformed++;
-        this.#logger.warn(
-          { fromSlot, frames: frames.length },
-          "peer message with unexpected framing dropped",
-        );
-        continue;
-      }
-      const incoming = this.#decode(fromSlot, payload);
-      if (!incoming) continue;
-      this.stats.received++;
-      const delays = this.#faults?.(incoming);
-      if (delays === undefined) {
-        this.#deliver(incoming, payload.byteLength);
-        continue;
-      }
-      if (delays.length === 0) this.stats.droppedByFaults++;
-      for (const delay of delays) this.#deliverLater(incoming, payload.byteLength, delay);
-    }
-  }
-
-  #decode(fromSlot: SessionSlot, payload: Buffer): IncomingEnvelope | undefined {
-    try {
-      const envelope = decodePeerEnvelope(payload);
-      if (envelope.senderSlot !== fromSlot) {
-        throw invalidArgument(
-          `envelope claims slot ${envelope.senderSlot} on the connection of slot ${fromSlot}`,
-        );
-      }
-      const tooBig = sizeProblem(envelope, payload.byteLength);
-      if (tooBig) throw invalidArgument(tooBig);
-      return { fromSlot, envelope };
-    } catch (error) {
-      this.stats.malformed++;
-      this.#logger.warn({ err: error, fromSlot }, "peer message dropped");
-      return undefined;
-    }
+    if (delays.length === 0) this.stats.droppedByFaults++;
+    for (const delay of delays) this.#deliverLater(incoming, bytes, delay);
   }
 
   #deliver(incoming: IncomingEnvelope, bytes: number): void {

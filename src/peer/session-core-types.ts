@@ -70,3 +70,18 @@ export interface SessionCoreStats {
   /** Sync requests beyond the sender's budget, dropped unanswered. */
   requestsOverBudget: number;
 }
+
+export function emptySessionCoreStats(): SessionCoreStats {
+  return {
+    deltasSent: 0,
+    deltasApplied: 0,
+    deltasRefused: 0,
+    crdtRepairRequests: 0,
+    chatRepairRequests: 0,
+    antiEntropyRounds: 0,
+    chatRefused: 0,
+    hellosIgnored: 0,
+    unsolicitedReplies: 0,
+    requestsOverBudget: 0,
+  };
+}

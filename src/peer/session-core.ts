@@ -5,7 +5,9 @@
 // disconnect a peer, deliver chat, report, schedule a timer. It spreads local
 // CRDT deltas and applies remote ones, delivers chat in causal order exactly
 // once, brings a newcomer up to date from the editors already there, and
-// repairs losses by anti-entropy. The executors (session-peer.ts over
+// repairs losses by anti-entropy. The replica and chat exchanges are in
+// replica-exchange.ts and chat-exchange.ts; this file holds the peers, the
+// dispatch of events and the repair rounds. The executors (session-peer.ts over
 // ZeroMQ and real timers; the simulation over a simulated network and
 // clock) do nothing but carry the actions out.
 // It never touches a socket, a clock or a timer itself (time comes in with
@@ -16,44 +18,25 @@
 import { create } from "@bufbuild/protobuf";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import { silentLogger, type Logger } from "../common/logger.ts";
-import {
-  ByeSchema,
-  CrdtDeltaSchema,
-  CrdtSyncReplySchema,
-  CrdtSyncRequestSchema,
-  HelloSchema,
-  type ChatMessage as ChatMessageWire,
-  type ChatSyncReply as ChatSyncReplyWire,
-  type ChatSyncRequest as ChatSyncRequestWire,
-  type CrdtSyncReply,
-  type CrdtSyncRequest,
-  type Hello,
-} from "../gen/albumshare/peer/v1/peer_pb.ts";
-import { CausalChat, MAX_SENDER_NAME_BYTES } from "./causal-chat.ts";
+import { ByeSchema, HelloSchema, type Hello } from "../gen/albumshare/peer/v1/peer_pb.ts";
+import { MAX_SENDER_NAME_BYTES } from "./causal-chat.ts";
+import { ChatExchange } from "./chat-exchange.ts";
 import type { ChatEntry } from "./chat-history.ts";
-import { DeltaGapTracker } from "./delta-gap-tracker.ts";
+import { CoreOutput } from "./core-output.ts";
 import { NewcomerSync } from "./newcomer-sync.ts";
-import {
-  chatEntryFromWire,
-  chatEntryToWire,
-  chatSyncReplyFromWire,
-  chatSyncReplyToWire,
-  chatSyncRequestFromWire,
-  chatSyncRequestToWire,
-  PEER_PROTOCOL_VERSION,
-  type PeerMessageBody,
-} from "./peer-codec.ts";
-import type { PeerAddress } from "./peer-mesh.ts";
-import type { ReplicaPort } from "./replica-port.ts";
+import { PEER_PROTOCOL_VERSION, type PeerMessageBody } from "./peer-codec.ts";
+import type { PeerAddress } from "./peer-mesh-types.ts";
 import { RepairPlanner } from "./repair-planner.ts";
-import { OutstandingRequests, RequestBudgets } from "./request-budgets.ts";
+import { ReplicaExchange } from "./replica-exchange.ts";
+import { RequestBudgets } from "./request-budgets.ts";
 import { SlotRoster } from "./slot-roster.ts";
-import type {
-  CoreAction,
-  CoreTimer,
-  PeerLeft,
-  SessionCoreOptions,
-  SessionCoreStats,
+import {
+  emptySessionCoreStats,
+  type CoreAction,
+  type CoreTimer,
+  type PeerLeft,
+  type SessionCoreOptions,
+  type SessionCoreStats,
 } from "./session-core-types.ts";
 import type { SessionSlot, VectorClock } from "./vector-clock.ts";
 
@@ -66,38 +49,22 @@ export type {
   SessionCoreStats,
 } from "./session-core-types.ts";
 
-const EMPTY_BYTES = new Uint8Array(0);
-
 export class SessionCore {
   readonly slot: SessionSlot;
   readonly user: string;
-  readonly stats: SessionCoreStats = {
-    deltasSent: 0,
-    deltasApplied: 0,
-    deltasRefused: 0,
-    crdtRepairRequests: 0,
-    chatRepairRequests: 0,
-    antiEntropyRounds: 0,
-    chatRefused: 0,
-    hellosIgnored: 0,
-    unsolicitedReplies: 0,
-    requestsOverBudget: 0,
-  };
-  readonly #replica: ReplicaPort;
+  readonly stats: SessionCoreStats = emptySessionCoreStats();
   readonly #token: Uint8Array;
   readonly #logger: Logger;
-  readonly #chat: CausalChat;
-  readonly #gaps = new DeltaGapTracker();
+  readonly #out = new CoreOutput();
+  readonly #replica: ReplicaExchange;
+  readonly #chat: ChatExchange;
   readonly #roster = new SlotRoster();
   readonly #budgets: RequestBudgets;
-  readonly #asked = { crdt: new OutstandingRequests(), chat: new OutstandingRequests() };
   readonly #peers = new Map<SessionSlot, PeerAddress>();
   readonly #intervals: { antiEntropy: number; repair: number };
   readonly #initial: NewcomerSync;
   readonly #repairs = new RepairPlanner();
   #state: "new" | "running" | "stopped" = "new";
-  #out: CoreAction[] = [];
-  #deltaSeq = 0;
 
   constructor(options: SessionCoreOptions) {
     if (options.user.length === 0 || Buffer.byteLength(options.user) > MAX_SENDER_NAME_BYTES) {
@@ -105,7 +72,6 @@ export class SessionCore {
     }
     this.slot = options.slot;
     this.user = options.user;
-    this.#replica = options.replica;
     this.#token = options.sessionToken;
     this.#logger = (options.logger ?? silentLogger()).child({
       component: "session-core",
@@ -121,11 +87,15 @@ export class SessionCore {
       options.syncRequestsPerSecond ?? Math.max(20, Math.ceil(4 * honestRate)),
       options.monotonicNow,
     );
-    this.#chat = new CausalChat({
+    const parts = { out: this.#out, stats: this.stats, logger: this.#logger };
+    this.#replica = new ReplicaExchange({ replica: options.replica, ...parts });
+    this.#chat = new ChatExchange({
       slot: this.slot,
-      senderName: options.user,
+      user: options.user,
       historyCapacity: options.chatHistoryCapacity ?? 200,
       maxHeld: options.maxHeldChatMessages ?? 10_000,
+      roster: this.#roster,
+      ...parts,
     });
     this.#intervals = {
       antiEntropy: options.antiEntropyIntervalMs ?? 1000,
@@ -135,8 +105,8 @@ export class SessionCore {
       retryMs: options.initialSyncRetryMs ?? 1000,
       timeoutMs: options.initialSyncTimeoutMs ?? 5000,
       peers: () => [...this.#peers.keys()],
-      requestReplica: (slot) => this.#requestCrdt(slot, true),
-      requestChat: (slot) => this.#requestChat(slot, true),
+      requestReplica: (slot) => this.#replica.request(slot, true),
+      requestChat: (slot) => this.#chat.request(slot, true),
       schedule: (timer, delayMs) => this.#out.push({ kind: "schedule", timer, delayMs }),
       synced: (outcome) => this.#out.push({ kind: "synced", outcome }),
     });
@@ -177,11 +147,13 @@ export class SessionCore {
     this.#state = "running";
     for (const peer of initialPeers) this.#connect(peer);
     this.#initial.begin();
-    this.#out.push(
-      { kind: "schedule", timer: "repair", delayMs: this.#intervals.repair },
-      { kind: "schedule", timer: "antiEntropy", delayMs: this.#intervals.antiEntropy },
-    );
-    return this.#flush();
+    this.#out.push({ kind: "schedule", timer: "repair", delayMs: this.#intervals.repair });
+    this.#out.push({
+      kind: "schedule",
+      timer: "antiEntropy",
+      delayMs: this.#intervals.antiEntropy,
+    });
+    return this.#out.flush();
   }
 
   /** Leaves: a Bye to every peer; no action after this one. */
@@ -190,52 +162,21 @@ export class SessionCore {
     const wasRunning = this.#state === "running";
     this.#state = "stopped";
     if (wasRunning && this.#peers.size > 0) {
-      this.#out.push({
-        kind: "broadcast",
-        body: { case: "bye", value: create(ByeSchema, { reason }) },
-      });
+      this.#out.broadcast({ case: "bye", value: create(ByeSchema, { reason }) });
     }
     this.#initial.finish(true);
-    return this.#flush();
+    return this.#out.flush();
   }
 
   /** A message from `from`, whose slot the mesh proved. Bad input is counted and dropped. */
   receive(from: SessionSlot, body: PeerMessageBody): CoreAction[] {
     if (this.#state !== "running" || !this.#peers.has(from)) return [];
     try {
-      switch (body.case) {
-        case "hello":
-          this.#onHello(from, body.value);
-          break;
-        case "crdtDelta":
-          this.#gaps.record(from, body.value.seq);
-          this.#applyRemote(from, body.value.delta);
-          break;
-        case "crdtSyncRequest":
-          this.#onCrdtSyncRequest(from, body.value);
-          break;
-        case "crdtSyncReply":
-          this.#onCrdtSyncReply(from, body.value);
-          break;
-        case "chatMessage":
-          this.#onChatMessage(from, body.value);
-          break;
-        case "chatSyncRequest":
-          this.#onChatSyncRequest(from, body.value);
-          break;
-        case "chatSyncReply":
-          this.#onChatSyncReply(from, body.value);
-          break;
-        case "bye":
-          this.#peerGone(from, "bye", false);
-          break;
-        default:
-          break;
-      }
+      this.#dispatch(from, body);
     } catch (error) {
       this.#logger.warn({ err: error, from, kind: body.case }, "peer message not handled");
     }
-    return this.#flush();
+    return this.#out.flush();
   }
 
   /** A timer the core scheduled fired. */
@@ -257,35 +198,27 @@ export class SessionCore {
         this.#initial.finish(true);
         break;
     }
-    return this.#flush();
+    return this.#out.flush();
   }
 
   /** The central server says this editor is in the session (idempotent). */
   addPeer(peer: PeerAddress): CoreAction[] {
     this.#requireRunning();
     this.#connect(peer);
-    return this.#flush();
+    return this.#out.flush();
   }
 
   /** The central server says this editor left, crashed, or (revoke) was removed. */
   removePeer(slot: SessionSlot, revoke = false): CoreAction[] {
     this.#peerGone(slot, "removed", revoke);
-    return this.#flush();
+    return this.#out.flush();
   }
 
   /** A local replica change, to spread. */
   localDelta(encodedDelta: Uint8Array): CoreAction[] {
     this.#requireRunning();
-    this.#deltaSeq++;
-    this.stats.deltasSent++;
-    this.#out.push({
-      kind: "broadcast",
-      body: {
-        case: "crdtDelta",
-        value: create(CrdtDeltaSchema, { seq: this.#deltaSeq, delta: encodedDelta }),
-      },
-    });
-    return this.#flush();
+    this.#replica.localDelta(encodedDelta);
+    return this.#out.flush();
   }
 
   /**
@@ -299,22 +232,62 @@ export class SessionCore {
       throw new AlbumError(ErrorCode.FailedPrecondition, "chat waits for the initial sync");
     }
     const entry = this.#chat.compose(text, nowUnixMs);
-    this.#out.push({
-      kind: "broadcast",
-      body: { case: "chatMessage", value: chatEntryToWire(entry) },
-    });
-    this.#deliver([entry]);
-    return { entry, actions: this.#flush() };
+    return { entry, actions: this.#out.flush() };
   }
 
   /** An anti-entropy round with every peer now (e.g. after a reconnection). */
   repairNow(): CoreAction[] {
     this.#requireRunning();
     for (const slot of this.#peers.keys()) this.#askForRepair(slot, true, true);
-    return this.#flush();
+    return this.#out.flush();
   }
 
   // --- incoming ---------------------------------------------------------------------
+
+  #dispatch(from: SessionSlot, body: PeerMessageBody): void {
+    switch (body.case) {
+      case "hello":
+        this.#onHello(from, body.value);
+        return;
+      case "crdtDelta":
+        this.#replica.onDelta(from, body.value.seq, body.value.delta);
+        return;
+      case "crdtSyncRequest":
+        if (this.#withinBudget(from)) this.#replica.onSyncRequest(from, body.value);
+        return;
+      case "crdtSyncReply":
+        if (this.#replica.onSyncReply(from, body.value) !== "initial") return;
+        if (!this.#initial.replicaArrived(from)) return;
+        // Started from one peer's state; the others send only what it lacked.
+        for (const slot of this.#peers.keys()) {
+          if (slot !== from) this.#askForRepair(slot, true, false);
+        }
+        this.#initial.check();
+        return;
+      case "chatMessage":
+        this.#chat.onMessage(from, body.value);
+        return;
+      case "chatSyncRequest":
+        if (this.#withinBudget(from)) this.#chat.onSyncRequest(from, body.value);
+        return;
+      case "chatSyncReply":
+        if (this.#chat.onSyncReply(from, body.value, this.#isPresent) !== "initial") return;
+        if (this.#initial.chatArrived(from)) this.#initial.check();
+        return;
+      case "bye":
+        this.#peerGone(from, "bye", false);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A sync request makes us encode what the peer lacks: each peer has a budget of them. */
+  #withinBudget(from: SessionSlot): boolean {
+    if (this.#budgets.take(from)) return true;
+    this.stats.requestsOverBudget++;
+    return false;
+  }
 
   #onHello(from: SessionSlot, hello: Hello): void {
     if (
@@ -330,93 +303,7 @@ export class SessionCore {
       return;
     }
     // Only the central server names peers: a Hello never makes us connect anywhere.
-    this.#gaps.expect(from, hello.crdtDeltasSent);
-  }
-
-  #onCrdtSyncRequest(from: SessionSlot, request: CrdtSyncRequest): void {
-    if (!this.#budgets.take(from)) {
-      this.stats.requestsOverBudget++;
-      return;
-    }
-    let missing: Uint8Array | undefined;
-    try {
-      missing = this.#replica.encodedMissingFor(request.context);
-    } catch (error) {
-      this.#logger.warn({ err: error, from }, "malformed causal context from peer");
-      return;
-    }
-    if (missing === undefined && !request.initial) return;
-    this.#send(from, {
-      case: "crdtSyncReply",
-      value: create(CrdtSyncReplySchema, {
-        delta: missing ?? EMPTY_BYTES,
-        initial: request.initial,
-      }),
-    });
-  }
-
-  #onCrdtSyncReply(from: SessionSlot, reply: CrdtSyncReply): void {
-    if (!this.#asked.crdt.answered(from)) {
-      this.stats.unsolicitedReplies++;
-      return;
-    }
-    if (reply.delta.byteLength > 0) this.#applyRemote(from, reply.delta);
-    if (!reply.initial || !this.#initial.replicaArrived(from)) return;
-    // Started from one peer's state; the others send only what it lacked.
-    for (const slot of this.#peers.keys()) {
-      if (slot !== from) this.#askForRepair(slot, true, false);
-    }
-    this.#initial.check();
-  }
-
-  #onChatMessage(from: SessionSlot, wire: ChatMessageWire): void {
-    const entry = chatEntryFromWire(wire);
-    if (
-      typeof entry === "string" ||
-      entry.slot !== from ||
-      entry.senderName !== this.#roster.currentUser(from)
-    ) {
-      this.stats.chatRefused++;
-      this.#logger.warn({ from, problem: entry }, "chat message refused");
-      return;
-    }
-    const result = this.#chat.receive(entry);
-    if (result.outcome === "invalid" || result.outcome === "overflow") this.stats.chatRefused++;
-    this.#deliver(result.delivered);
-  }
-
-  #onChatSyncRequest(from: SessionSlot, wire: ChatSyncRequestWire): void {
-    if (!this.#budgets.take(from)) {
-      this.stats.requestsOverBudget++;
-      return;
-    }
-    const request = chatSyncRequestFromWire(wire);
-    if (typeof request === "string") {
-      this.#logger.warn({ from, problem: request }, "chat sync request refused");
-      return;
-    }
-    const reply = this.#chat.answer(request, from);
-    if (reply) this.#send(from, chatSyncReplyToWire(reply));
-  }
-
-  #onChatSyncReply(from: SessionSlot, wire: ChatSyncReplyWire): void {
-    if (!this.#asked.chat.answered(from)) {
-      this.stats.unsolicitedReplies++;
-      return;
-    }
-    const parsed = chatSyncReplyFromWire(wire);
-    if (typeof parsed === "string") {
-      this.#logger.warn({ from, problem: parsed }, "chat sync reply refused");
-      return;
-    }
-    // Relayed lines must carry a name the central server gave their slot.
-    const vouched = parsed.reply.messages.filter((entry) =>
-      this.#roster.allows(entry.slot, entry.senderName),
-    );
-    this.stats.chatRefused += parsed.refused + parsed.reply.messages.length - vouched.length;
-    const reply = { ...parsed.reply, messages: vouched };
-    this.#deliver(this.#chat.receiveSyncReply(reply, from, this.#isPresent));
-    if (reply.initial && this.#initial.chatArrived(from)) this.#initial.check();
+    this.#replica.expect(from, hello.crdtDeltasSent);
   }
 
   // --- repair -------------------------------------------------------------------------
@@ -425,7 +312,7 @@ export class SessionCore {
   #repairRound(): void {
     const round = this.#repairs.repairRound({
       self: this.slot,
-      lastingGaps: this.#gaps.closePeriod(),
+      lastingGaps: this.#replica.lastingGaps(),
       heldKeys: this.#chat.heldKeys(),
       waitedFor: this.#chat.slotsWaitedFor(),
       peers: [...this.#peers.keys()],
@@ -433,7 +320,7 @@ export class SessionCore {
     });
     for (const { target, replica, chat } of round.requests)
       this.#askForRepair(target, replica, chat);
-    if (round.abandonDeparted) this.#deliver(this.#chat.abandonDeparted(this.#isPresent));
+    if (round.abandonDeparted) this.#chat.abandonDeparted(this.#isPresent);
   }
 
   /** Periodic anti-entropy: one peer per round, in turn, for both replica and chat. */
@@ -441,42 +328,24 @@ export class SessionCore {
     // A newcomer's initial sync is already asking everyone; a repair request
     // now would only fetch, say, a peer's whole own log before its history.
     if (!this.#initial.done) return;
-    const target = this.#nextPeer();
+    const target = this.#repairs.nextPeer([...this.#peers.keys()]);
     if (target === undefined) return;
     this.stats.antiEntropyRounds++;
     this.#askForRepair(target, true, true);
   }
 
-  #askForRepair(target: SessionSlot | undefined, replica: boolean, chat: boolean): void {
-    if (target === undefined) return;
+  #askForRepair(target: SessionSlot, replica: boolean, chat: boolean): void {
     if (replica) {
       this.stats.crdtRepairRequests++;
-      this.#requestCrdt(target, false);
+      this.#replica.request(target, false);
     }
     if (chat) {
       this.stats.chatRepairRequests++;
-      this.#requestChat(target, false);
+      this.#chat.request(target, false);
     }
   }
 
-  #requestCrdt(target: SessionSlot, initial: boolean): void {
-    this.#send(target, {
-      case: "crdtSyncRequest",
-      value: create(CrdtSyncRequestSchema, { context: this.#replica.encodedContext(), initial }),
-    });
-    this.#asked.crdt.sent(target);
-  }
-
-  #requestChat(target: SessionSlot, initial: boolean): void {
-    this.#send(target, chatSyncRequestToWire(this.#chat.syncRequest(initial)));
-    this.#asked.chat.sent(target);
-  }
-
-  #nextPeer(): SessionSlot | undefined {
-    return this.#repairs.nextPeer([...this.#peers.keys()]);
-  }
-
-  // --- helpers ------------------------------------------------------------------------
+  // --- peers --------------------------------------------------------------------------
 
   readonly #isPresent = (slot: SessionSlot): boolean => slot === this.slot || this.#peers.has(slot);
 
@@ -493,17 +362,16 @@ export class SessionCore {
     if (moved) {
       this.#out.push({ kind: "connect", peer });
       // A new holder of the slot (or a new address) numbers its deltas afresh.
-      this.#gaps.forget(peer.slot);
-      this.#asked.crdt.forget(peer.slot);
-      this.#asked.chat.forget(peer.slot);
+      this.#replica.forget(peer.slot);
+      this.#chat.forget(peer.slot);
     }
-    this.#send(peer.slot, {
+    this.#out.send(peer.slot, {
       case: "hello",
       value: create(HelloSchema, {
         protocolVersion: PEER_PROTOCOL_VERSION,
         slot: this.slot,
         sessionToken: this.#token,
-        crdtDeltasSent: this.#deltaSeq,
+        crdtDeltasSent: this.#replica.deltasSent,
       }),
     });
     this.#out.push({ kind: "peerJoined", peer });
@@ -514,38 +382,11 @@ export class SessionCore {
     if (!peer) return;
     this.#peers.delete(slot);
     this.#out.push({ kind: "disconnect", slot, revoke });
-    this.#gaps.forget(slot);
+    this.#replica.forget(slot);
     this.#roster.release(slot);
-    this.#asked.crdt.forget(slot);
-    this.#asked.chat.forget(slot);
+    this.#chat.forget(slot);
     this.#out.push({ kind: "peerLeft", left: { slot, user: peer.user, reason } });
     this.#initial.peerGone(slot);
-  }
-
-  #applyRemote(from: SessionSlot, encodedDelta: Uint8Array): void {
-    try {
-      this.#replica.applyRemote(encodedDelta);
-    } catch (error) {
-      this.stats.deltasRefused++;
-      this.#logger.warn({ err: error, from }, "remote delta refused by the replica");
-      return;
-    }
-    this.stats.deltasApplied++;
-    this.#out.push({ kind: "remoteDelta", from });
-  }
-
-  #deliver(entries: readonly ChatEntry[]): void {
-    for (const entry of entries) this.#out.push({ kind: "chat", entry });
-  }
-
-  #send(to: SessionSlot, body: PeerMessageBody): void {
-    this.#out.push({ kind: "send", to, body });
-  }
-
-  #flush(): CoreAction[] {
-    const actions = this.#out;
-    this.#out = [];
-    return actions;
   }
 
   #requireRunning(): void {
