@@ -36,6 +36,7 @@ import {
 } from "./fixtures/editing-album.ts";
 import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { decodeState, encodeState } from "../src/crdt/index.ts";
+import { MeshContext } from "../src/peer/mesh-context.ts";
 import { PeerMesh, type PeerAddress } from "../src/peer/peer-mesh.ts";
 import { SessionKeys } from "../src/peer/peer-keys.ts";
 import { SessionPeer } from "../src/peer/session-peer.ts";
@@ -191,6 +192,12 @@ interface Session {
 }
 
 type Security = "curve" | "none";
+/**
+ * "shared": the meshes of the process share one ZeroMQ context and ZAP
+ * handler (what the product does); "per mesh": each has its own, as before,
+ * for the comparison.
+ */
+type Contexts = "shared" | "per mesh";
 
 /**
  * A new editor's peer engine, playing the central server's part: a fresh
@@ -203,9 +210,16 @@ async function joinSession(
   security: Security,
   peers: readonly PeerAddress[],
   told: readonly SessionPeer[],
+  contexts: Contexts = "shared",
 ): Promise<{ peer: SessionPeer; contact: PeerAddress }> {
   const keys = SessionKeys.generate();
-  const mesh = new PeerMesh({ slot, keys, sessionToken: token, security });
+  const mesh = new PeerMesh({
+    slot,
+    keys,
+    sessionToken: token,
+    security,
+    ...(contexts === "per mesh" ? { context: new MeshContext() } : {}),
+  });
   await mesh.start();
   const contact = {
     slot,
@@ -231,6 +245,7 @@ async function startSession(
   count: number,
   encodedState: Uint8Array,
   security: Security = "curve",
+  contexts: Contexts = "shared",
 ): Promise<Session & { token: Uint8Array; contacts: PeerAddress[] }> {
   const editors: Editor[] = [];
   const contacts: PeerAddress[] = [];
@@ -244,6 +259,7 @@ async function startSession(
       security,
       contacts,
       editors.map((e) => e.peer),
+      contexts,
     );
     await peer.whenSynced();
     editors.push({ peer, replica });
@@ -305,6 +321,13 @@ async function checkConverged(editors: readonly Editor[]): Promise<void> {
 interface LatencyResult {
   p50: number;
   p99: number;
+  /**
+   * CPU time (every thread of every editor process: JS, ZeroMQ's I/O
+   * threads, GC) per chat message delivered, in microseconds; it includes the
+   * edits and repairs of the same period. Unlike latency, it hardly depends
+   * on how much of the machine the other tenants leave us.
+   */
+  cpuMicrosPerMessage: number;
   /** Edits per second during the measurement, all editors (each one delta to every other). */
   editsPerSecond: number;
 }
@@ -315,8 +338,9 @@ async function chatLatency(
   central: Uint8Array,
   ratableFiles: number,
   security: Security = "curve",
+  contexts: Contexts = "shared",
 ): Promise<LatencyResult> {
-  const session = await startSession(count, central, security);
+  const session = await startSession(count, central, security, contexts);
   const sentAt = new Map<string, number>();
   const samples: number[] = [];
   let delivered = 0;
@@ -330,6 +354,7 @@ async function chatLatency(
   const expected = LATENCY_MESSAGES * (count - 1);
   const periodMs = 1000 / LATENCY_RATE_PER_SECOND;
   const stopEditing = startEditing(session.editors, ratableFiles);
+  const cpuAtStart = process.cpuUsage();
   const start = performance.now();
   let sent = 0;
   while (sent < LATENCY_MESSAGES) {
@@ -343,12 +368,18 @@ async function chatLatency(
     await sleep(1);
   }
   await eventually(() => delivered >= expected, "every chat message", BENCH_POLL);
+  const cpu = process.cpuUsage(cpuAtStart);
   const editsPerSecond = stopEditing();
   await checkConverged(session.editors);
   await session.stop();
   // Leave out the first 10% (connection warm-up, JIT).
   const steady = samples.slice(Math.floor(samples.length / 10)).sort((a, b) => a - b);
-  return { p50: percentile(steady, 50), p99: percentile(steady, 99), editsPerSecond };
+  return {
+    p50: percentile(steady, 50),
+    p99: percentile(steady, 99),
+    editsPerSecond,
+    cpuMicrosPerMessage: (cpu.user + cpu.system) / delivered,
+  };
 }
 
 interface NewcomerTimes {
@@ -470,6 +501,8 @@ type FromEditor =
 interface EditorDiagnostics {
   /** CPU time of the whole process (JS and ZeroMQ's threads), ms, per wall-clock second. */
   cpuMsPerSecond: number;
+  /** The same, in all (ms). */
+  cpuMs: number;
   chatRepairRequests: number;
   crdtRepairRequests: number;
   /** Outgoing messages discarded (outbox full, send timeout). */
@@ -563,6 +596,7 @@ async function runEditorProcess(index: number): Promise<void> {
                 samples,
                 diagnostics: {
                   cpuMsPerSecond: (cpu.user + cpu.system) / 1000 / seconds,
+                  cpuMs: (cpu.user + cpu.system) / 1000,
                   chatRepairRequests:
                     editor.stats.chatRepairRequests - measured.stats.chatRepairRequests,
                   crdtRepairRequests:
@@ -765,7 +799,13 @@ async function chatLatencyInProcesses(
       `${sum("crdtRepairRequests")}; discarded ${sum("discarded")}, over budget ` +
       `${sum("overBudget")}, ZAP refusals ${sum("zapRefused")}`,
   );
-  return { p50: percentile(steady, 50), p99: percentile(steady, 99), editsPerSecond };
+  const delivered = replies.reduce((total, { samples }) => total + samples.length, 0);
+  return {
+    p50: percentile(steady, 50),
+    p99: percentile(steady, 99),
+    editsPerSecond,
+    cpuMicrosPerMessage: (sum("cpuMs") * 1000) / delivered,
+  };
 }
 
 async function chatThroughputInProcesses(
@@ -855,12 +895,18 @@ async function latencyCases(): Promise<BenchRow[]> {
     raw: () => rawOneWay("processes"),
     measure: () => chatLatencyInProcesses(count, album, ratableFiles, security),
   });
-  const inOneProcess = (count: number, security: Security = "curve"): LatencyCase => ({
-    label: `${count} editors in 1 process, ${live}${security === "none" ? ", SECURITY OFF" : ""}`,
+  const inOneProcess = (
+    count: number,
+    security: Security = "curve",
+    contexts: Contexts = "shared",
+  ): LatencyCase => ({
+    label:
+      `${count} editors in 1 process, ${live}${security === "none" ? ", SECURITY OFF" : ""}` +
+      (contexts === "per mesh" ? ", a ZeroMQ context per mesh" : ""),
     rawName: `1 process, paced ${LATENCY_RATE_PER_SECOND}/s`,
     withGoal: false,
     raw: () => rawOneWay("one process"),
-    measure: () => chatLatency(count, liveAlbum, LIVE_ALBUM_FILES, security),
+    measure: () => chatLatency(count, liveAlbum, LIVE_ALBUM_FILES, security, contexts),
   });
   // What CURVE + admission cost, at every mesh size: each secured case next
   // to the same with the mesh's security off, interleaved in the same run.
@@ -871,8 +917,12 @@ async function latencyCases(): Promise<BenchRow[]> {
     })),
     { secured: inOneProcess(8), open: inOneProcess(8, "none") },
   ];
+  // What sharing one ZeroMQ context (and ZAP handler) saves when several
+  // meshes live in one process: the same case with a context per mesh.
+  const perMesh = inOneProcess(8, "curve", "per mesh");
   const cases: LatencyCase[] = [
     ...pairs.flatMap(({ secured, open }) => [open, secured]),
+    perMesh,
     ...(SCALING_ONLY
       ? []
       : [
@@ -896,12 +946,15 @@ async function latencyCases(): Promise<BenchRow[]> {
       runs[i]!.latency.push(latency);
       console.error(
         `peer bench: ${latencyCase.label}: p50 ${latency.p50.toFixed(3)} ms, p99 ` +
-          `${latency.p99.toFixed(2)} ms (raw ${raw.p50.toFixed(3)} / ${raw.p99.toFixed(3)} ms)`,
+          `${latency.p99.toFixed(2)} ms, CPU ${latency.cpuMicrosPerMessage.toFixed(1)} us/msg ` +
+          `(raw ${raw.p50.toFixed(3)} / ${raw.p99.toFixed(3)} ms)`,
       );
     }
   }
-  const medianOf = (latencyCase: LatencyCase, stat: "p50" | "p99"): number =>
-    median(runs[cases.indexOf(latencyCase)]!.latency.map((l) => l[stat]));
+  const medianOf = (
+    latencyCase: LatencyCase,
+    stat: "p50" | "p99" | "cpuMicrosPerMessage",
+  ): number => median(runs[cases.indexOf(latencyCase)]!.latency.map((l) => l[stat]));
   const rows = cases.flatMap((latencyCase, i) => {
     const { raw, latency } = runs[i]!;
     return latencyRows(
@@ -910,6 +963,7 @@ async function latencyCases(): Promise<BenchRow[]> {
         p50: median(latency.map((l) => l.p50)),
         p99: median(latency.map((l) => l.p99)),
         editsPerSecond: median(latency.map((l) => l.editsPerSecond)),
+        cpuMicrosPerMessage: median(latency.map((l) => l.cpuMicrosPerMessage)),
       },
       { p50: median(raw.map((r) => r.p50)), p99: median(raw.map((r) => r.p99)) },
       latencyCase.rawName,
@@ -927,6 +981,26 @@ async function latencyCases(): Promise<BenchRow[]> {
         baselineName: "the same with the mesh's security off",
       });
     }
+    rows.push({
+      name: `CPU per delivered chat message, ${secured.label} (CURVE + ZAP)`,
+      value: medianOf(secured, "cpuMicrosPerMessage"),
+      unit: "us",
+      baseline: medianOf(open, "cpuMicrosPerMessage"),
+      baselineName: "the same with the mesh's security off",
+    });
+  }
+  const shared = pairs.at(-1)!.secured;
+  for (const stat of ["p50", "p99", "cpuMicrosPerMessage"] as const) {
+    rows.push({
+      name:
+        stat === "cpuMicrosPerMessage"
+          ? `CPU per delivered chat message, ${shared.label}, one shared ZeroMQ context`
+          : `chat latency ${stat}, ${shared.label}, one shared ZeroMQ context`,
+      value: medianOf(shared, stat),
+      unit: stat === "cpuMicrosPerMessage" ? "us" : "ms",
+      baseline: medianOf(perMesh, stat),
+      baselineName: "the same with a context and ZAP handler per mesh (before)",
+    });
   }
   if (SCALING_ONLY) return rows;
   const rawThroughput: number[] = [];
