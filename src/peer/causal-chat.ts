@@ -117,10 +117,17 @@ export class CausalChat {
    * What to send back to a sync request, or undefined when the requester lacks
    * nothing we know of (no reply needed unless it is a newcomer's first ask).
    * A newcomer gets the recent history only (whole: its own numbering
-   * depends on it); a repair also gets our own older messages.
+   * depends on it); a repair also gets our own older messages. `settled`, a
+   * clock we delivered earlier, limits a repair to what it covers: what we
+   * delivered since is most likely still on its way to the requester, and
+   * sending it again would only add to the load of a busy session.
    */
-  answer(request: ChatSyncRequestData, requesterSlot: SessionSlot): ChatSyncReplyData | undefined {
-    const delivered = this.#buffer.delivered;
+  answer(
+    request: ChatSyncRequestData,
+    requesterSlot: SessionSlot,
+    settled?: VectorClock,
+  ): ChatSyncReplyData | undefined {
+    const delivered = request.initial || settled === undefined ? this.#buffer.delivered : settled;
     if (!request.initial && dominates(request.delivered, delivered)) return undefined;
     const requesterSlotSeen = this.#buffer.seenCount(requesterSlot);
     const fromHistory = this.#history.missingFor(request.delivered);
@@ -136,7 +143,11 @@ export class CausalChat {
     const olderOwn = this.#ownLog
       .missingFor(request.delivered)
       .filter((entry) => entry.seq < firstOwnInHistory);
-    const missing = [...olderOwn, ...fromHistory];
+    // Our delivery order is causal and `delivered` was our clock once, so
+    // what it covers is a causal prefix of what the requester lacks.
+    const missing = [...olderOwn, ...fromHistory].filter(
+      (entry) => entry.seq <= counterOf(delivered, entry.slot),
+    );
     if (missing.length <= this.#maxSyncReplyMessages) {
       return { messages: missing, delivered, initial: false, requesterSlotSeen };
     }

@@ -51,6 +51,9 @@ export class ChatExchange {
   readonly #stats: SessionCoreStats;
   readonly #logger: Logger;
   readonly #asked = new OutstandingRequests();
+  /** What we had delivered at the last repair tick, and at the one before (see settle()). */
+  #atLastTick: VectorClock = new Map();
+  #settled: VectorClock = new Map();
 
   constructor(options: ChatExchangeOptions) {
     this.#chat = new CausalChat({
@@ -106,7 +109,7 @@ export class ChatExchange {
       this.#logger.warn({ from, problem: request }, "chat sync request refused");
       return;
     }
-    const reply = this.#chat.answer(request, from);
+    const reply = this.#chat.answer(request, from, this.#settled);
     if (reply) this.#out.send(from, chatSyncReplyToWire(reply));
   }
 
@@ -133,6 +136,19 @@ export class ChatExchange {
     const reply = { ...parsed.reply, messages: vouched };
     this.#deliver(this.#chat.receiveSyncReply(reply, from, isPresent));
     return reply.initial ? "initial" : "applied";
+  }
+
+  /**
+   * The core's repair tick. A repair is answered only with what we had
+   * delivered a whole repair period ago: in a busy session a peer always
+   * lacks what is still on its way to it, and answering each anti-entropy
+   * round with all of it made the replies grow with the lag, and the lag with
+   * the replies, until the session drowned in its own repairs. A message
+   * that was really lost is sent one period later.
+   */
+  settle(): void {
+    this.#settled = this.#atLastTick;
+    this.#atLastTick = new Map(this.#chat.delivered);
   }
 
   /** Asks `target` for what our delivered clock lacks. */

@@ -184,6 +184,7 @@ export class SessionCore {
     if (this.#state !== "running") return [];
     switch (timer) {
       case "repair":
+        this.#chat.settle();
         this.#repairRound();
         this.#out.push({ kind: "schedule", timer, delayMs: this.#intervals.repair });
         break;

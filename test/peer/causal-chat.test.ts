@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { CausalChat } from "../../src/peer/causal-chat.ts";
 import type { ChatEntry } from "../../src/peer/chat-history.ts";
 import { AlbumError, ErrorCode } from "../../src/common/album-error.ts";
-import { formatClock } from "../../src/peer/vector-clock.ts";
+import { formatClock, type VectorClock } from "../../src/peer/vector-clock.ts";
 
 describe("CausalChat", () => {
   test("own messages are delivered and numbered per slot", () => {
@@ -52,6 +52,35 @@ describe("CausalChat", () => {
     assert.deepEqual(
       b.receiveSyncReply(reply!, 1, () => true).map((e) => e.text),
       ["one"],
+    );
+  });
+
+  test("a repair limited to a settled clock leaves out what was delivered since", () => {
+    const a = new CausalChat({ slot: 1, senderName: "ann" });
+    const b = new CausalChat({ slot: 2, senderName: "bob" });
+    a.compose("old", 0);
+    const settled = new Map(a.delivered);
+    a.compose("recent", 1);
+    const limited = a.answer(b.syncRequest(false), b.slot, settled)!;
+    assert.deepEqual(
+      limited.messages.map((e) => e.text),
+      ["old"],
+    );
+    assert.equal(formatClock(limited.delivered), "{1:1}", "the reply claims only what it covers");
+    b.receiveSyncReply(limited, 1, () => true);
+    assert.equal(
+      a.answer(b.syncRequest(false), b.slot, settled),
+      undefined,
+      "nothing settled is missing: no reply at all",
+    );
+    assert.deepEqual(
+      a.answer(b.syncRequest(true), b.slot, settled)?.messages.map((e) => e.text),
+      ["recent"],
+      "a newcomer's first request still gets everything it lacks",
+    );
+    assert.deepEqual(
+      a.answer(b.syncRequest(false), b.slot, new Map(a.delivered))?.messages.map((e) => e.text),
+      ["recent"],
     );
   });
 
@@ -189,6 +218,8 @@ interface Editor {
   readonly joinedAt: number;
   readonly delivered: string[];
   readonly deliveredSet: Set<string>;
+  /** Its delivered clock at its previous mid-run repair: what its answers are limited to (as the engine's settled clock). */
+  settled: VectorClock;
 }
 
 interface InFlight {
@@ -221,6 +252,7 @@ function simulate(
     joinedAt: counter,
     delivered: [],
     deliveredSet: new Set(),
+    settled: new Map(),
   });
   let editors: Editor[] = Array.from({ length: editorCount }, (_, slot) => newEditor(slot));
   const everyone: Editor[] = [...editors];
@@ -237,8 +269,14 @@ function simulate(
     }
   };
   /** One sync exchange; true when it brought something (delivered or now held). */
-  const repair = (requester: Editor, responder: Editor, initial = false): boolean => {
-    const reply = responder.chat.answer(requester.chat.syncRequest(initial), requester.slot);
+  const repair = (
+    requester: Editor,
+    responder: Editor,
+    initial = false,
+    settled?: VectorClock,
+  ): boolean => {
+    const request = requester.chat.syncRequest(initial);
+    const reply = responder.chat.answer(request, requester.slot, settled);
     if (!reply) return false;
     const heldBefore = requester.chat.heldCount;
     const delivered = requester.chat.receiveSyncReply(reply, responder.slot, isPresent);
@@ -277,7 +315,10 @@ function simulate(
     } else if (action < 19) {
       const p = editors[a % editors.length]!;
       const q = editors[b % editors.length]!;
-      if (p !== q) repair(p, q);
+      // Mid-run repairs are answered as the engine does: only with what the
+      // responder had delivered at its previous one (a lagging clock).
+      if (p !== q) repair(p, q, false, q.settled);
+      q.settled = new Map(q.chat.delivered);
     } else {
       // The editor at a leaves cleanly (after the anti-entropy that runs
       // while it is there has settled), and a newcomer takes its slot,
