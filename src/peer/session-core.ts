@@ -1,15 +1,14 @@
 // The peer engine of one editor in one editing session, as a pure state
 // machine (sans-I/O): it takes events — a peer's message, a timer firing, the
 // central server's word that a peer joined or left, a local change or chat
-// line — and returns the actions to carry out: send, broadcast, connect or
-// disconnect a peer, deliver chat, report, schedule a timer. It spreads local
-// CRDT deltas and applies remote ones, delivers chat in causal order exactly
-// once, brings a newcomer up to date from the editors already there, and
-// repairs losses by anti-entropy. The replica and chat exchanges are in
-// replica-exchange.ts and chat-exchange.ts; this file holds the peers, the
-// dispatch of events and the repair rounds. The executors (session-peer.ts over
-// ZeroMQ and real timers; the simulation over a simulated network and
-// clock) do nothing but carry the actions out.
+// line — and returns the actions to carry out (send, broadcast, connect or
+// disconnect a peer, deliver chat, report, schedule a timer). It spreads
+// CRDT deltas, delivers chat in causal order exactly once, brings a newcomer
+// up to date and repairs losses by anti-entropy. This file holds the peers,
+// the dispatch of events and the repair rounds; the replica and chat halves
+// are replica-exchange.ts and chat-exchange.ts. The executors (session-peer.ts
+// over ZeroMQ and real timers; the simulation over a simulated network and
+// clock) only carry the actions out.
 // It never touches a socket, a clock or a timer itself (time comes in with
 // the events), never trusts what a peer writes about who it is (the slot
 // comes with the event, proven by the mesh; the name from the SlotRoster,
@@ -147,12 +146,9 @@ export class SessionCore {
     this.#state = "running";
     for (const peer of initialPeers) this.#connect(peer);
     this.#initial.begin();
-    this.#out.push({ kind: "schedule", timer: "repair", delayMs: this.#intervals.repair });
-    this.#out.push({
-      kind: "schedule",
-      timer: "antiEntropy",
-      delayMs: this.#intervals.antiEntropy,
-    });
+    const { repair, antiEntropy } = this.#intervals;
+    this.#out.push({ kind: "schedule", timer: "repair", delayMs: repair });
+    this.#out.push({ kind: "schedule", timer: "antiEntropy", delayMs: antiEntropy });
     return this.#out.flush();
   }
 
