@@ -12,6 +12,7 @@ import type { BrowserSessions } from "./browser-sessions.ts";
 import type { ContentCache } from "./content-cache.ts";
 import { attachmentDisposition, readJson, sendContent, sendJson, stringField } from "./http-io.ts";
 import { contentTypeOf } from "./media-kind.ts";
+import type { BodyKind } from "./request-limits.ts";
 import type { UploadStaging } from "./upload-staging.ts";
 import { clearedSessionCookie, sessionCookie } from "./web-security.ts";
 
@@ -37,6 +38,8 @@ export interface Route {
   pattern: RegExp;
   /** True for the few routes that work without a login. */
   public?: boolean;
+  /** How the body is read, for its limits (default: "json" for POST, "none" otherwise). */
+  body?: BodyKind;
   handle(context: RouteContext, deps: WebDependencies): Promise<void>;
 }
 
@@ -147,6 +150,7 @@ export const routes: readonly Route[] = [
   {
     method: "POST",
     pattern: /^\/api\/uploads$/,
+    body: "upload",
     async handle(context, { uploads }) {
       const session = loggedIn(context);
       const staged = await uploads.receive(session.user, context.request);
