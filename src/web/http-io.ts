@@ -107,6 +107,16 @@ export interface ContentReply {
   cacheSeconds?: number;
 }
 
+/** The headers of every content reply (type, ranges accepted, disposition, caching). */
+export function contentHeaders(reply: ContentReply): Record<string, string | number> {
+  return {
+    "Content-Type": reply.contentType,
+    "Accept-Ranges": "bytes",
+    ...(reply.disposition ? { "Content-Disposition": reply.disposition } : {}),
+    ...(reply.cacheSeconds ? { "Cache-Control": `private, max-age=${reply.cacheSeconds}` } : {}),
+  };
+}
+
 /** Streams a verified cached content, honouring one Range; releases the content when done. */
 export async function sendContent(
   request: IncomingMessage,
@@ -115,12 +125,7 @@ export async function sendContent(
   reply: ContentReply,
 ): Promise<void> {
   try {
-    const headers: Record<string, string | number> = {
-      "Content-Type": reply.contentType,
-      "Accept-Ranges": "bytes",
-      ...(reply.disposition ? { "Content-Disposition": reply.disposition } : {}),
-      ...(reply.cacheSeconds ? { "Cache-Control": `private, max-age=${reply.cacheSeconds}` } : {}),
-    };
+    const headers = contentHeaders(reply);
     const range = parseRange(request.headers.range, content.size);
     if (range.kind === "unsatisfiable") {
       writeHead(response, 416, { ...headers, "Content-Range": `bytes */${content.size}` });

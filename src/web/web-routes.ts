@@ -14,6 +14,7 @@ import { attachmentDisposition, readJson, sendContent, sendJson, stringField } f
 import { contentTypeOf } from "./media-kind.ts";
 import type { BodyKind } from "./request-limits.ts";
 import type { UploadStaging } from "./upload-staging.ts";
+import { sendVerifiedRange, type ChunkedContent } from "./verified-range.ts";
 import { clearedSessionCookie, sessionCookie } from "./web-security.ts";
 
 export interface RouteContext {
@@ -212,6 +213,20 @@ export const routes: readonly Route[] = [
       const served = await session.withFile(context.params[0]!, context.params[1]!, (_, file) =>
         Promise.resolve(servedContent(file, variant, download)),
       );
+      // A range of a video not cached yet is served from verified blocks at once.
+      if (
+        served.chunked &&
+        !cache.has(served.key) &&
+        (await sendVerifiedRange(
+          context.request,
+          context.response,
+          served.chunked,
+          cache,
+          session.transfer,
+        ))
+      ) {
+        return;
+      }
       const content = await cache.open(served.key, async (key, path) => {
         await session.transfer.download(key, path);
       });
@@ -225,7 +240,7 @@ function servedContent(
   file: AlbumFile,
   variant: "original" | "preview" | "thumbnail",
   download: boolean,
-): { key: string; reply: Parameters<typeof sendContent>[3] } {
+): { key: string; reply: Parameters<typeof sendContent>[3]; chunked?: ChunkedContent } {
   const media = file.media;
   const renditionKey = variant === "thumbnail" ? media?.thumbnailKey : media?.previewKey;
   if (variant !== "original" && renditionKey !== undefined) {
@@ -236,12 +251,17 @@ function servedContent(
   // Without renditions an image is shown from its original; other kinds have no picture.
   if (variant !== "original" && !isImage) throw notFound("this file has no picture");
   const inline = !download && contentType !== "application/octet-stream";
+  const reply = {
+    contentType,
+    disposition: attachmentDisposition(file.displayName, inline ? "inline" : "attachment"),
+    cacheSeconds: 3600,
+  };
+  const chunkIndexKey = media?.chunkIndexKey;
   return {
     key: file.contentKey,
-    reply: {
-      contentType,
-      disposition: attachmentDisposition(file.displayName, inline ? "inline" : "attachment"),
-      cacheSeconds: 3600,
-    },
+    reply,
+    ...(chunkIndexKey === undefined
+      ? {}
+      : { chunked: { key: file.contentKey, size: file.size, chunkIndexKey, reply } }),
   };
 }

@@ -1,14 +1,15 @@
-// Serving originals from verified content only, against the real servers: a
-// large video a shell added is answered for a range from its middle with
-// exactly its bytes, and a copy corrupted on the data server never reaches
-// the page (the web server refuses it with one error line, keeps nothing of
-// it, and serves the content once the data server's copy is sound again).
-// The data servers verify whole contents only (the key is the SHA-256 of the
-// whole file), so the web server fetches and checks a whole original before
-// it answers any range of it; see docs/web.md.
+// Serving originals from verified content only, against the real servers. A
+// large video a shell added (so it has a chunk index) is answered for a range
+// from its middle from verified blocks, even while a block elsewhere is
+// corrupted on the data server so that the whole file cannot be verified at
+// all; a range reaching the corrupted block is cut before its first byte. A
+// file without a chunk index is verified whole: a corrupted copy is refused
+// with one error line. Nothing of a failure is kept: once the data server's
+// copy is sound again, it is served. See docs/web.md.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { open, readdir, writeFile } from "node:fs/promises";
+import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
@@ -24,6 +25,7 @@ let cookie: string;
 let shell: ShellClient;
 const long = randomBytes(24 * MiB);
 const bad = randomBytes(8 * MiB);
+const BLOCK = MiB;
 
 before(async () => {
   system = await LocalSystem.start(1);
@@ -45,8 +47,8 @@ before(async () => {
   await shell.ok("login sam sam-password");
   await shell.ok("getAlbum films");
   await writeFile(join(shell.cwd, "long.webm"), long);
-  await writeFile(join(shell.cwd, "bad.webm"), bad);
-  await shell.ok(`addFile ${join(shell.cwd, "long.webm")} ${join(shell.cwd, "bad.webm")}`);
+  await writeFile(join(shell.cwd, "bad.bin"), bad);
+  await shell.ok(`addFile ${join(shell.cwd, "long.webm")} ${join(shell.cwd, "bad.bin")}`);
   await shell.ok("putAlbum");
 });
 
@@ -80,30 +82,40 @@ async function fileId(name: string): Promise<string> {
   return file.id;
 }
 
-async function getRange(id: string, range: string) {
-  return web.send("GET", `/api/albums/films/files/${id}/original`, {
-    headers: { Cookie: cookie, Range: range },
-  });
+interface Fetched {
+  status: number;
+  body: Buffer;
+  /** False when the server cut the reply short. */
+  complete: boolean;
+  headers: Record<string, string | string[] | undefined>;
 }
 
-/** The body of a reply as bytes (web.send decodes UTF-8, so ask again in latin1). */
-async function rangeBytes(id: string, start: number, end: number): Promise<Buffer> {
-  const { request } = await import("node:http");
+/** GET of an original, optionally a range, as bytes; a cut reply resolves with what came. */
+function fetchOriginal(id: string, range?: string): Promise<Fetched> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
       {
         host: "127.0.0.1",
         port: web.port,
         path: `/api/albums/films/files/${id}/original`,
-        headers: { Host: `127.0.0.1:${web.port}`, Cookie: cookie, Range: `bytes=${start}-${end}` },
+        headers: {
+          Host: `127.0.0.1:${web.port}`,
+          Cookie: cookie,
+          ...(range === undefined ? {} : { Range: range }),
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => {
-          if (response.statusCode !== 206) reject(new Error(`status ${response.statusCode}`));
-          else resolve(Buffer.concat(chunks));
-        });
+        response.on("error", () => {});
+        response.on("close", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks),
+            complete: response.complete,
+            headers: response.headers,
+          }),
+        );
       },
     );
     outgoing.on("error", reject);
@@ -111,47 +123,80 @@ async function rangeBytes(id: string, start: number, end: number): Promise<Buffe
   });
 }
 
-void test("a range from the middle of a large video is answered with exactly its bytes", async () => {
+async function corrupt(content: Buffer, at: number): Promise<() => Promise<void>> {
+  const key = createHash("sha256").update(content).digest("hex");
+  const stored = join(system.root, "data-1", "objects", key.slice(0, 2), key);
+  const handle = await open(stored, "r+");
+  await handle.write(Buffer.from("corrupted!"), 0, 10, at);
+  await handle.close();
+  return async () => {
+    const repair = await open(stored, "r+");
+    await repair.write(content.subarray(at, at + 10), 0, 10, at);
+    await repair.close();
+  };
+}
+
+async function cachedNames(): Promise<string[]> {
+  return readdir(join(system.root, "web", "cache"));
+}
+
+void test("a range from the middle of a large video is served from verified blocks; a corrupted block never", async () => {
   const id = await fileId("long.webm");
-  const start = 12 * MiB + 12345;
+  const key = createHash("sha256").update(long).digest("hex");
+  // Block 20 is corrupted on the data server: the whole file can never be verified.
+  const repair = await corrupt(long, 20 * BLOCK + 5);
+
+  const start = 12 * BLOCK + 12345;
   const end = start + 300_000 - 1;
-  const head = await getRange(id, `bytes=${start}-${end}`);
-  assert.equal(head.status, 206, head.body.slice(0, 200));
-  assert.equal(head.headers["content-range"], `bytes ${start}-${end}/${long.length}`);
-  assert.equal(head.headers["content-type"], "video/webm");
-  assert.ok((await rangeBytes(id, start, end)).equals(long.subarray(start, end + 1)));
-  // The last bytes, as a seek to the end asks for them.
+  const middle = await fetchOriginal(id, `bytes=${start}-${end}`);
+  assert.equal(middle.status, 206);
+  assert.equal(middle.headers["content-range"], `bytes ${start}-${end}/${long.length}`);
+  assert.equal(middle.headers["content-type"], "video/webm");
+  assert.ok(middle.complete);
+  assert.ok(middle.body.equals(long.subarray(start, end + 1)));
+
+  // A range over blocks 19 and 20: block 19's part comes, then the reply is cut.
+  const across = await fetchOriginal(id, `bytes=${19 * BLOCK + 1000}-${20 * BLOCK + 999}`);
+  assert.equal(across.status, 206);
+  assert.equal(across.complete, false);
+  assert.ok(across.body.length <= BLOCK - 1000, `${across.body.length} bytes came`);
   assert.ok(
-    (await rangeBytes(id, long.length - 1000, long.length - 1)).equals(long.subarray(-1000)),
+    across.body.equals(long.subarray(19 * BLOCK + 1000, 19 * BLOCK + 1000 + across.body.length)),
   );
+  assert.ok(!across.body.includes("corrupted!"));
+
+  // Without a range the whole file is verified first: refused, and nothing kept.
+  const whole = await fetchOriginal(id);
+  assert.equal(whole.status, 500);
+  assert.match(whole.body.toString("utf8"), /does not hash to its key/);
+  assert.ok(!(await cachedNames()).some((name) => name.startsWith(key)));
+
+  await repair();
+  const sound = await fetchOriginal(id);
+  assert.equal(sound.status, 200);
+  assert.ok(sound.body.equals(long));
+  // Now cached whole: a range is answered from the cache.
+  const cachedRange = await fetchOriginal(id, `bytes=${long.length - 1000}-`);
+  assert.ok(cachedRange.body.equals(long.subarray(-1000)));
 });
 
-void test("a copy corrupted on the data server never reaches the page", async () => {
-  const id = await fileId("bad.webm");
+void test("a file without a chunk index is verified whole: a corrupted copy never reaches the page", async () => {
+  const id = await fileId("bad.bin");
   const key = createHash("sha256").update(bad).digest("hex");
-  const stored = join(system.root, "data-1", "objects", key.slice(0, 2), key);
-  const middle = 4 * MiB;
-  const handle = await open(stored, "r+");
-  await handle.write(Buffer.from("corrupted!"), 0, 10, middle);
-  await handle.close();
-
-  for (const range of [`bytes=${middle - 100}-${middle + 100}`, "bytes=0-999"]) {
-    const reply = await getRange(id, range);
-    assert.equal(reply.status, 500, reply.body.slice(0, 200));
-    assert.match(reply.body, /does not hash to its key/);
+  const at = 4 * BLOCK;
+  const repair = await corrupt(bad, at);
+  for (const range of [`bytes=${at - 100}-${at + 100}`, "bytes=0-999"]) {
+    const reply = await fetchOriginal(id, range);
+    assert.equal(reply.status, 500, reply.body.subarray(0, 200).toString("utf8"));
+    assert.match(reply.body.toString("utf8"), /does not hash to its key/);
     assert.ok(!reply.body.includes("corrupted!"));
     assert.equal(reply.headers["content-range"], undefined);
   }
-  const cached = await readdir(join(system.root, "web", "cache"));
-  assert.ok(!cached.some((name) => name.startsWith(key)), `kept: ${cached.join(", ")}`);
+  assert.ok(!(await cachedNames()).some((name) => name.startsWith(key)));
 
   // Nothing of the failure is remembered: once the copy is sound, it is served.
-  const repair = await open(stored, "r+");
-  await repair.write(bad.subarray(middle, middle + 10), 0, 10, middle);
-  await repair.close();
-  assert.ok(
-    (await rangeBytes(id, middle - 100, middle + 100)).equals(
-      bad.subarray(middle - 100, middle + 101),
-    ),
-  );
+  await repair();
+  const sound = await fetchOriginal(id, `bytes=${at - 100}-${at + 100}`);
+  assert.equal(sound.status, 206);
+  assert.ok(sound.body.equals(bad.subarray(at - 100, at + 101)));
 });
