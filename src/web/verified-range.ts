@@ -68,8 +68,10 @@ export async function sendVerifiedRange(
     if (response.destroyed) return true;
     verifier.finish();
   } catch (error) {
-    // Headers are out: the only honest end is a cut reply (sendError destroys it).
     abort.abort();
+    // The page went away (a seek aborts the previous range): nothing to report.
+    if (response.destroyed) return true;
+    // Headers are out: the only honest end is a cut reply (sendError destroys it).
     throw error;
   }
   response.end();
