@@ -5,7 +5,8 @@
 // any of its bytes is written (ChunkVerifier). A block that does not match
 // ends the reply there: the page never receives an unverified byte. The
 // whole file is fetched into the cache meanwhile, so later ranges come from
-// there. Memory: one block per reply.
+// there. Memory: one block per reply, and at most RangeSlots replies at once
+// (past them a range waits for the whole file, as without an index).
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ChunkVerifier } from "../common/chunk-index.ts";
@@ -13,6 +14,26 @@ import type { DataTransferClient } from "../client/data-transfer/data-transfer-c
 import type { ContentCache } from "./content-cache.ts";
 import { contentHeaders, writeHead, type ContentReply } from "./http-io.ts";
 import { parseRange } from "./http-range.ts";
+
+/** Bounds the replies streaming from verified blocks at once (each holds one block). */
+export class RangeSlots {
+  readonly #max: number;
+  #inUse = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  tryTake(): boolean {
+    if (this.#inUse >= this.#max) return false;
+    this.#inUse++;
+    return true;
+  }
+
+  give(): void {
+    this.#inUse--;
+  }
+}
 
 export interface ChunkedContent {
   key: string;
@@ -31,9 +52,25 @@ export async function sendVerifiedRange(
   content: ChunkedContent,
   cache: ContentCache,
   transfer: DataTransferClient,
+  slots: RangeSlots,
 ): Promise<boolean> {
   const range = parseRange(request.headers.range, content.size);
   if (range.kind !== "partial" || request.method === "HEAD") return false;
+  if (!slots.tryTake()) return false;
+  try {
+    return await streamRange(response, content, range, cache, transfer);
+  } finally {
+    slots.give();
+  }
+}
+
+async function streamRange(
+  response: ServerResponse,
+  content: ChunkedContent,
+  range: { start: number; end: number },
+  cache: ContentCache,
+  transfer: DataTransferClient,
+): Promise<boolean> {
   const fetch = async (key: string, path: string): Promise<void> => {
     await transfer.download(key, path);
   };

@@ -14,7 +14,7 @@ import { attachmentDisposition, readJson, sendContent, sendJson, stringField } f
 import { contentTypeOf } from "./media-kind.ts";
 import type { BodyKind } from "./request-limits.ts";
 import type { UploadStaging } from "./upload-staging.ts";
-import { sendVerifiedRange, type ChunkedContent } from "./verified-range.ts";
+import { sendVerifiedRange, type ChunkedContent, type RangeSlots } from "./verified-range.ts";
 import { clearedSessionCookie, sessionCookie } from "./web-security.ts";
 
 export interface RouteContext {
@@ -32,6 +32,7 @@ export interface WebDependencies {
   sessions: BrowserSessions;
   cache: ContentCache;
   uploads: UploadStaging;
+  rangeSlots: RangeSlots;
 }
 
 export interface Route {
@@ -205,7 +206,7 @@ export const routes: readonly Route[] = [
   {
     method: "GET",
     pattern: new RegExp(`^/api/albums/${ALBUM}/files/${FILE_ID}/(original|preview|thumbnail)$`),
-    async handle(context, { cache }) {
+    async handle(context, { cache, rangeSlots }) {
       const session = loggedIn(context);
       const variant = context.params[2] as "original" | "preview" | "thumbnail";
       const download = context.url.searchParams.has("download");
@@ -223,6 +224,7 @@ export const routes: readonly Route[] = [
           served.chunked,
           cache,
           session.transfer,
+          rangeSlots,
         ))
       ) {
         return;

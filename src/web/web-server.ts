@@ -34,6 +34,7 @@ import {
   watchBody,
   type RequestLimits,
 } from "./request-limits.ts";
+import { RangeSlots } from "./verified-range.ts";
 import { routes, type WebDependencies } from "./web-routes.ts";
 import {
   allowedHosts,
@@ -65,6 +66,8 @@ export interface WebServerOptions {
 }
 
 const LIVE_PING_MS = 20_000;
+/** Ranges of videos streamed from verified blocks at once (one 1 MiB block each). */
+const MAX_VERIFIED_RANGES = 32;
 
 export class WebServer {
   readonly #options: WebServerOptions;
@@ -104,6 +107,7 @@ export class WebServer {
         maxPerOwner: 16,
         maxReceiving: this.#limits.maxReceivingUploads,
       }),
+      rangeSlots: new RangeSlots(MAX_VERIFIED_RANGES),
     };
     this.#server = createServer(
       { requestTimeout: 0, headersTimeout: 30_000 },
