@@ -22,6 +22,8 @@ export interface FileMedia {
   readonly takenAt?: number;
   /** When the file was added (the adder's clock), unix ms. */
   readonly addedAt?: number;
+  /** Key of the content's chunk index (common/chunk-index.ts): a video's parts verified on their own. */
+  readonly chunkIndexKey?: ContentKey;
 }
 
 const FIELD = {
@@ -32,6 +34,7 @@ const FIELD = {
   height: 5,
   takenAt: 6,
   addedAt: 7,
+  chunkIndexKey: 8,
 };
 const KINDS: readonly MediaKind[] = ["image", "video", "file"];
 /** Pixel sizes past this are not photos (and would not fit a uint32 anyway). */
@@ -42,7 +45,7 @@ const MAX_TIME_MS = 253_402_300_799_000;
 /** Why `media` cannot go into an entry, or undefined when it can. */
 export function fileMediaProblem(media: FileMedia): string | undefined {
   if (!KINDS.includes(media.kind)) return "unknown media kind";
-  for (const key of [media.thumbnailKey, media.previewKey]) {
+  for (const key of [media.thumbnailKey, media.previewKey, media.chunkIndexKey]) {
     if (key !== undefined && !/^[0-9a-f]{64}$/.test(key)) return "a rendition key is not SHA-256";
   }
   for (const side of [media.width, media.height]) {
@@ -68,6 +71,8 @@ export function writeFileMedia(writer: BinaryWriter, field: number, media: FileM
   if (media.height !== undefined) writer.tag(FIELD.height, WireType.Varint).uint32(media.height);
   if (media.takenAt !== undefined) writer.tag(FIELD.takenAt, WireType.Varint).int64(media.takenAt);
   if (media.addedAt !== undefined) writer.tag(FIELD.addedAt, WireType.Varint).int64(media.addedAt);
+  if (media.chunkIndexKey !== undefined)
+    writer.tag(FIELD.chunkIndexKey, WireType.LengthDelimited).bytes(hex(media.chunkIndexKey));
   writer.join();
 }
 
@@ -93,13 +98,15 @@ export function readFileMedia(bytes: Uint8Array): FileMedia {
         kind = reader.int32();
         break;
       case FIELD.thumbnailKey:
-      case FIELD.previewKey: {
+      case FIELD.previewKey:
+      case FIELD.chunkIndexKey: {
         wanted(wire, WireType.LengthDelimited);
         const key = reader.bytes();
         if (key.length !== 32) throw invalidArgument("a rendition key must be 32 bytes");
         const text = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex");
         if (field === FIELD.thumbnailKey) media.thumbnailKey = text;
-        else media.previewKey = text;
+        else if (field === FIELD.previewKey) media.previewKey = text;
+        else media.chunkIndexKey = text;
         break;
       }
       case FIELD.width:

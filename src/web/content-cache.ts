@@ -54,6 +54,11 @@ export class ContentCache {
     return this.#entries.size;
   }
 
+  /** Whether `key` is cached whole (verified) now. */
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
   /** The content of `key`, fetched (verified) on a miss; the caller must release() it. */
   async open(key: string, fetch: VerifiedFetch): Promise<CachedContent> {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new AlbumError(ErrorCode.Internal, "bad content key");

@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { AlbumError, ErrorCode, invalidArgument } from "../common/album-error.ts";
 import type { CachedContent } from "./content-cache.ts";
 import { parseRange } from "./http-range.ts";
+import { HttpRefusal } from "./request-limits.ts";
 import { SECURITY_HEADERS } from "./web-security.ts";
 
 /** JSON request bodies are small (names, passwords, chat lines). */
@@ -48,7 +49,8 @@ export function sendError(response: ServerResponse, error: unknown): void {
     response.destroy();
     return;
   }
-  sendJson(response, STATUS[failure.code], {
+  const status = failure instanceof HttpRefusal ? failure.status : STATUS[failure.code];
+  sendJson(response, status, {
     error: { code: failure.code, message: failure.toLine() },
   });
 }
@@ -59,12 +61,14 @@ export async function readJson(request: IncomingMessage): Promise<Record<string,
   if (!type.startsWith("application/json")) {
     throw invalidArgument("the request body must be application/json");
   }
+  // Refused at its declared length, before a byte of it is read.
+  if (Number(request.headers["content-length"] ?? 0) > MAX_JSON_BODY_BYTES) throw jsonTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_JSON_BODY_BYTES) {
-      throw new AlbumError(ErrorCode.ResourceExhausted, "the request body is too large");
+      throw jsonTooLarge();
     }
     chunks.push(chunk);
   }
@@ -78,6 +82,13 @@ export async function readJson(request: IncomingMessage): Promise<Record<string,
     throw invalidArgument("the request body must be a JSON object");
   }
   return parsed as Record<string, unknown>;
+}
+
+function jsonTooLarge(): AlbumError {
+  return new AlbumError(
+    ErrorCode.ResourceExhausted,
+    `the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`,
+  );
 }
 
 /** A string field of a JSON body, or an InvalidArgument naming it. */
@@ -96,6 +107,16 @@ export interface ContentReply {
   cacheSeconds?: number;
 }
 
+/** The headers of every content reply (type, ranges accepted, disposition, caching). */
+export function contentHeaders(reply: ContentReply): Record<string, string | number> {
+  return {
+    "Content-Type": reply.contentType,
+    "Accept-Ranges": "bytes",
+    ...(reply.disposition ? { "Content-Disposition": reply.disposition } : {}),
+    ...(reply.cacheSeconds ? { "Cache-Control": `private, max-age=${reply.cacheSeconds}` } : {}),
+  };
+}
+
 /** Streams a verified cached content, honouring one Range; releases the content when done. */
 export async function sendContent(
   request: IncomingMessage,
@@ -104,12 +125,7 @@ export async function sendContent(
   reply: ContentReply,
 ): Promise<void> {
   try {
-    const headers: Record<string, string | number> = {
-      "Content-Type": reply.contentType,
-      "Accept-Ranges": "bytes",
-      ...(reply.disposition ? { "Content-Disposition": reply.disposition } : {}),
-      ...(reply.cacheSeconds ? { "Cache-Control": `private, max-age=${reply.cacheSeconds}` } : {}),
-    };
+    const headers = contentHeaders(reply);
     const range = parseRange(request.headers.range, content.size);
     if (range.kind === "unsatisfiable") {
       writeHead(response, 416, { ...headers, "Content-Range": `bytes */${content.size}` });

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
 import { AlbumError, ErrorCode, notFound } from "../common/album-error.ts";
+import { tooManyAtOnce } from "./request-limits.ts";
 
 export interface StagedUpload {
   readonly id: string;
@@ -27,12 +28,15 @@ export interface UploadStagingOptions {
   unclaimedMs: number;
   /** At most this many staged (or arriving) uploads per owner. */
   maxPerOwner: number;
+  /** At most this many uploads arriving at once, all owners together. */
+  maxReceiving: number;
 }
 
 export class UploadStaging {
   readonly #options: UploadStagingOptions;
   readonly #staged = new Map<string, StagedUpload & { timer: NodeJS.Timeout }>();
   readonly #perOwner = new Map<string, number>();
+  #receiving = 0;
 
   constructor(options: UploadStagingOptions) {
     this.#options = options;
@@ -47,14 +51,17 @@ export class UploadStaging {
   async receive(owner: string, request: IncomingMessage): Promise<StagedUpload> {
     const count = this.#perOwner.get(owner) ?? 0;
     if (count >= this.#options.maxPerOwner) {
-      throw new AlbumError(
-        ErrorCode.ResourceExhausted,
-        "too many uploads at once; wait for some to finish",
+      throw tooManyAtOnce(
+        `too many uploads at once (at most ${this.#options.maxPerOwner} per user); wait for some to finish`,
       );
+    }
+    if (this.#receiving >= this.#options.maxReceiving) {
+      throw tooManyAtOnce("this web server is receiving too many uploads; try again shortly");
     }
     const declared = Number(request.headers["content-length"] ?? Number.NaN);
     if (declared > this.#options.maxUploadBytes) throw this.#tooLarge();
     this.#perOwner.set(owner, count + 1);
+    this.#receiving++;
     const id = randomBytes(16).toString("hex");
     const path = join(this.#options.dir, id);
     let size = 0;
@@ -69,11 +76,13 @@ export class UploadStaging {
     try {
       await pipeline(request, counter, createWriteStream(path, { mode: 0o600 }));
     } catch (error) {
+      this.#receiving--;
       this.#release(owner);
       await rm(path, { force: true });
       if (error instanceof AlbumError) throw error;
       throw new AlbumError(ErrorCode.Unavailable, "the upload was interrupted", { cause: error });
     }
+    this.#receiving--;
     const timer = setTimeout(() => void this.discard(id), this.#options.unclaimedMs);
     timer.unref();
     const staged = { id, owner, path, size, timer };

@@ -10,6 +10,8 @@ import { parseHostPort } from "../common/host-port.ts";
 import { createLogger, type LogLevel } from "../common/logger.ts";
 import { addTlsOptions, applyTlsOptions, type TlsOptionValues } from "../common/tls/tls-options.ts";
 import { DEFAULT_CENTRAL_PORT } from "../protocol/version.ts";
+import { DEFAULT_LIVE_CHANNEL_LIMITS } from "./live-channels.ts";
+import { DEFAULT_REQUEST_LIMITS } from "./request-limits.ts";
 import { WebServer } from "./web-server.ts";
 
 export const DEFAULT_WEB_PORT = 7480;
@@ -26,6 +28,14 @@ function parseMegabytes(value: string): number {
     throw invalidArgument(`'${value}' must be a whole number of megabytes, at least 1`);
   }
   return megabytes;
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) {
+    throw invalidArgument(`'${value}' must be a whole number, at least 1`);
+  }
+  return count;
 }
 
 export function addWebCommand(program: Command, helpers: WebCommandHelpers): void {
@@ -84,6 +94,36 @@ export function addWebCommand(program: Command, helpers: WebCommandHelpers): voi
         "peer host the other editors should use (with a wildcard --peer-host)",
       ).env("ALBUMSHARE_ADVERTISE"),
     )
+    .addOption(
+      new Option(
+        "--body-idle-timeout-ms <ms>",
+        "a request body (an upload too) that sends nothing for this long is cut off",
+      )
+        .default(DEFAULT_REQUEST_LIMITS.bodyIdleMs)
+        .argParser(parseCount)
+        .env("ALBUMSHARE_WEB_BODY_IDLE_TIMEOUT_MS"),
+    )
+    .addOption(
+      new Option("--json-body-timeout-ms <ms>", "a JSON request body must arrive whole within this")
+        .default(DEFAULT_REQUEST_LIMITS.jsonBodyMs)
+        .argParser(parseCount)
+        .env("ALBUMSHARE_WEB_JSON_BODY_TIMEOUT_MS"),
+    )
+    .addOption(
+      new Option("--max-pages-per-session <n>", "open album pages (live channels) per login")
+        .default(DEFAULT_LIVE_CHANNEL_LIMITS.perSession)
+        .argParser(parseCount)
+        .env("ALBUMSHARE_WEB_MAX_PAGES_PER_SESSION"),
+    )
+    .addOption(
+      new Option(
+        "--page-backlog-kb <n>",
+        "a page whose live channel has more than this unread is dropped (it reconnects)",
+      )
+        .default(DEFAULT_LIVE_CHANNEL_LIMITS.channelBufferBytes / 1024)
+        .argParser(parseCount)
+        .env("ALBUMSHARE_WEB_PAGE_BACKLOG_KB"),
+    )
     .option("--json", 'print the {"listening":...} line instead of the URL line', false)
     .addOption(helpers.logLevelOption())
     .action(
@@ -95,6 +135,10 @@ export function addWebCommand(program: Command, helpers: WebCommandHelpers): voi
           dir: string;
           cacheMb: number;
           maxUploadMb: number;
+          bodyIdleTimeoutMs: number;
+          jsonBodyTimeoutMs: number;
+          maxPagesPerSession: number;
+          pageBacklogKb: number;
           allowHost?: string[] | string;
           peerHost: string;
           advertise?: string;
@@ -123,6 +167,14 @@ export function addWebCommand(program: Command, helpers: WebCommandHelpers): voi
             ...(options.advertise ? { advertisedHost: options.advertise } : {}),
           },
           logger,
+          requestLimits: {
+            bodyIdleMs: options.bodyIdleTimeoutMs,
+            jsonBodyMs: options.jsonBodyTimeoutMs,
+          },
+          liveLimits: {
+            perSession: options.maxPagesPerSession,
+            channelBufferBytes: options.pageBacklogKb * 1024,
+          },
         });
         await server.start();
         helpers.stopOnSignals(() => server.stop());

@@ -12,7 +12,9 @@ import type { BrowserSessions } from "./browser-sessions.ts";
 import type { ContentCache } from "./content-cache.ts";
 import { attachmentDisposition, readJson, sendContent, sendJson, stringField } from "./http-io.ts";
 import { contentTypeOf } from "./media-kind.ts";
+import type { BodyKind } from "./request-limits.ts";
 import type { UploadStaging } from "./upload-staging.ts";
+import { sendVerifiedRange, type ChunkedContent, type RangeSlots } from "./verified-range.ts";
 import { clearedSessionCookie, sessionCookie } from "./web-security.ts";
 
 export interface RouteContext {
@@ -30,6 +32,7 @@ export interface WebDependencies {
   sessions: BrowserSessions;
   cache: ContentCache;
   uploads: UploadStaging;
+  rangeSlots: RangeSlots;
 }
 
 export interface Route {
@@ -37,6 +40,8 @@ export interface Route {
   pattern: RegExp;
   /** True for the few routes that work without a login. */
   public?: boolean;
+  /** How the body is read, for its limits (default: "json" for POST, "none" otherwise). */
+  body?: BodyKind;
   handle(context: RouteContext, deps: WebDependencies): Promise<void>;
 }
 
@@ -147,6 +152,7 @@ export const routes: readonly Route[] = [
   {
     method: "POST",
     pattern: /^\/api\/uploads$/,
+    body: "upload",
     async handle(context, { uploads }) {
       const session = loggedIn(context);
       const staged = await uploads.receive(session.user, context.request);
@@ -200,7 +206,7 @@ export const routes: readonly Route[] = [
   {
     method: "GET",
     pattern: new RegExp(`^/api/albums/${ALBUM}/files/${FILE_ID}/(original|preview|thumbnail)$`),
-    async handle(context, { cache }) {
+    async handle(context, { cache, rangeSlots }) {
       const session = loggedIn(context);
       const variant = context.params[2] as "original" | "preview" | "thumbnail";
       const download = context.url.searchParams.has("download");
@@ -208,6 +214,21 @@ export const routes: readonly Route[] = [
       const served = await session.withFile(context.params[0]!, context.params[1]!, (_, file) =>
         Promise.resolve(servedContent(file, variant, download)),
       );
+      // A range of a video not cached yet is served from verified blocks at once.
+      if (
+        served.chunked &&
+        !cache.has(served.key) &&
+        (await sendVerifiedRange(
+          context.request,
+          context.response,
+          served.chunked,
+          cache,
+          session.transfer,
+          rangeSlots,
+        ))
+      ) {
+        return;
+      }
       const content = await cache.open(served.key, async (key, path) => {
         await session.transfer.download(key, path);
       });
@@ -221,7 +242,7 @@ function servedContent(
   file: AlbumFile,
   variant: "original" | "preview" | "thumbnail",
   download: boolean,
-): { key: string; reply: Parameters<typeof sendContent>[3] } {
+): { key: string; reply: Parameters<typeof sendContent>[3]; chunked?: ChunkedContent } {
   const media = file.media;
   const renditionKey = variant === "thumbnail" ? media?.thumbnailKey : media?.previewKey;
   if (variant !== "original" && renditionKey !== undefined) {
@@ -232,12 +253,17 @@ function servedContent(
   // Without renditions an image is shown from its original; other kinds have no picture.
   if (variant !== "original" && !isImage) throw notFound("this file has no picture");
   const inline = !download && contentType !== "application/octet-stream";
+  const reply = {
+    contentType,
+    disposition: attachmentDisposition(file.displayName, inline ? "inline" : "attachment"),
+    cacheSeconds: 3600,
+  };
+  const chunkIndexKey = media?.chunkIndexKey;
   return {
     key: file.contentKey,
-    reply: {
-      contentType,
-      disposition: attachmentDisposition(file.displayName, inline ? "inline" : "attachment"),
-      cacheSeconds: 3600,
-    },
+    reply,
+    ...(chunkIndexKey === undefined
+      ? {}
+      : { chunked: { key: file.contentKey, size: file.size, chunkIndexKey, reply } }),
   };
 }

@@ -22,6 +22,19 @@ import { Prefetcher } from "./prefetcher.ts";
 import { loadFrontEnd, type FrontEndAssets } from "./front-end-assets.ts";
 import { sendError, sendJson, writeHead } from "./http-io.ts";
 import { UploadStaging } from "./upload-staging.ts";
+import {
+  DEFAULT_LIVE_CHANNEL_LIMITS,
+  LiveChannels,
+  type LiveChannel,
+  type LiveChannelLimits,
+} from "./live-channels.ts";
+import {
+  closeUnreadBodyAfterReply,
+  DEFAULT_REQUEST_LIMITS,
+  watchBody,
+  type RequestLimits,
+} from "./request-limits.ts";
+import { RangeSlots } from "./verified-range.ts";
 import { routes, type WebDependencies } from "./web-routes.ts";
 import {
   allowedHosts,
@@ -46,23 +59,31 @@ export interface WebServerOptions {
   peer: PeerEndpointOptions;
   logger: Logger;
   maxSessions?: number;
+  /** Request body time limits and connection bounds (request-limits.ts). */
+  requestLimits?: Partial<RequestLimits>;
+  /** Live channel bounds and the slow-consumer rule (live-channels.ts). */
+  liveLimits?: Partial<LiveChannelLimits>;
 }
 
-/** A page whose live channel queues more than this is too slow: it is closed (and reconnects). */
-const MAX_LIVE_BUFFERED_BYTES = 8 * 1024 * 1024;
 const LIVE_PING_MS = 20_000;
+/** Ranges of videos streamed from verified blocks at once (one 1 MiB block each). */
+const MAX_VERIFIED_RANGES = 32;
 
 export class WebServer {
   readonly #options: WebServerOptions;
   readonly #server: Server;
   readonly #live: WebSocketServer;
   readonly #deps: WebDependencies;
+  readonly #limits: RequestLimits;
+  readonly #channels: LiveChannels;
   #assets: FrontEndAssets | undefined;
   #hosts = new Set<string>();
   #port = 0;
 
   constructor(options: WebServerOptions) {
     this.#options = options;
+    this.#limits = { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits };
+    this.#channels = new LiveChannels({ ...DEFAULT_LIVE_CHANNEL_LIMITS, ...options.liveLimits });
     const cache = new ContentCache({
       dir: join(options.dir, "cache"),
       maxBytes: options.cacheBytes,
@@ -84,7 +105,9 @@ export class WebServer {
         maxUploadBytes: options.maxUploadBytes,
         unclaimedMs: 10 * 60_000,
         maxPerOwner: 16,
+        maxReceiving: this.#limits.maxReceivingUploads,
       }),
+      rangeSlots: new RangeSlots(MAX_VERIFIED_RANGES),
     };
     this.#server = createServer(
       { requestTimeout: 0, headersTimeout: 30_000 },
@@ -95,6 +118,7 @@ export class WebServer {
       "upgrade",
       (request, socket, head) => void this.#onUpgrade(request, socket, head),
     );
+    this.#server.maxConnections = this.#limits.maxConnections;
     this.#server.on("clientError", (_error, socket) => socket.destroy());
   }
 
@@ -132,6 +156,7 @@ export class WebServer {
   }
 
   async #onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    closeUnreadBodyAfterReply(request, response);
     try {
       if (!hostAllowed(request.headers.host, this.#hosts)) {
         throw new AlbumError(
@@ -159,7 +184,15 @@ export class WebServer {
           throw new AlbumError(ErrorCode.Unauthenticated, "log in first");
         }
         const params = match.slice(1).map(decodePathPart);
-        await route.handle({ request, response, params, url, session, token }, this.#deps);
+        const body = route.body ?? (route.method === "POST" ? "json" : "none");
+        const done = watchBody(request, response, body, this.#limits, (reason) =>
+          sendError(response, reason),
+        );
+        try {
+          await route.handle({ request, response, params, url, session, token }, this.#deps);
+        } finally {
+          done();
+        }
         return;
       }
       throw new AlbumError(ErrorCode.NotFound, `no such API: ${method} ${url.pathname}`);
@@ -168,8 +201,6 @@ export class WebServer {
       if (failure.code === ErrorCode.Internal) {
         this.#options.logger.error({ err: error, url: request.url }, "request failed");
       }
-      // A body the handler did not read must not be read into memory: close after replying.
-      if (!request.complete) response.setHeader("Connection", "close");
       sendError(response, failure);
     }
   }
@@ -213,19 +244,24 @@ export class WebServer {
   ): Promise<void> {
     let detach: (() => void) | undefined;
     let closed = false;
+    const admission = this.#channels.admit(session, ws);
+    if (!admission.admitted) {
+      // The newest page is refused, with a line it shows; pages already open stay.
+      ws.send(JSON.stringify({ type: "error", message: admission.reason } satisfies LiveMessage));
+      ws.close(1008, "too many live channels");
+      return;
+    }
+    const channel: LiveChannel = admission.channel;
     const send = (message: LiveMessage): void => {
       if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > MAX_LIVE_BUFFERED_BYTES) {
-        ws.terminate();
-        return;
-      }
-      ws.send(JSON.stringify(message));
+      channel.send(JSON.stringify(message));
     };
     const ping = setInterval(() => ws.ping(), LIVE_PING_MS);
     ws.on("message", () => ws.close(1008, "the live channel is one-way"));
     ws.on("error", () => ws.terminate());
     ws.on("close", () => {
       closed = true;
+      channel.remove();
       clearInterval(ping);
       detach?.();
     });

@@ -34,6 +34,7 @@ const media: fc.Arbitrary<FileMedia> = fc
       height: fc.integer({ min: 1, max: 1_000_000 }),
       takenAt: fc.integer({ min: 1, max: 253_402_300_799_000 }),
       addedAt: fc.integer({ min: 1, max: 253_402_300_799_000 }),
+      chunkIndexKey: hexKey,
     },
     { requiredKeys: ["kind"] },
   )

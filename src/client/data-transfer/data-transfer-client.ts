@@ -4,6 +4,7 @@
 
 import { ConnectionPool } from "../../common/grpc/connection-pool.ts";
 import { downloadWithPool, type DownloadResult } from "./download.ts";
+import { openUnverifiedStream, type UnverifiedStream } from "./download-stream.ts";
 import type { RingSource } from "./ring-source.ts";
 import type { ProgressListener } from "./transfer-progress.ts";
 import { uploadWithPool, type UploadResult } from "./upload.ts";
@@ -29,6 +30,11 @@ export class DataTransferClient {
       pool: this.pool,
       signal,
     });
+  }
+
+  /** The bytes of `key` from `offset`, UNVERIFIED: for a reader that checks them itself. */
+  openUnverified(key: string, offset: number, signal?: AbortSignal): Promise<UnverifiedStream> {
+    return openUnverifiedStream(key, offset, this.ringSource, this.pool, signal);
   }
 
   close(): void {

@@ -21,6 +21,8 @@ export function albumPage(album: string, header: HTMLElement): AlbumPage {
   const viewer = new Viewer(album);
   const gallery = new Gallery(album, (id) => viewer.open(id));
   const uploads = new Uploads(album);
+  // People drop files on the grid they are looking at, not only on the drop zone.
+  uploads.acceptDrops(gallery.element);
   const members = new MembersPanel(album);
   const editors = new EditorsPanel();
   const chat = new ChatPanel(album);

@@ -2,6 +2,10 @@
 // parsed as HTML), so names and chat lines that contain markup show as the
 // characters they are. There is deliberately no way here to set innerHTML.
 
+// One byte formatter for the shell and the page: the shared module is pure and
+// free of Node APIs, so the front end's bundle takes it as it is.
+export { formatBytes } from "../../common/format-bytes.ts";
+
 type Child = Node | string | null | undefined | false;
 
 export interface Attributes {
@@ -34,18 +38,6 @@ export function append(parent: Node, ...children: Child[]): void {
 
 export function clear(element: Element): void {
   while (element.firstChild) element.removeChild(element.firstChild);
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 export function formatTime(ms: number): string {

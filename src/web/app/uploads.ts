@@ -29,22 +29,27 @@ export class Uploads {
       picker,
       h("span", {}, " or drop files here"),
     );
-    zone.addEventListener("dragover", (event) => {
-      event.preventDefault();
-      zone.classList.add("dragging");
-    });
-    zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
-    zone.addEventListener("drop", (event) => {
-      event.preventDefault();
-      zone.classList.remove("dragging");
-      this.addAll([...(event.dataTransfer?.files ?? [])]);
-    });
+    this.acceptDrops(zone);
     this.element = h(
       "section",
       { class: "upload-panel", "aria-label": "Add files" },
       zone,
       this.#list,
     );
+  }
+
+  /** Files dropped on `target` (the drop zone, the gallery) are added like picked ones. */
+  acceptDrops(target: HTMLElement): void {
+    target.addEventListener("dragover", (event) => {
+      event.preventDefault();
+      target.classList.add("dragging");
+    });
+    target.addEventListener("dragleave", () => target.classList.remove("dragging"));
+    target.addEventListener("drop", (event) => {
+      event.preventDefault();
+      target.classList.remove("dragging");
+      this.addAll([...(event.dataTransfer?.files ?? [])]);
+    });
   }
 
   addAll(files: readonly File[]): void {
