@@ -10,6 +10,9 @@ import type { CachedContent } from "./content-cache.ts";
 import { parseRange } from "./http-range.ts";
 import { SECURITY_HEADERS } from "./web-security.ts";
 
+/** A year: what "for good" means to HTTP caches (RFC 9111). */
+const IMMUTABLE_SECONDS = 365 * 24 * 3600;
+
 /** JSON request bodies are small (names, passwords, chat lines). */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
@@ -94,6 +97,8 @@ export interface ContentReply {
   disposition?: string;
   /** Renditions never change under a URL for a session: cache them briefly. */
   cacheSeconds?: number;
+  /** The URL names this exact content (a version tag): the browser may keep it for good. */
+  immutable?: boolean;
 }
 
 /** Streams a verified cached content, honouring one Range; releases the content when done. */
@@ -108,7 +113,11 @@ export async function sendContent(
       "Content-Type": reply.contentType,
       "Accept-Ranges": "bytes",
       ...(reply.disposition ? { "Content-Disposition": reply.disposition } : {}),
-      ...(reply.cacheSeconds ? { "Cache-Control": `private, max-age=${reply.cacheSeconds}` } : {}),
+      ...(reply.immutable
+        ? { "Cache-Control": `private, max-age=${IMMUTABLE_SECONDS}, immutable` }
+        : reply.cacheSeconds
+          ? { "Cache-Control": `private, max-age=${reply.cacheSeconds}` }
+          : {}),
     };
     const range = parseRange(request.headers.range, content.size);
     if (range.kind === "unsatisfiable") {

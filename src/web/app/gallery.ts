@@ -1,7 +1,11 @@
 // The album's grid of tiles, updated in place: a change adds, moves or
 // removes only the tiles concerned, so the grid keeps its scroll position and
 // the focus when others edit. Thumbnails load lazily; every thumbnail's alt is
-// the file's name (as text).
+// the file's name (as text). A large album is laid out a slice at a time:
+// the first screen's tiles at once, the rest in small slices while the
+// browser is idle, so the first thumbnails are asked for, loaded and shown
+// before a thousand tiles are built; every tile is then in the page (found
+// by role and name, reached by the keyboard, found by the browser's search).
 import { albumPath } from "./api.ts";
 import { h } from "./dom.ts";
 import type { FileView } from "../live-types.ts";
@@ -11,12 +15,28 @@ export function thumbnailUrl(
   file: FileView,
   variant: "thumbnail" | "preview" | "original",
 ): string {
-  return `${albumPath(album)}/files/${file.id}/${variant}`;
+  // The version tag lets the browser keep a picture for good (the server says so for current tags).
+  const version = variant === "original" ? "" : `?v=${encodeURIComponent(file.version)}`;
+  return `${albumPath(album)}/files/${file.id}/${variant}${version}`;
+}
+
+/** Tiles laid out per idle slice after the first screen (small: image loads go between them). */
+const SLICE = 50;
+/** An idle slice runs at the latest after this long, even on a busy page. */
+const IDLE_TIMEOUT_MS = 500;
+
+/** More tiles than the window can show at once (tiles are at least 160 px wide). */
+function firstScreenTiles(): number {
+  return Math.max(48, Math.ceil(innerWidth / 160) * Math.ceil(innerHeight / 160) * 2);
 }
 
 export class Gallery {
   readonly element = h("ul", { class: "gallery", "aria-label": "Files" });
   readonly #tiles = new Map<string, { tile: HTMLLIElement; signature: string }>();
+  /** The files being laid out, and how many of them are in place. */
+  #files: readonly FileView[] = [];
+  #placed = 0;
+  #later: (() => void) | undefined;
 
   constructor(
     private readonly album: string,
@@ -31,9 +51,21 @@ export class Gallery {
         this.#tiles.delete(id);
       }
     }
-    let previous: Element | null = null;
-    for (const file of files) {
-      const signature = `${file.name}\u0000${file.thumbnail}\u0000${file.kind}\u0000${file.average}\u0000${file.ratings}`;
+    this.#files = files;
+    this.#placed = 0;
+    this.#place(firstScreenTiles());
+  }
+
+  /** Puts the next `count` files' tiles in place; the rest follow in the next frame. */
+  #place(count: number): void {
+    this.#later?.();
+    this.#later = undefined;
+    const files = this.#files;
+    const end = Math.min(files.length, this.#placed + count);
+    let previous: Element | null =
+      this.#placed === 0 ? null : this.#tiles.get(files[this.#placed - 1]!.id)!.tile;
+    for (const file of files.slice(this.#placed, end)) {
+      const signature = `${file.name}\u0000${file.version}\u0000${file.thumbnail}\u0000${file.kind}\u0000${file.average}\u0000${file.ratings}`;
       let held = this.#tiles.get(file.id);
       if (!held || held.signature !== signature) {
         const tile = this.#tile(file);
@@ -50,6 +82,8 @@ export class Gallery {
       }
       previous = held.tile;
     }
+    this.#placed = end;
+    if (end < files.length) this.#later = whenIdle(() => this.#place(SLICE));
   }
 
   #tile(file: FileView): HTMLLIElement {
@@ -88,4 +122,14 @@ export class Gallery {
       rating ? h("span", { class: "tile-rating" }, rating) : null,
     );
   }
+}
+
+/** Runs `task` when the browser is idle (or soon, where it cannot tell); returns a cancel. */
+function whenIdle(task: () => void): () => void {
+  if (typeof requestIdleCallback === "function") {
+    const id = requestIdleCallback(task, { timeout: IDLE_TIMEOUT_MS });
+    return () => cancelIdleCallback(id);
+  }
+  const id = setTimeout(task, 16);
+  return () => clearTimeout(id);
 }
