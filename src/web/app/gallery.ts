@@ -25,9 +25,9 @@ const SLICE = 50;
 /** An idle slice runs at the latest after this long, even on a busy page. */
 const IDLE_TIMEOUT_MS = 500;
 
-/** More tiles than the window can show at once (tiles are at least 160 px wide). */
+/** At least as many tiles as the window can show at once (tiles are at least 160 px wide). */
 function firstScreenTiles(): number {
-  return Math.max(48, Math.ceil(innerWidth / 160) * Math.ceil(innerHeight / 160) * 2);
+  return Math.max(24, Math.ceil(innerWidth / 160) * Math.ceil(innerHeight / 160));
 }
 
 export class Gallery {
@@ -37,6 +37,8 @@ export class Gallery {
   #files: readonly FileView[] = [];
   #placed = 0;
   #later: (() => void) | undefined;
+  /** Tiles this close to the top load their thumbnail at once (no wait for layout to say it shows). */
+  #eager = 0;
 
   constructor(
     private readonly album: string,
@@ -53,7 +55,9 @@ export class Gallery {
     }
     this.#files = files;
     this.#placed = 0;
-    this.#place(firstScreenTiles());
+    this.#eager = firstScreenTiles();
+    // Twice the first screen: a scroll right after the first paint finds tiles.
+    this.#place(this.#eager * 2);
   }
 
   /** Puts the next `count` files' tiles in place; the rest follow in the next frame. */
@@ -64,11 +68,11 @@ export class Gallery {
     const end = Math.min(files.length, this.#placed + count);
     let previous: Element | null =
       this.#placed === 0 ? null : this.#tiles.get(files[this.#placed - 1]!.id)!.tile;
-    for (const file of files.slice(this.#placed, end)) {
+    for (const [offset, file] of files.slice(this.#placed, end).entries()) {
       const signature = `${file.name}\u0000${file.version}\u0000${file.thumbnail}\u0000${file.kind}\u0000${file.average}\u0000${file.ratings}`;
       let held = this.#tiles.get(file.id);
       if (!held || held.signature !== signature) {
-        const tile = this.#tile(file);
+        const tile = this.#tile(file, this.#placed + offset < this.#eager);
         if (held) held.tile.replaceWith(tile);
         held = { tile, signature };
         this.#tiles.set(file.id, held);
@@ -86,12 +90,12 @@ export class Gallery {
     if (end < files.length) this.#later = whenIdle(() => this.#place(SLICE));
   }
 
-  #tile(file: FileView): HTMLLIElement {
+  #tile(file: FileView, eager: boolean): HTMLLIElement {
     const picture = file.thumbnail
       ? h("img", {
           src: thumbnailUrl(this.album, file, "thumbnail"),
           alt: file.name,
-          loading: "lazy",
+          loading: eager ? "eager" : "lazy",
           decoding: "async",
           width: 256,
           height: 256,
