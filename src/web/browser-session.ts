@@ -77,15 +77,15 @@ export interface BrowserSessionOptions {
   prefetch?: (session: BrowserSession, key: string) => Promise<void>;
 }
 
-/** Thumbnails warmed when an album opens: about a first screen. */
-const PREFETCH_FIRST_SCREEN = 60;
+/** Thumbnails warmed when an album opens: a first screen (what a page loads at once, app/gallery.ts). */
+const PREFETCH_FIRST_SCREEN = 48;
 /**
  * How long the rest of an album's opening (decoding the replica for the
  * editing session, the peer endpoint, the announce) waits for the first
  * screen's thumbnails: that work holds the web server's thread for a while
  * on a large album, and the page is asking for them right then.
  */
-const FIRST_SCREEN_HEAD_START_MS = 400;
+const FIRST_SCREEN_HEAD_START_MS = 1000;
 
 export class BrowserSession {
   readonly user: string;
