@@ -286,9 +286,10 @@ export class BrowserSession {
    * after a bounded head start), for the opening to go on.
    */
   async #onReplica(waiting: OpeningAlbum, opened: OpenedAlbum): Promise<void> {
+    // Opened for an API call, no page waiting: the session decodes the replica itself.
+    if (waiting.sinks.size === 0) return;
     const early = new EarlyAlbum(opened, this.user);
     waiting.early = early;
-    if (waiting.sinks.size === 0) return;
     const fetched = this.#prefetchThumbnails(waiting.knownThumbnails, early.filesInDetail());
     const message: LiveMessage = { type: "album", album: this.#earlyView(early) };
     waiting.earlyJson = JSON.stringify(message);
