@@ -1,7 +1,8 @@
 // The album's grid of tiles, updated in place: a change adds, moves or
 // removes only the tiles concerned, so the grid keeps its scroll position and
-// the focus when others edit. Thumbnails load lazily; every thumbnail's alt is
-// the file's name (as text). A large album is laid out a slice at a time:
+// the focus when others edit. The first screen's thumbnails load at once,
+// the others lazily; every thumbnail's alt is the file's name (as text). A
+// large album is laid out a slice at a time:
 // the first screen's tiles at once, the rest in small slices while the
 // browser is idle, so the first thumbnails are asked for, loaded and shown
 // before a thousand tiles are built; every tile is then in the page (found
@@ -60,7 +61,7 @@ export class Gallery {
     this.#place(this.#eager * 2);
   }
 
-  /** Puts the next `count` files' tiles in place; the rest follow in the next frame. */
+  /** Puts the next `count` files' tiles in place; the rest follow in idle slices. */
   #place(count: number): void {
     this.#later?.();
     this.#later = undefined;
