@@ -33,11 +33,20 @@ interface PageImage {
   alt: string;
   complete: boolean;
   naturalWidth: number;
-  getBoundingClientRect(): { top: number };
+  getBoundingClientRect(): { top: number; bottom: number };
 }
 interface PageGlobal {
-  document: { querySelectorAll(selector: string): Iterable<PageImage> };
+  document: {
+    querySelectorAll(selector: string): Iterable<PageImage>;
+    querySelector(
+      selector: string,
+    ): { textContent: string | null; getBoundingClientRect(): { bottom: number } } | null;
+    addEventListener(type: string, listener: () => void, capture: boolean): void;
+  };
   innerHeight: number;
+  performance: { now(): number; timeOrigin: number };
+  /** When the person picked the file (set by a listener the benchmark adds). */
+  albumsharePicked?: number;
 }
 
 const median = (values: number[]): number => {
@@ -111,28 +120,80 @@ async function fillAlbum(system: LocalSystem, dir: string): Promise<void> {
   central.close();
 }
 
-/** Navigates and returns ms from navigation start until every thumbnail on screen has loaded. */
+/**
+ * A full navigation (from a blank page, so the time origin is this load and
+ * not an earlier one: a change of the URL's fragment alone would keep the
+ * document), then ms from its start until the first screen of the gallery is
+ * full and every thumbnail on it has loaded. "Full": the thumbnails reach the
+ * bottom edge of the viewport, or every file has its thumbnail; and, when
+ * `countText` is given, the page says how many files there are.
+ */
 async function firstScreen(
   browser: PersonBrowser,
   url: string,
   selector: string,
-  count: number,
+  total: number,
+  countText?: string,
 ): Promise<number> {
   const page = browser.page;
-  await page.goto(url);
-  await page.waitForFunction(
-    ({ selector, count }) => {
+  await page.goto("about:blank");
+  await page.goto(url, { waitUntil: "commit" });
+  // The page notes the moment itself: reading the clock in a later call would add a round trip.
+  const met = await page.waitForFunction(
+    ({ selector, total, countText }) => {
       // Runs in the page (serialized by playwright): nothing from outside.
       const page = globalThis as unknown as PageGlobal;
+      if (countText !== undefined) {
+        const count = page.document.querySelector(".file-count");
+        if (count?.textContent !== countText) return false;
+      }
       const images = [...page.document.querySelectorAll(selector)];
-      if (images.length < count) return false;
-      const onScreen = images.filter((img) => img.getBoundingClientRect().top < page.innerHeight);
-      return onScreen.length > 0 && onScreen.every((img) => img.complete && img.naturalWidth > 0);
+      const onScreen = images.filter((img) => {
+        const box = img.getBoundingClientRect();
+        return box.top < page.innerHeight && box.bottom > 0;
+      });
+      if (onScreen.length === 0) return false;
+      if (!onScreen.every((img) => img.complete && img.naturalWidth > 0)) return false;
+      const grid = page.document.querySelector(selector.split(" ")[0]!);
+      const full =
+        images.length >= total || (grid?.getBoundingClientRect().bottom ?? 0) >= page.innerHeight;
+      return full ? page.performance.now() : false;
     },
-    { selector, count },
+    { selector, total, countText },
     { timeout: 120_000, polling: "raf" },
   );
-  return page.evaluate(() => performance.now());
+  return (await met.jsonValue()) as number;
+}
+
+/** Where a page load's time went (stderr only): resource timings of the page, ms from navigation start. */
+async function loadBreakdown(browser: PersonBrowser): Promise<string> {
+  // Only plain data crosses into the page: computed here.
+  const entries = await browser.page.evaluate(() =>
+    (
+      globalThis as unknown as {
+        performance: {
+          getEntriesByType(
+            type: string,
+          ): { name: string; requestStart: number; responseEnd: number }[];
+        };
+      }
+    ).performance
+      .getEntriesByType("resource")
+      .map(({ name, requestStart, responseEnd }) => ({ name, requestStart, responseEnd })),
+  );
+  const lines: string[] = [];
+  for (const part of ["/app.js", "/api/me"]) {
+    const entry = entries.find((candidate) => candidate.name.endsWith(part));
+    if (entry)
+      lines.push(`${part} ${Math.round(entry.requestStart)}-${Math.round(entry.responseEnd)}`);
+  }
+  const thumbnails = entries.filter((entry) => entry.name.includes("/thumbnail"));
+  if (thumbnails.length > 0) {
+    const first = Math.min(...thumbnails.map((entry) => entry.requestStart));
+    const last = Math.max(...thumbnails.map((entry) => entry.responseEnd));
+    lines.push(`${thumbnails.length} thumbnails ${Math.round(first)}-${Math.round(last)}`);
+  }
+  return lines.join(", ");
 }
 
 async function staticBaseline(browser: PersonBrowser, thumbnail: Buffer): Promise<number> {
@@ -189,39 +250,81 @@ async function browserRows(dir: string): Promise<BenchRow[]> {
     await login(alice, base, "bench-alice");
     await login(bob, base, "bench-bob");
     const albumUrl = `${base}#/album/thousand`;
-    const cold = await firstScreen(alice, albumUrl, ".gallery img", ALBUM_PHOTOS);
-    await alice.page.goto(base);
-    const warm = await firstScreen(alice, albumUrl, ".gallery img", ALBUM_PHOTOS);
+    const countText = `${ALBUM_PHOTOS} files`;
+    const cold = await firstScreen(alice, albumUrl, ".gallery img", ALBUM_PHOTOS, countText);
+    const coldParts = await loadBreakdown(alice);
+    const warm = await firstScreen(alice, albumUrl, ".gallery img", ALBUM_PHOTOS, countText);
+    const warmParts = await loadBreakdown(alice);
     const thumbnail = (await makeImageRenditions(join(dir, "photo-0000.jpg"))).thumbnail;
     const baseline = await staticBaseline(bob, thumbnail);
     process.stderr.write(
-      `web bench: first screen cold ${cold} ms, warm ${warm} ms, static ${baseline} ms\n`,
+      `web bench: first screen cold ${Math.round(cold)} ms (${coldParts}), warm ${Math.round(warm)} ms (${warmParts}), static ${Math.round(baseline)} ms\n`,
     );
 
     // Add-to-thumbnail: alice adds by the picker, bob's page shows the thumbnail.
+    // Where each add's time goes (stderr only): moments seen by the browsers, ms from the add.
+    const moments = new Map<string, number>();
+    let addStart = 0;
+    const mark = (name: string): void => {
+      if (!moments.has(name)) moments.set(name, Math.round(performance.now() - addStart));
+    };
+    alice.page.on("response", (response) => {
+      const path = new URL(response.url()).pathname;
+      if (path === "/api/uploads") mark("staged");
+      else if (path.endsWith("/files") && response.request().method() === "POST") mark("added");
+    });
+    bob.page.on("websocket", (socket) =>
+      socket.on("framereceived", () => mark("bob's live message")),
+    );
+    bob.page.on("request", (request) => {
+      if (request.url().includes("/thumbnail")) mark("bob asks the thumbnail");
+    });
+    bob.page.on("requestfinished", (request) => {
+      if (request.url().includes("/thumbnail")) mark("bob has the thumbnail");
+    });
     await alice.page.goto(albumUrl);
     await alice.page.getByText("live", { exact: true }).waitFor();
+    // The moment of the pick, in the page's own clock (before the page's own handler runs).
+    await alice.page.evaluate(() => {
+      const page = globalThis as unknown as PageGlobal;
+      page.document.addEventListener(
+        "change",
+        () => (page.albumsharePicked = page.performance.timeOrigin + page.performance.now()),
+        true,
+      );
+    });
     await bob.page.goto(albumUrl);
     await bob.page.getByText("live", { exact: true }).waitFor();
     const adds: number[] = [];
     for (let run = 0; run < ADD_RUNS; run++) {
       const name = `added-${run}.jpg`;
       const buffer = await testJpeg(640, 480, 5000 + run);
+      moments.clear();
       const start = performance.now();
+      addStart = start;
       await alice.page
         .getByLabel("Add photos and videos")
         .setInputFiles({ name, mimeType: "image/jpeg", buffer });
-      await bob.page.waitForFunction(
+      const shown = await bob.page.waitForFunction(
         (alt) => {
           const page = globalThis as unknown as PageGlobal;
           const images = [...page.document.querySelectorAll(".gallery img")];
           const img = images.find((candidate) => candidate.alt === alt);
-          return img !== undefined && img.complete && img.naturalWidth > 0;
+          const loaded = img !== undefined && img.complete && img.naturalWidth > 0;
+          return loaded ? page.performance.timeOrigin + page.performance.now() : false;
         },
         name,
         { timeout: 60_000, polling: "raf" },
       );
-      adds.push(performance.now() - start);
+      // Both pages' clocks are this machine's wall clock: from alice's pick to bob's thumbnail.
+      const picked = await alice.page.evaluate(
+        () => (globalThis as unknown as PageGlobal).albumsharePicked ?? Number.NaN,
+      );
+      adds.push(((await shown.jsonValue()) as number) - picked);
+      mark("bob's page shows it");
+      process.stderr.write(
+        `web bench: add ${run}: ${[...moments].map(([name, ms]) => `${name} ${ms}`).join(", ")}\n`,
+      );
     }
     // The same add through the client library alone, in this process (carol: bob's page holds his slot).
     const central = await CentralClient.connect({ address: system.central });

@@ -18,9 +18,11 @@ export interface AlbumViewSource {
   hasRated(fileId: string): boolean;
 }
 
+/** `versionOf`: the version tag of a file's pictures (rendition-tag.ts). */
 export function albumView(
   source: AlbumViewSource,
   myStars: ReadonlyMap<string, number>,
+  versionOf: (file: AlbumFile) => string,
 ): AlbumView {
   const editors = [{ user: source.user, slot: source.slot }, ...source.editors()].sort(
     (a, b) => a.slot - b.slot,
@@ -31,7 +33,7 @@ export function albumView(
     slot: source.slot,
     members: [...source.members()],
     editors,
-    files: source.filesInDetail().map((file) => fileView(file, source, myStars)),
+    files: source.filesInDetail().map((file) => fileView(file, source, myStars, versionOf(file))),
   };
 }
 
@@ -39,6 +41,7 @@ function fileView(
   file: AlbumFile,
   source: AlbumViewSource,
   myStars: ReadonlyMap<string, number>,
+  version: string,
 ): FileView {
   const media = file.media;
   const kind = media?.kind ?? mediaKindOf(file.name);
@@ -52,6 +55,7 @@ function fileView(
     rated: source.hasRated(file.fileId),
     myStars: myStars.get(file.fileId) ?? null,
     kind,
+    version,
     // Images added without renditions are shown from the original.
     thumbnail: media?.thumbnailKey !== undefined || kind === "image",
     preview: media?.previewKey !== undefined || kind === "image",

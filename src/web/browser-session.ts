@@ -15,8 +15,12 @@ import {
   type PeerEndpointOptions,
   type SessionChatMessage,
 } from "../client/session/album-session.ts";
+import type { OpenedAlbum } from "../client/central-client.ts";
 import type { AlbumFile } from "../crdt/index.ts";
 import { albumView, type AlbumView } from "./album-view.ts";
+import type { VerifiedFetch } from "./content-cache.ts";
+import { EarlyAlbum, tapGetAlbum } from "./early-album.ts";
+import type { RenditionTags } from "./rendition-tag.ts";
 import type { LiveMessage } from "./live-types.ts";
 
 export type { LiveMessage };
@@ -30,6 +34,18 @@ const CHAT_KEPT = 200;
 /** Changes within this window go out as one album message. */
 const VIEW_COALESCE_MS = 20;
 
+/** An album whose session is opening: the pages already waiting for it, and the chat so far. */
+interface OpeningAlbum {
+  readonly sinks: Set<LiveSink>;
+  readonly chat: SessionChatMessage[];
+  /** Thumbnail keys already prefetched for the pages. */
+  readonly knownThumbnails: Set<string>;
+  /** The central server's replica, once getAlbum answered: shown before the session is open. */
+  early: EarlyAlbum | undefined;
+  /** What the waiting pages were sent from it (JSON): the open session's view is sent only if it differs. */
+  earlyJson: string | undefined;
+}
+
 interface OpenAlbum {
   readonly session: AlbumSession;
   readonly sinks: Set<LiveSink>;
@@ -39,8 +55,8 @@ interface OpenAlbum {
   idleTimer: NodeJS.Timeout | undefined;
   /** Calls running on the session (an upload may take minutes). */
   busy: number;
-  /** Thumbnail keys already known to the pages (undefined until the first page attached). */
-  knownThumbnails: Set<string> | undefined;
+  /** Thumbnail keys already prefetched for the pages. */
+  readonly knownThumbnails: Set<string>;
   viewTimer: NodeJS.Timeout | undefined;
 }
 
@@ -51,16 +67,25 @@ export interface BrowserSessionOptions {
   logger: Logger;
   /** How long an album stays open after its last page left (a reload comes back at once). */
   idleCloseMs: number;
+  /** The version tags of the pictures' addresses (shared by the server's sessions). */
+  tags: RenditionTags;
   /**
    * Warms the content cache with a thumbnail a page is about to ask for: the
    * first screen of an album when it opens, and each file added while pages
-   * watch. Best effort; never awaited.
+   * watch. Best effort; resolves when that thumbnail is cached (or given up).
    */
-  prefetch?: (session: BrowserSession, key: string) => void;
+  prefetch?: (session: BrowserSession, key: string) => Promise<void>;
 }
 
-/** Thumbnails warmed when an album opens: about a first screen. */
-const PREFETCH_FIRST_SCREEN = 60;
+/** Thumbnails warmed when an album opens: a first screen (what a page loads at once, app/gallery.ts). */
+const PREFETCH_FIRST_SCREEN = 48;
+/**
+ * How long the rest of an album's opening (decoding the replica for the
+ * editing session, the peer endpoint, the announce) waits for the first
+ * screen's thumbnails: that work holds the web server's thread for a while
+ * on a large album, and the page is asking for them right then.
+ */
+const FIRST_SCREEN_HEAD_START_MS = 1000;
 
 export class BrowserSession {
   readonly user: string;
@@ -69,7 +94,18 @@ export class BrowserSession {
   readonly #options: BrowserSessionOptions;
   readonly #albums = new Map<string, OpenAlbum>();
   readonly #opening = new Map<string, Promise<OpenAlbum>>();
+  /** What pages of an opening album see meanwhile, by the name they asked for. */
+  readonly #waiting = new Map<string, OpeningAlbum>();
   #closed = false;
+
+  /**
+   * Fills the web server's content cache (content-cache.ts) through this
+   * session's transfer client: verified, not flushed (the cache is emptied
+   * at every start, so it needs no durability).
+   */
+  readonly fillCache: VerifiedFetch = async (key, path) => {
+    await this.transfer.download(key, path, undefined, undefined, { durable: false });
+  };
 
   constructor(options: BrowserSessionOptions) {
     this.user = options.user;
@@ -106,15 +142,34 @@ export class BrowserSession {
     }
   }
 
-  /** Attaches a page: it gets the album and the chat so far, then every change. */
+  /**
+   * Attaches a page: it gets the album and the chat so far, then every
+   * change. While the album opens, the page gets the central server's
+   * replica as soon as it arrives, and the open session's view after.
+   */
   async attach(name: string, sink: LiveSink): Promise<() => void> {
-    const open = await this.#open(name);
+    const opening = this.#open(name);
+    const waiting = this.#findOpen(name) ? undefined : this.#waiting.get(name);
+    if (waiting) {
+      waiting.sinks.add(sink);
+      if (waiting.early) sink.send({ type: "album", album: this.#earlyView(waiting.early) });
+      for (const message of waiting.chat) sink.send({ type: "chat", message });
+    }
+    let open: OpenAlbum;
+    try {
+      open = await opening;
+    } catch (error) {
+      waiting?.sinks.delete(sink);
+      throw error;
+    }
     clearTimeout(open.idleTimer);
     open.idleTimer = undefined;
-    open.sinks.add(sink);
-    this.#prefetchThumbnails(open);
-    sink.send({ type: "album", album: this.#view(open) });
-    for (const message of open.chat) sink.send({ type: "chat", message });
+    if (!open.sinks.has(sink)) {
+      open.sinks.add(sink);
+      void this.#prefetchThumbnails(open.knownThumbnails, open.session.filesInDetail());
+      sink.send({ type: "album", album: this.#view(open) });
+      for (const message of open.chat) sink.send({ type: "chat", message });
+    }
     return () => {
       open.sinks.delete(sink);
       this.#closeWhenIdle(open);
@@ -141,6 +196,20 @@ export class BrowserSession {
       if (!file) throw new AlbumError(ErrorCode.NotFound, "no such file in the album");
       return use(album, file);
     });
+  }
+
+  /**
+   * The file with this FileId, for serving its content: from the open
+   * session, or from the central server's replica while the album opens
+   * (the page shows those files already).
+   */
+  async fileForContent(albumName: string, fileId: string): Promise<AlbumFile> {
+    if (!this.#findOpen(albumName)) {
+      const early = this.#waiting.get(albumName)?.early;
+      const file = early?.filesInDetail().find((candidate) => candidate.fileId === fileId);
+      if (file) return file;
+    }
+    return this.withFile(albumName, fileId, (_, file) => Promise.resolve(file));
   }
 
   /** Rates by FileId, and remembers our stars for the page. */
@@ -194,15 +263,54 @@ export class BrowserSession {
   }
 
   async #start(name: string): Promise<OpenAlbum> {
-    const chat: SessionChatMessage[] = [];
-    const sinks = new Set<LiveSink>();
+    const waiting: OpeningAlbum = {
+      sinks: new Set(),
+      chat: [],
+      knownThumbnails: new Set(),
+      early: undefined,
+      earlyJson: undefined,
+    };
+    this.#waiting.set(name, waiting);
+    // The first screen's thumbnails are fetched as soon as the replica arrives.
+    void this.transfer.warmUp();
+    try {
+      return await this.#startWaiting(name, waiting);
+    } finally {
+      this.#waiting.delete(name);
+    }
+  }
+
+  /**
+   * The central server's replica arrived: the waiting pages see it, and its
+   * first screen of thumbnails is fetched; resolves when they are cached (or
+   * after a bounded head start), for the opening to go on.
+   */
+  async #onReplica(waiting: OpeningAlbum, opened: OpenedAlbum): Promise<void> {
+    // Opened for an API call, no page waiting: the session decodes the replica itself.
+    if (waiting.sinks.size === 0) return;
+    const early = new EarlyAlbum(opened, this.user);
+    waiting.early = early;
+    const fetched = this.#prefetchThumbnails(waiting.knownThumbnails, early.filesInDetail());
+    const message: LiveMessage = { type: "album", album: this.#earlyView(early) };
+    waiting.earlyJson = JSON.stringify(message);
+    for (const sink of waiting.sinks) sink.send(message);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      fetched,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_SCREEN_HEAD_START_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async #startWaiting(name: string, waiting: OpeningAlbum): Promise<OpenAlbum> {
+    const { chat, sinks } = waiting;
     const onChat = (message: SessionChatMessage): void => {
       chat.push(message);
       if (chat.length > CHAT_KEPT) chat.shift();
       for (const sink of sinks) sink.send({ type: "chat", message });
     };
     const session = await AlbumSession.open({
-      central: this.central,
+      central: tapGetAlbum(this.central, (opened) => this.#onReplica(waiting, opened)),
       album: name,
       user: this.user,
       peer: this.#options.peer,
@@ -217,7 +325,7 @@ export class BrowserSession {
       myStars: new Map(),
       idleTimer: undefined,
       busy: 0,
-      knownThumbnails: undefined,
+      knownThumbnails: waiting.knownThumbnails,
       viewTimer: undefined,
     };
     const opened = open;
@@ -231,40 +339,53 @@ export class BrowserSession {
     });
     this.#albums.set(session.album, open);
     if (session.album !== name) this.#albums.set(name, open);
+    if (sinks.size > 0) {
+      // The pages saw the central server's replica; the peers may have brought news.
+      void this.#prefetchThumbnails(open.knownThumbnails, session.filesInDetail());
+      const message: LiveMessage = { type: "album", album: this.#view(open) };
+      if (JSON.stringify(message) !== waiting.earlyJson)
+        for (const sink of sinks) sink.send(message);
+    }
     return open;
   }
 
   #view(open: OpenAlbum): AlbumView {
-    return albumView(open.session, open.myStars);
+    return albumView(open.session, open.myStars, this.#versionOf);
   }
+
+  #earlyView(early: EarlyAlbum): AlbumView {
+    return albumView(early, new Map(), this.#versionOf);
+  }
+
+  readonly #versionOf = (file: AlbumFile): string => this.#options.tags.of(file);
 
   #scheduleView(open: OpenAlbum): void {
     if (open.viewTimer || open.sinks.size === 0) return;
     open.viewTimer = setTimeout(() => {
       open.viewTimer = undefined;
       if (!open.session.isOpen) return;
-      this.#prefetchThumbnails(open);
+      void this.#prefetchThumbnails(open.knownThumbnails, open.session.filesInDetail());
       const message: LiveMessage = { type: "album", album: this.#view(open) };
       for (const sink of open.sinks) sink.send(message);
     }, VIEW_COALESCE_MS);
   }
 
-  #prefetchThumbnails(open: OpenAlbum): void {
+  /**
+   * Warms the cache with the thumbnails not prefetched yet, in page order:
+   * the first screen when an album opens (no more), every new file after.
+   */
+  #prefetchThumbnails(known: Set<string>, files: readonly AlbumFile[]): Promise<unknown> {
     const prefetch = this.#options.prefetch;
-    if (!prefetch) return;
-    const first = open.knownThumbnails === undefined;
-    const known = (open.knownThumbnails ??= new Set());
-    let warmed = 0;
-    // In page order, so the first screen comes first; later, only files new since the last view.
-    for (const file of open.session.filesInDetail()) {
+    if (!prefetch) return Promise.resolve();
+    const first = known.size === 0;
+    const fetching: Promise<void>[] = [];
+    for (const file of files) {
       const key = file.media?.thumbnailKey;
       if (key === undefined || known.has(key)) continue;
       known.add(key);
-      if (!first || warmed < PREFETCH_FIRST_SCREEN) {
-        prefetch(this, key);
-        warmed++;
-      }
+      if (!first || fetching.length < PREFETCH_FIRST_SCREEN) fetching.push(prefetch(this, key));
     }
+    return Promise.all(fetching);
   }
 
   #forget(open: OpenAlbum): void {

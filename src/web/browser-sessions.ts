@@ -9,6 +9,7 @@ import type { Logger } from "../common/logger.ts";
 import { CentralClient } from "../client/central-client.ts";
 import type { PeerEndpointOptions } from "../client/session/album-session.ts";
 import { BrowserSession, type BrowserSessionOptions } from "./browser-session.ts";
+import type { RenditionTags } from "./rendition-tag.ts";
 
 export interface BrowserSessionsOptions {
   central: string;
@@ -20,6 +21,7 @@ export interface BrowserSessionsOptions {
   /** An album with no page open is handed back after this long. */
   albumIdleCloseMs: number;
   prefetch?: BrowserSessionOptions["prefetch"];
+  tags: RenditionTags;
 }
 
 interface Held {
@@ -87,8 +89,11 @@ export class BrowserSessions {
       peer: this.#options.peer,
       logger: this.#options.logger.child({ user }),
       idleCloseMs: this.#options.albumIdleCloseMs,
+      tags: this.#options.tags,
       ...(this.#options.prefetch ? { prefetch: this.#options.prefetch } : {}),
     });
+    // Most logins open an album next: its thumbnails come from the data servers.
+    void session.transfer.warmUp();
     const token = randomBytes(32).toString("base64url");
     this.#byToken.set(token, { session, lastUsed: Date.now() });
     return { token, user };

@@ -11,6 +11,9 @@ import { parseRange } from "./http-range.ts";
 import { HttpRefusal } from "./request-limits.ts";
 import { SECURITY_HEADERS } from "./web-security.ts";
 
+/** A year: what "for good" means to HTTP caches (RFC 9111). */
+const IMMUTABLE_SECONDS = 365 * 24 * 3600;
+
 /** JSON request bodies are small (names, passwords, chat lines). */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
@@ -105,6 +108,8 @@ export interface ContentReply {
   disposition?: string;
   /** Renditions never change under a URL for a session: cache them briefly. */
   cacheSeconds?: number;
+  /** The URL names this exact content (a version tag): the browser may keep it for good. */
+  immutable?: boolean;
 }
 
 /** The headers of every content reply (type, ranges accepted, disposition, caching). */
@@ -113,7 +118,11 @@ export function contentHeaders(reply: ContentReply): Record<string, string | num
     "Content-Type": reply.contentType,
     "Accept-Ranges": "bytes",
     ...(reply.disposition ? { "Content-Disposition": reply.disposition } : {}),
-    ...(reply.cacheSeconds ? { "Cache-Control": `private, max-age=${reply.cacheSeconds}` } : {}),
+    ...(reply.immutable
+      ? { "Cache-Control": `private, max-age=${IMMUTABLE_SECONDS}, immutable` }
+      : reply.cacheSeconds
+        ? { "Cache-Control": `private, max-age=${reply.cacheSeconds}` }
+        : {}),
   };
 }
 

@@ -18,6 +18,11 @@ export interface FileView {
   /** This user's stars, when given through this web server. */
   myStars: number | null;
   kind: MediaKindView;
+  /**
+   * Version of its pictures, for their addresses (?v=): changes when they
+   * would; never a content key nor derived from one without the server's secret.
+   */
+  version: string;
   /** Whether the server can serve a thumbnail / a preview picture of it. */
   thumbnail: boolean;
   preview: boolean;

@@ -13,6 +13,7 @@ import type { ContentCache } from "./content-cache.ts";
 import { attachmentDisposition, readJson, sendContent, sendJson, stringField } from "./http-io.ts";
 import { contentTypeOf } from "./media-kind.ts";
 import type { BodyKind } from "./request-limits.ts";
+import type { RenditionTags } from "./rendition-tag.ts";
 import type { UploadStaging } from "./upload-staging.ts";
 import { sendVerifiedRange, type ChunkedContent, type RangeSlots } from "./verified-range.ts";
 import { clearedSessionCookie, sessionCookie } from "./web-security.ts";
@@ -33,6 +34,7 @@ export interface WebDependencies {
   cache: ContentCache;
   uploads: UploadStaging;
   rangeSlots: RangeSlots;
+  tags: RenditionTags;
 }
 
 export interface Route {
@@ -206,14 +208,15 @@ export const routes: readonly Route[] = [
   {
     method: "GET",
     pattern: new RegExp(`^/api/albums/${ALBUM}/files/${FILE_ID}/(original|preview|thumbnail)$`),
-    async handle(context, { cache, rangeSlots }) {
+    async handle(context, { cache, rangeSlots, tags }) {
       const session = loggedIn(context);
       const variant = context.params[2] as "original" | "preview" | "thumbnail";
       const download = context.url.searchParams.has("download");
-      // The album stays open while the content is fetched, not while it streams.
-      const served = await session.withFile(context.params[0]!, context.params[1]!, (_, file) =>
-        Promise.resolve(servedContent(file, variant, download)),
-      );
+      // The album stays open while the file is looked up, not while it streams.
+      const file = await session.fileForContent(context.params[0]!, context.params[1]!);
+      // An address with the current version tag always serves these bytes: the browser may keep them.
+      const current = context.url.searchParams.get("v") === tags.of(file);
+      const served = servedContent(file, variant, download, current);
       // A range of a video not cached yet is served from verified blocks at once.
       if (
         served.chunked &&
@@ -229,9 +232,7 @@ export const routes: readonly Route[] = [
       ) {
         return;
       }
-      const content = await cache.open(served.key, async (key, path) => {
-        await session.transfer.download(key, path);
-      });
+      const content = await cache.open(served.key, session.fillCache);
       await sendContent(context.request, context.response, content, served.reply);
     },
   },
@@ -242,11 +243,16 @@ function servedContent(
   file: AlbumFile,
   variant: "original" | "preview" | "thumbnail",
   download: boolean,
+  currentVersion: boolean,
 ): { key: string; reply: Parameters<typeof sendContent>[3]; chunked?: ChunkedContent } {
   const media = file.media;
   const renditionKey = variant === "thumbnail" ? media?.thumbnailKey : media?.previewKey;
+  const kept = currentVersion && variant !== "original" ? { immutable: true } : {};
   if (variant !== "original" && renditionKey !== undefined) {
-    return { key: renditionKey, reply: { contentType: "image/webp", cacheSeconds: 3600 } };
+    return {
+      key: renditionKey,
+      reply: { contentType: "image/webp", cacheSeconds: 3600, ...kept },
+    };
   }
   const contentType = contentTypeOf(file.name);
   const isImage = contentType.startsWith("image/");
@@ -257,6 +263,7 @@ function servedContent(
     contentType,
     disposition: attachmentDisposition(file.displayName, inline ? "inline" : "attachment"),
     cacheSeconds: 3600,
+    ...kept,
   };
   const chunkIndexKey = media?.chunkIndexKey;
   return {

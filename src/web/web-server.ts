@@ -19,6 +19,7 @@ import { BrowserSessions } from "./browser-sessions.ts";
 import type { LiveMessage } from "./browser-session.ts";
 import { ContentCache } from "./content-cache.ts";
 import { Prefetcher } from "./prefetcher.ts";
+import { RenditionTags } from "./rendition-tag.ts";
 import { loadFrontEnd, type FrontEndAssets } from "./front-end-assets.ts";
 import { sendError, sendJson, writeHead } from "./http-io.ts";
 import { UploadStaging } from "./upload-staging.ts";
@@ -89,6 +90,7 @@ export class WebServer {
       maxBytes: options.cacheBytes,
     });
     const prefetcher = new Prefetcher(cache);
+    const tags = new RenditionTags();
     this.#deps = {
       sessions: new BrowserSessions({
         central: options.central,
@@ -98,8 +100,10 @@ export class WebServer {
         idleTimeoutMs: 12 * 3600_000,
         albumIdleCloseMs: 5000,
         prefetch: (session, key) => prefetcher.add(session, key),
+        tags,
       }),
       cache,
+      tags,
       uploads: new UploadStaging({
         dir: join(options.dir, "uploads"),
         maxUploadBytes: options.maxUploadBytes,

@@ -11,6 +11,7 @@ import { uploadWithPool, type UploadResult } from "./upload.ts";
 
 export class DataTransferClient {
   private readonly pool = new ConnectionPool((address) => `data server ${address}`);
+  private closed = false;
 
   constructor(private readonly ringSource: RingSource) {}
 
@@ -19,16 +20,21 @@ export class DataTransferClient {
     return uploadWithPool(path, this.ringSource, onProgress, { pool: this.pool, signal });
   }
 
-  /** Downloads `key` to `destPath` (verified, written aside, resumable). */
+  /**
+   * Downloads `key` to `destPath` (verified, written aside, resumable);
+   * `durable: false` skips flushing it to disk (for a cache emptied at start).
+   */
   download(
     key: string,
     destPath: string,
     onProgress?: ProgressListener,
     signal?: AbortSignal,
+    options: { durable?: boolean } = {},
   ): Promise<DownloadResult> {
     return downloadWithPool(key, destPath, this.ringSource, onProgress, {
       pool: this.pool,
       signal,
+      ...options,
     });
   }
 
@@ -37,7 +43,33 @@ export class DataTransferClient {
     return openUnverifiedStream(key, offset, this.ringSource, this.pool, signal);
   }
 
+  /**
+   * Opens the connections to the data servers ahead of the first transfer
+   * (the first call on a fresh connection pays the HTTP/2 set-up), e.g. while
+   * an album opens whose thumbnails will be fetched next. Best effort: never
+   * fails, waits at most `timeoutMs`, and does nothing a transfer would not do.
+   */
+  async warmUp(timeoutMs = 5000): Promise<void> {
+    try {
+      let ring = this.ringSource.current();
+      if (ring.isEmpty()) ring = await this.ringSource.refresh();
+      if (this.closed) return;
+      const deadline = Date.now() + timeoutMs;
+      await Promise.all(
+        ring.nodes.map(
+          (node) =>
+            new Promise<void>((resolve) =>
+              this.pool.get(node.address).client.waitForReady(deadline, () => resolve()),
+            ),
+        ),
+      );
+    } catch {
+      // The transfer itself reports what is wrong.
+    }
+  }
+
   close(): void {
+    this.closed = true;
     this.pool.close();
   }
 }

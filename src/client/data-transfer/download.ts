@@ -28,12 +28,21 @@ export interface DownloadResult {
   resumedFrom: number;
 }
 
+export interface DownloadOptions extends TransferOptions {
+  /**
+   * False: the verified file is not flushed to disk before it is renamed into
+   * place (a cache emptied at every start needs no durability, and two
+   * fsyncs cost more than a small download). Default true.
+   */
+  durable?: boolean;
+}
+
 export async function downloadWithPool(
   keyText: string,
   destPath: string,
   ringSource: RingSource,
   onProgress: ProgressListener | undefined,
-  options: TransferOptions,
+  options: DownloadOptions,
 ): Promise<DownloadResult> {
   const key = parseContentKey(keyText);
   const partial = `${destPath}${PARTIAL_SUFFIX}`;
@@ -118,13 +127,13 @@ export async function downloadWithPool(
             "the downloaded content does not hash to its key; it was discarded",
           );
         }
-        await opened.sync();
+        if (options.durable !== false) await opened.sync();
         await opened.close();
         handle = undefined;
         await rename(partial, destPath).catch((reason: unknown) =>
           Promise.reject(localWriteError(destPath, reason)),
         );
-        await fsyncDirectory(dirname(destPath));
+        if (options.durable !== false) await fsyncDirectory(dirname(destPath));
         return { key, size, resumedFrom: firstOffset };
       } finally {
         await writing.catch(() => undefined);
