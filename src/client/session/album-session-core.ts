@@ -266,8 +266,11 @@ export class AlbumSessionCore {
     if (this.#state === "ended" || this.#state === "closing") return this.#flush();
     if (result.outcome === "resumed") {
       this.#linkUp = true;
+      // Notices sent while we were away are not replayed: the reply says where things stand.
+      this.facts.slotExists(result.highestSlot);
+      for (const [fileId, tally] of result.ratingTallies) this.facts.ratingRecorded(fileId, tally);
       this.#log("info", "editing session resumed");
-      for (const editor of result.editors) this.#out.push(...this.#roster.joined(editor));
+      this.#out.push(...this.#roster.reconcile(result.editors));
     } else {
       this.#end(result.reason);
     }

@@ -105,7 +105,25 @@ export class SessionRoster {
     return actions;
   }
 
-  #left(left: EditorLeft): NoticeOutcome {
+  /**
+   * The editors the server lists after a resume: the whole truth, since the
+   * notices sent while we were away are not replayed. A listed one is
+   * (re)connected; one we knew that is no longer listed left meanwhile.
+   */
+  reconcile(listed: readonly SessionEditorInfo[]): SessionAction[] {
+    const actions = listed.flatMap((editor) => this.joined(editor));
+    const present = new Set(listed.map((editor) => editor.slot));
+    for (const known of [...this.#editors.values()]) {
+      if (present.has(known.slot)) continue;
+      // Its EditorLeft was lost with the connection; why it left is not known.
+      actions.push(
+        ...this.#left({ slot: known.slot, user: known.user, reason: LeaveReason.LOST }).actions,
+      );
+    }
+    return actions;
+  }
+
+  #left(left: Pick<EditorLeft, "slot" | "user" | "reason">): NoticeOutcome {
     const reason = leaveKind(left.reason);
     if (left.slot === this.#slot) {
       // Only a removal ends us; "left"/"lost" of our own slot is news of an older connection.
