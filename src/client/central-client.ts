@@ -99,6 +99,10 @@ export interface ResumedAlbum {
   outcome: "resumed" | "handedOff";
   editors: SessionEditorInfo[];
   reason: string;
+  /** The rate-once tallies now (an editor that was away missed the notices). */
+  ratingTallies: Map<string, { raters: number; stars: number }>;
+  /** The highest slot handed out in the session so far. */
+  highestSlot: number;
 }
 
 export interface CentralClientEvents {
@@ -304,6 +308,10 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
         publicKey,
       })),
       reason: reply.reason,
+      ratingTallies: new Map(
+        reply.ratingTallies.map((t) => [t.fileId, { raters: t.raters, stars: Number(t.stars) }]),
+      ),
+      highestSlot: reply.highestSlot,
     };
   }
 

@@ -1,14 +1,18 @@
 // The editing engine in a seeded, simulated world (fixtures/session-world.ts):
-// thousands of schedules of 2-6 editors with the real SessionCore, CRDT,
-// causal chat and central-server session code, over a network that loses,
-// duplicates, reorders and partitions, with crashes, late joiners and lost
-// hand-off replies, split over two worker threads. ALBUMSHARE_SIM_SCHEDULES
+// thousands of schedules of 2-6 editors, each with the real album-session
+// core (hand-offs, resume, notices) and peer engine (CRDT, causal chat,
+// repair), against the real central-server session code, over a network that
+// loses, duplicates, reorders and partitions, with editor crashes, late
+// joiners, cut connections to the central server and restarts and crashes of
+// the central server, split over two worker threads. ALBUMSHARE_SIM_SCHEDULES
 // sets how many (default 10,000); a failure names its seed, and
-// ALBUMSHARE_SIM_SEED replays just that one, exactly.
+// ALBUMSHARE_SIM_SEED replays just that one, exactly. Two deliberately broken
+// variants show the checks bite.
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
+import type { Breakage } from "./fixtures/session-world.ts";
 import {
   runRange,
   type SimulationRange,
@@ -33,7 +37,7 @@ function inWorker(range: SimulationRange): Promise<SimulationResult> {
 }
 
 describe("the editing engine in a simulated world", () => {
-  test(`${ONLY_SEED !== undefined ? `seed ${ONLY_SEED}` : `${SCHEDULES} seeded schedules`}: convergence, no dot twice, the loss bound, causal exactly-once chat, rate-once`, async () => {
+  test(`${ONLY_SEED !== undefined ? `seed ${ONLY_SEED}` : `${SCHEDULES} seeded schedules`}: convergence, no dot twice, the loss bound, causal exactly-once chat, rate-once, nobody ended whom the album keeps`, async () => {
     let results: SimulationResult[];
     if (ONLY_SEED !== undefined) {
       const seed = Number(ONLY_SEED);
@@ -58,12 +62,21 @@ describe("the editing engine in a simulated world", () => {
     }
   });
 
-  test("a broken variant (hand-offs acknowledged without a reply) is caught, and its seed replays exactly", () => {
-    const range = { first: 1, end: 2001, stride: 1, breakage: "ack-without-reply" } as const;
+  /** The first seed at or after `first` a broken variant fails, run again: the same failure. */
+  function caughtAndReplayed(breakage: Breakage, expected: RegExp): void {
+    const range = { first: 1, end: 3001, stride: 1, breakage };
     const { failure } = runRange(range);
-    assert.ok(failure, "the broken variant went unnoticed");
-    assert.match(failure.message, /lost beyond the bound|central copy lacks/);
+    assert.ok(failure, `the broken variant '${breakage}' went unnoticed`);
+    assert.match(failure.message, expected);
     const again = runRange({ ...range, first: failure.seed, end: failure.seed + 1 });
     assert.deepEqual(again.failure, failure);
+  }
+
+  test("a broken variant (hand-offs acknowledged when the connection dropped before the reply) is caught, and its seed replays exactly", () => {
+    caughtAndReplayed("ack-without-reply", /lost beyond the bound|central copy lacks/);
+  });
+
+  test("a broken variant (a resume after a central restart from the server's counter, not its own) is caught, and its seed replays exactly", () => {
+    caughtAndReplayed("rewind-after-restart", /used twice|lost beyond the bound/);
   });
 });

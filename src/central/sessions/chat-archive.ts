@@ -12,6 +12,7 @@ import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import { isUserName } from "../../crdt/album-names.ts";
 import { MAX_CHAT_TEXT_BYTES } from "../../peer/causal-chat.ts";
 import { FIRST_EDITOR_SLOT, LAST_EDITOR_SLOT } from "./session-slots.ts";
+import { prepared } from "./prepared.ts";
 
 export const CHAT_ARCHIVE_MAX_MESSAGES = 1000;
 export const CHAT_ARCHIVE_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
@@ -63,7 +64,8 @@ export class ChatArchive {
     const now = this.#now();
     let stored = 0;
     this.#db.transaction(() => {
-      const insert = this.#db.prepare(
+      const insert = prepared(
+        this.#db,
         `INSERT OR IGNORE INTO chat_messages
            (album, epoch, slot, seq, sender, text, sent_at, stored_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -87,36 +89,35 @@ export class ChatArchive {
 
   /** The kept chat of sessions before `epoch`, oldest first (a causal order). */
   history(album: string, beforeEpoch: number): ArchivedChat[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT epoch, slot, seq, sender, text, sent_at AS sentAtUnixMs FROM (
+    const rows = prepared(
+      this.#db,
+      `SELECT epoch, slot, seq, sender, text, sent_at AS sentAtUnixMs FROM (
            SELECT * FROM chat_messages WHERE album = ? AND epoch < ? AND stored_at > ?
            ORDER BY id DESC LIMIT ?
          ) ORDER BY id`,
-      )
-      .all(album, beforeEpoch, this.#now() - this.#maxAgeMs, this.#maxMessages) as ArchivedChat[];
+    ).all(album, beforeEpoch, this.#now() - this.#maxAgeMs, this.#maxMessages) as ArchivedChat[];
     return rows;
   }
 
   /** Messages kept for the album (all epochs). */
   count(album: string): number {
     return (
-      this.#db.prepare("SELECT COUNT(*) AS n FROM chat_messages WHERE album = ?").get(album) as {
+      prepared(this.#db, "SELECT COUNT(*) AS n FROM chat_messages WHERE album = ?").get(album) as {
         n: number;
       }
     ).n;
   }
 
   #prune(album: string, now: number): void {
-    this.#db
-      .prepare("DELETE FROM chat_messages WHERE album = ? AND stored_at <= ?")
-      .run(album, now - this.#maxAgeMs);
-    this.#db
-      .prepare(
-        `DELETE FROM chat_messages WHERE album = ? AND id <= (
+    prepared(this.#db, "DELETE FROM chat_messages WHERE album = ? AND stored_at <= ?").run(
+      album,
+      now - this.#maxAgeMs,
+    );
+    prepared(
+      this.#db,
+      `DELETE FROM chat_messages WHERE album = ? AND id <= (
            SELECT id FROM chat_messages WHERE album = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-      )
-      .run(album, album, this.#maxMessages);
+    ).run(album, album, this.#maxMessages);
   }
 }
 

@@ -193,9 +193,7 @@ export class EditingSessions {
       chatHistory: this.#durable.chatBefore(session.album, session.state.epoch).map(chatToWire),
       resumeGraceMs: this.#graceMs,
       sessionToken: trust.token,
-      ratingTallies: [...this.#ratings.tallies(session.album)].map(([fileId, tally]) =>
-        create(RatingTallySchema, { fileId, raters: tally.raters, stars: BigInt(tally.stars) }),
-      ),
+      ratingTallies: this.#tallies(session),
       highestSlot: trust.highestSlot,
       pastEditors: trust
         .pastEditors()
@@ -236,6 +234,9 @@ export class EditingSessions {
         outcome: ResumeOutcome.RESUMED,
         editors: this.#othersOf(session, holder),
         reason: "",
+        // What it missed while away (notices are not replayed).
+        ratingTallies: this.#tallies(session),
+        highestSlot: this.#trustOf(session).highestSlot,
       };
     }
     this.#mergeAndStore(session, claim.delta, claim.chat);
@@ -243,6 +244,8 @@ export class EditingSessions {
     return {
       outcome: ResumeOutcome.HANDED_OFF,
       editors: [],
+      ratingTallies: [],
+      highestSlot: 0,
       reason: `your slot in '${session.album}' was given up while you were away; your changes were handed off, open the album again to keep editing`,
     };
   }
@@ -422,6 +425,13 @@ export class EditingSessions {
     const session = openSession(album, albumId, state, slots);
     this.#open.set(sessionKey(album), session);
     return session;
+  }
+
+  /** The session's rate-once tallies, as editors are told them. */
+  #tallies(session: OpenSession): RatingTallyWire[] {
+    return [...this.#ratings.tallies(session.album)].map(([fileId, tally]) =>
+      create(RatingTallySchema, { fileId, raters: tally.raters, stars: BigInt(tally.stars) }),
+    );
   }
 
   #othersOf(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor[] {

@@ -4,6 +4,7 @@
 import type { AlbumState } from "../../crdt/index.ts";
 import type {
   ChatRecord,
+  RatingTally,
   ResumeOutcome,
   SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
@@ -29,6 +30,9 @@ export interface ResumeResult {
   readonly outcome: ResumeOutcome;
   readonly editors: SessionEditor[];
   readonly reason: string;
+  /** What getAlbum vouches for, as it stands now (resumed only; empty otherwise). */
+  readonly ratingTallies: RatingTally[];
+  readonly highestSlot: number;
 }
 
 export interface OpenSession {

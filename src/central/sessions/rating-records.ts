@@ -7,6 +7,7 @@
 import type { CentralStore } from "../central-store.ts";
 import type { RatingTally } from "../../crdt/delta-audit.ts";
 import { MAX_STARS } from "../../crdt/index.ts";
+import { prepared } from "./prepared.ts";
 
 export class RatingRecords {
   readonly #store: CentralStore;
@@ -20,7 +21,7 @@ export class RatingRecords {
     const db = this.#store.database;
     return db.transaction(() => {
       if (!this.#store.recordRating(album, user, fileId)) return false;
-      db.prepare("UPDATE ratings SET stars = ? WHERE album = ? AND user = ? AND file_id = ?").run(
+      prepared(db, "UPDATE ratings SET stars = ? WHERE album = ? AND user = ? AND file_id = ?").run(
         stars,
         album,
         user,
@@ -31,24 +32,22 @@ export class RatingRecords {
   }
 
   tally(album: string, fileId: string): RatingTally {
-    const row = this.#store.database
-      .prepare(
-        `SELECT COUNT(*) AS raters, COALESCE(SUM(COALESCE(stars, ${MAX_STARS})), 0) AS stars
+    const row = prepared(
+      this.#store.database,
+      `SELECT COUNT(*) AS raters, COALESCE(SUM(COALESCE(stars, ${MAX_STARS})), 0) AS stars
          FROM ratings WHERE album = ? AND file_id = ?`,
-      )
-      .get(album, fileId) as { raters: number; stars: number };
+    ).get(album, fileId) as { raters: number; stars: number };
     return { raters: row.raters, stars: row.stars };
   }
 
   /** Every rated file of the album. */
   tallies(album: string): Map<string, RatingTally> {
-    const rows = this.#store.database
-      .prepare(
-        `SELECT file_id AS fileId, COUNT(*) AS raters,
+    const rows = prepared(
+      this.#store.database,
+      `SELECT file_id AS fileId, COUNT(*) AS raters,
                 SUM(COALESCE(stars, ${MAX_STARS})) AS stars
          FROM ratings WHERE album = ? GROUP BY file_id`,
-      )
-      .all(album) as { fileId: string; raters: number; stars: number }[];
+    ).all(album) as { fileId: string; raters: number; stars: number }[];
     return new Map(rows.map((row) => [row.fileId, { raters: row.raters, stars: row.stars }]));
   }
 }

@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { invalidArgument } from "../../common/album-error.ts";
 import type { CentralStore } from "../central-store.ts";
+import { prepared } from "./prepared.ts";
 
 export const SESSION_TOKEN_BYTES = 16;
 export const PEER_PUBLIC_KEY_BYTES = 32;
@@ -113,41 +114,40 @@ export class TrustStore {
     const db = this.#store.database;
     const records: TrustRecords = {
       saveHighest: (highest) =>
-        void db
-          .prepare("UPDATE session_trust SET highest_slot = ? WHERE album = ? AND epoch = ?")
-          .run(highest, album, epoch),
+        void prepared(
+          db,
+          "UPDATE session_trust SET highest_slot = ? WHERE album = ? AND epoch = ?",
+        ).run(highest, album, epoch),
       saveKey: (slot, user, key) =>
-        void db
-          .prepare(
-            `INSERT OR REPLACE INTO session_keys (album, epoch, slot, user, public_key)
+        void prepared(
+          db,
+          `INSERT OR REPLACE INTO session_keys (album, epoch, slot, user, public_key)
              VALUES (?, ?, ?, ?, ?)`,
-          )
-          .run(album, epoch, slot, user, key === null ? null : Buffer.from(key)),
+        ).run(album, epoch, slot, user, key === null ? null : Buffer.from(key)),
       drop: () => {
-        db.prepare("DELETE FROM session_keys WHERE album = ?").run(album);
-        db.prepare("DELETE FROM session_trust WHERE album = ?").run(album);
+        prepared(db, "DELETE FROM session_keys WHERE album = ?").run(album);
+        prepared(db, "DELETE FROM session_trust WHERE album = ?").run(album);
       },
     };
-    const row = db
-      .prepare(
-        "SELECT token, highest_slot AS highest FROM session_trust WHERE album = ? AND epoch = ?",
-      )
-      .get(album, epoch) as { token: Buffer; highest: number } | undefined;
+    const row = prepared(
+      db,
+      "SELECT token, highest_slot AS highest FROM session_trust WHERE album = ? AND epoch = ?",
+    ).get(album, epoch) as { token: Buffer; highest: number } | undefined;
     if (!row) {
       // Another epoch's trust is over: its keys are forgotten.
       records.drop();
       const trust = new SessionTrust(undefined, 0, records);
-      db.prepare(
+      prepared(
+        db,
         "INSERT INTO session_trust (album, epoch, token, highest_slot) VALUES (?, ?, ?, 0)",
       ).run(album, epoch, Buffer.from(trust.token));
       return trust;
     }
     const trust = new SessionTrust(new Uint8Array(row.token), row.highest, records);
-    const keys = db
-      .prepare(
-        "SELECT slot, user, public_key AS key FROM session_keys WHERE album = ? AND epoch = ? ORDER BY slot",
-      )
-      .all(album, epoch) as { slot: number; user: string; key: Buffer | null }[];
+    const keys = prepared(
+      db,
+      "SELECT slot, user, public_key AS key FROM session_keys WHERE album = ? AND epoch = ? ORDER BY slot",
+    ).all(album, epoch) as { slot: number; user: string; key: Buffer | null }[];
     for (const { slot, user, key } of keys) {
       trust.restore(slot, user, key && new Uint8Array(key));
     }

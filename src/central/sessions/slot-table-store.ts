@@ -5,6 +5,7 @@
 // It must never be written after the reply that depends on it.
 import type Database from "better-sqlite3";
 import type { SlotRecord } from "./session-slots.ts";
+import { prepared } from "./prepared.ts";
 
 export class SlotTableStore {
   readonly #db: Database.Database;
@@ -16,7 +17,7 @@ export class SlotTableStore {
   /** Albums left with an open session by the last run of the server. */
   openAlbums(): string[] {
     return (
-      this.#db.prepare("SELECT name FROM albums WHERE session_open = 1 ORDER BY name").all() as {
+      prepared(this.#db, "SELECT name FROM albums WHERE session_open = 1 ORDER BY name").all() as {
         name: string;
       }[]
     ).map((row) => row.name);
@@ -24,12 +25,11 @@ export class SlotTableStore {
 
   /** The slot table of the album's session of `epoch` (empty if none was recorded). */
   load(album: string, epoch: number): SlotRecord[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT slot, user, state, resume_key_hash AS resumeKeyHash, address
+    const rows = prepared(
+      this.#db,
+      `SELECT slot, user, state, resume_key_hash AS resumeKeyHash, address
          FROM session_slots WHERE album = ? AND epoch = ? ORDER BY slot`,
-      )
-      .all(album, epoch) as {
+    ).all(album, epoch) as {
       slot: number;
       user: string;
       state: SlotRecord["state"];
@@ -47,27 +47,26 @@ export class SlotTableStore {
 
   /** Records a slot's state (fsynced when this returns). */
   save(album: string, epoch: number, record: SlotRecord): void {
-    this.#db
-      .prepare(
-        `INSERT INTO session_slots (album, slot, epoch, user, state, resume_key_hash, address)
+    prepared(
+      this.#db,
+      `INSERT INTO session_slots (album, slot, epoch, user, state, resume_key_hash, address)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (album, slot) DO UPDATE SET epoch = excluded.epoch, user = excluded.user,
            state = excluded.state, resume_key_hash = excluded.resume_key_hash,
            address = excluded.address`,
-      )
-      .run(
-        album,
-        record.slot,
-        epoch,
-        record.user,
-        record.state,
-        Buffer.from(record.resumeKeyHash, "hex"),
-        record.address ?? null,
-      );
+    ).run(
+      album,
+      record.slot,
+      epoch,
+      record.user,
+      record.state,
+      Buffer.from(record.resumeKeyHash, "hex"),
+      record.address ?? null,
+    );
   }
 
   /** The session ended (the album moved to the next epoch): its slot table goes. */
   clear(album: string): void {
-    this.#db.prepare("DELETE FROM session_slots WHERE album = ?").run(album);
+    prepared(this.#db, "DELETE FROM session_slots WHERE album = ?").run(album);
   }
 }

@@ -2,9 +2,14 @@
 // session requests, the pushed notifications, the connection's end, and the
 // data-server ring (the connection is the data path's RingSource).
 // CentralClient is the real implementation; tests may pass an in-memory one.
-// A declaration only: nothing here does I/O.
+// Declarations (and a type test) only: nothing here does I/O.
 import type { Notification } from "../../gen/albumshare/central/v1/central_pb.ts";
-import type { KeptChatMessage, OpenedAlbum } from "../central-client.ts";
+import type {
+  KeptChatMessage,
+  OpenedAlbum,
+  ResumeAlbumClaim,
+  ResumedAlbum,
+} from "../central-client.ts";
 import type { RingSource } from "../data-transfer/ring-source.ts";
 
 export interface SessionCentral extends RingSource {
@@ -22,4 +27,19 @@ export interface SessionCentral extends RingSource {
   on(event: "close", listener: () => void): unknown;
   off(event: "notification", listener: (notification: Notification) => void): unknown;
   off(event: "close", listener: () => void): unknown;
+}
+
+/** What resuming needs beyond SessionCentral; CentralClient has it (an in-memory double may not). */
+export interface ResumableCentral {
+  /** True while the connection is lost and being restored. */
+  readonly isReconnecting: boolean;
+  resumeAlbum(claim: ResumeAlbumClaim): Promise<ResumedAlbum>;
+  on(event: "reconnecting" | "restored", listener: () => void): unknown;
+  off(event: "reconnecting" | "restored", listener: () => void): unknown;
+}
+
+/** The connection as a ResumableCentral, when it is one. */
+export function resumableCentral(central: SessionCentral): ResumableCentral | undefined {
+  const candidate = central as unknown as Partial<ResumableCentral>;
+  return typeof candidate.resumeAlbum === "function" ? (candidate as ResumableCentral) : undefined;
 }
