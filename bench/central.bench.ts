@@ -12,6 +12,8 @@
 // - login of an existing user and listAlbums from 127.0.0.1 while a flood of
 //   wrong-password logins comes from 127.0.0.2, against the same without the
 //   flood: what a flood from one address costs everyone else;
+// - the central store's lookups in process against the same SQL prepared
+//   once on a bare connection (central-store-rows.ts);
 // - FrameDecoder MB/s on many small frames and on a few large ones, against
 //   copying the same chunks into one buffer (the memcpy limit).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -25,6 +27,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createHash, scrypt, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { centralStoreRows } from "./central-store-rows.ts";
 import type { Benchmark, BenchRow } from "./harness.ts";
 import { opsPerSecond } from "./harness.ts";
 import { CentralClient } from "../src/client/central-client.ts";
@@ -500,7 +503,7 @@ const benchmark: Benchmark = {
   id: "central",
   title: "Central server and framing throughput",
   async run() {
-    return [...(await serverRows()), ...(await codecRows())];
+    return [...(await serverRows()), ...(await centralStoreRows()), ...(await codecRows())];
   },
 };
 
