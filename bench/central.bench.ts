@@ -35,7 +35,7 @@ import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { DEFAULT_SCRYPT } from "../src/central/password-hasher.ts";
 import { encodeFrame, FrameDecoder } from "../src/protocol/frame-decoder.ts";
 import { ClientFrameSchema } from "../src/gen/albumshare/central/v1/central_pb.ts";
-import { SessionKeys } from "../src/peer/peer-keys.ts";
+import { generateX25519KeyPair } from "../src/common/x25519-key-pair.ts";
 
 const CONNECTIONS = 4;
 const SEQUENCE_SECONDS = 8;
@@ -396,7 +396,7 @@ async function handOffRate(
   files: number,
 ): Promise<number> {
   await client.createAlbum(album);
-  const opened = await client.getAlbum(album, SessionKeys.generate().publicKey);
+  const opened = await client.getAlbum(album, generateX25519KeyPair().publicKey);
   const replica = new EditorReplica(opened.replica, { slot: opened.slot, user });
   const keyOf = (n: number): string => createHash("sha256").update(`${album}-${n}`).digest("hex");
   for (let n = 0; n < files; n++) {

@@ -11,9 +11,10 @@ import { CentralClient } from "../../src/client/central-client.ts";
 import { checkAlbumName } from "../../src/central/name-rules.ts";
 import { withCode } from "./helpers/album-error-assertions.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
-import { SessionKeys } from "../../src/peer/peer-keys.ts";
+import { generateX25519KeyPair } from "../../src/common/x25519-key-pair.ts";
 
-const freshKey = (): Uint8Array => SessionKeys.generate().publicKey;
+// Not SessionKeys.generate(): its exported KeyObjects can deadlock Node (x25519-key-pair.ts).
+const freshKey = (): Uint8Array => generateX25519KeyPair().publicKey;
 
 describe("album names", () => {
   const temp = makeTempDir("albumshare-album-names-");

@@ -13,11 +13,12 @@ import { EditorReplica } from "../../src/client/session/editor-replica.ts";
 import { decodeState, listFiles, listMembers } from "../../src/crdt/index.ts";
 import { LeaveReason, type Notification } from "../../src/gen/albumshare/central/v1/central_pb.ts";
 import { withCode } from "./helpers/album-error-assertions.ts";
-import { SessionKeys } from "../../src/peer/peer-keys.ts";
+import { generateX25519KeyPair } from "../../src/common/x25519-key-pair.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
 
 /** A fresh peer public key, as every editor makes one per session. */
-const freshKey = (): Uint8Array => SessionKeys.generate().publicKey;
+// Not SessionKeys.generate(): its exported KeyObjects can deadlock Node (x25519-key-pair.ts).
+const freshKey = (): Uint8Array => generateX25519KeyPair().publicKey;
 
 const KEY_A = "a".repeat(64);
 const KEY_B = "b".repeat(64);
