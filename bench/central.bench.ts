@@ -12,6 +12,8 @@
 // - login of an existing user and listAlbums from 127.0.0.1 while a flood of
 //   wrong-password logins comes from 127.0.0.2, against the same without the
 //   flood: what a flood from one address costs everyone else;
+// - the central store's lookups in process against the same SQL prepared
+//   once on a bare connection (central-store-rows.ts);
 // - FrameDecoder MB/s on many small frames and on a few large ones, against
 //   copying the same chunks into one buffer (the memcpy limit).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -25,6 +27,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createHash, scrypt, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { centralStoreRows } from "./central-store-rows.ts";
 import type { Benchmark, BenchRow } from "./harness.ts";
 import { opsPerSecond } from "./harness.ts";
 import { CentralClient } from "../src/client/central-client.ts";
@@ -32,7 +35,7 @@ import { EditorReplica } from "../src/client/session/editor-replica.ts";
 import { DEFAULT_SCRYPT } from "../src/central/password-hasher.ts";
 import { encodeFrame, FrameDecoder } from "../src/protocol/frame-decoder.ts";
 import { ClientFrameSchema } from "../src/gen/albumshare/central/v1/central_pb.ts";
-import { SessionKeys } from "../src/peer/peer-keys.ts";
+import { generateX25519KeyPair } from "../src/common/x25519-key-pair.ts";
 
 const CONNECTIONS = 4;
 const SEQUENCE_SECONDS = 8;
@@ -393,7 +396,7 @@ async function handOffRate(
   files: number,
 ): Promise<number> {
   await client.createAlbum(album);
-  const opened = await client.getAlbum(album, SessionKeys.generate().publicKey);
+  const opened = await client.getAlbum(album, generateX25519KeyPair().publicKey);
   const replica = new EditorReplica(opened.replica, { slot: opened.slot, user });
   const keyOf = (n: number): string => createHash("sha256").update(`${album}-${n}`).digest("hex");
   for (let n = 0; n < files; n++) {
@@ -500,7 +503,7 @@ const benchmark: Benchmark = {
   id: "central",
   title: "Central server and framing throughput",
   async run() {
-    return [...(await serverRows()), ...(await codecRows())];
+    return [...(await serverRows()), ...(await centralStoreRows()), ...(await codecRows())];
   },
 };
 

@@ -1,142 +1,14 @@
 // Durable storage of the central server: users, albums (their metadata replica)
 // and album membership, in SQLite. WAL mode with synchronous=FULL: a call that
 // returned has been fsynced, so the server may acknowledge it and a kill -9
-// right after loses nothing. The schema is versioned (PRAGMA user_version) and
-// upgraded by the ordered migrations below; never edit a shipped migration.
+// right after loses nothing. The schema and its migrations are in
+// central-schema.ts. It never decides who may do what: callers check that.
 import Database from "better-sqlite3";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import { ensurePrivateDir, makePrivate } from "../common/private-files.ts";
-
-type Migration = (db: Database.Database) => void;
-
-const MIGRATIONS: readonly Migration[] = [
-  (db) => {
-    db.exec(`
-      CREATE TABLE users (
-        name TEXT PRIMARY KEY COLLATE NOCASE,
-        password_hash TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-      );
-      CREATE TABLE albums (
-        name TEXT PRIMARY KEY COLLATE NOCASE,
-        created_by TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        -- The album's metadata replica (encoded CRDT state), owned by src/crdt.
-        replica BLOB
-      );
-      -- Index of the member group held in the replica, so "which albums am I
-      -- in" needs no decoding. Kept in the same transaction as the replica.
-      CREATE TABLE album_members (
-        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
-        user TEXT NOT NULL COLLATE NOCASE,
-        PRIMARY KEY (album, user)
-      ) WITHOUT ROWID;
-      CREATE INDEX album_members_by_user ON album_members(user, album);
-    `);
-  },
-  (db) => {
-    db.exec(`
-      -- 1 while an editing session of the album is open. Found set at start
-      -- (the server stopped mid-session), the album is compacted before the
-      -- next session, so no slot of the lost session is ever reused.
-      ALTER TABLE albums ADD COLUMN session_open INTEGER NOT NULL DEFAULT 0;
-      -- Ratings are once per user and file, ever: recorded here before the
-      -- editor applies them to the replica.
-      CREATE TABLE ratings (
-        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
-        user TEXT NOT NULL COLLATE NOCASE,
-        file_id TEXT NOT NULL,
-        rated_at INTEGER NOT NULL,
-        PRIMARY KEY (album, user, file_id)
-      ) WITHOUT ROWID;
-    `);
-  },
-  (db) => {
-    db.exec(`
-      -- Hand-offs of an open editing session, appended in arrival order: the
-      -- replica column plus these deltas is the album. A hand-off costs the
-      -- size of the edit, not of the album; a checkpoint folds the log into
-      -- the replica (and empties it) from time to time and when the session ends.
-      CREATE TABLE album_log (
-        id INTEGER PRIMARY KEY,
-        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
-        delta BLOB NOT NULL
-      );
-      CREATE INDEX album_log_by_album ON album_log(album, id);
-    `);
-  },
-  (db) => {
-    db.exec(`
-      -- Resumable logins: only the SHA-256 of each token is kept.
-      CREATE TABLE login_tokens (
-        token_hash BLOB PRIMARY KEY,
-        user TEXT NOT NULL COLLATE NOCASE,
-        issued_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      CREATE INDEX login_tokens_by_expiry ON login_tokens(expires_at);
-      -- The slot table of each open editing session, written before a slot
-      -- is handed out, so a restarted server keeps the epoch, lets each
-      -- editor reclaim exactly its own slot and never hands out a used one.
-      CREATE TABLE session_slots (
-        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
-        slot INTEGER NOT NULL,
-        epoch INTEGER NOT NULL,
-        user TEXT NOT NULL COLLATE NOCASE,
-        -- 'held', 'reusable' (left cleanly) or 'retired' (vanished).
-        state TEXT NOT NULL,
-        resume_key_hash BLOB NOT NULL,
-        address TEXT,
-        PRIMARY KEY (album, slot)
-      ) WITHOUT ROWID;
-      -- Chat kept by the server, bounded per album; (epoch, slot, seq) makes
-      -- every message stored once, the id keeps a causal order.
-      CREATE TABLE chat_messages (
-        id INTEGER PRIMARY KEY,
-        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
-        epoch INTEGER NOT NULL,
-        slot INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        sender TEXT NOT NULL,
-        text TEXT NOT NULL,
-        sent_at INTEGER NOT NULL,
-        stored_at INTEGER NOT NULL,
-        UNIQUE (album, epoch, slot, seq)
-      );
-      CREATE INDEX chat_messages_by_album ON chat_messages(album, id);
-    `);
-  },
-  (db) => {
-    db.exec(`
-      -- The stars of each rating, recorded with it, so the server can refuse a
-      -- replica that claims more stars than were given. NULL for ratings
-      -- recorded before (they count as the maximum).
-      ALTER TABLE ratings ADD COLUMN stars INTEGER;
-      -- What the server vouches for in an open editing session, so a
-      -- restarted server resuming it vouches for the same: its random token
-      -- and highest slot, and each slot holder's peer public key (NULL once
-      -- the holder left; the row then names a past holder). Deleted when the
-      -- session ends.
-      CREATE TABLE session_trust (
-        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
-        epoch INTEGER NOT NULL,
-        token BLOB NOT NULL,
-        highest_slot INTEGER NOT NULL,
-        PRIMARY KEY (album, epoch)
-      ) WITHOUT ROWID;
-      CREATE TABLE session_keys (
-        album TEXT NOT NULL COLLATE NOCASE REFERENCES albums(name),
-        epoch INTEGER NOT NULL,
-        slot INTEGER NOT NULL,
-        user TEXT NOT NULL COLLATE NOCASE,
-        public_key BLOB,
-        PRIMARY KEY (album, epoch, slot, user)
-      ) WITHOUT ROWID;
-    `);
-  },
-];
+import { migrate, schemaVersionOf } from "./central-schema.ts";
 
 export interface UserRecord {
   name: string;
@@ -152,11 +24,125 @@ export interface AlbumRecord {
   sessionOpen: boolean;
 }
 
+type AlbumRow = Omit<AlbumRecord, "sessionOpen"> & { sessionOpen: number };
+
+/**
+ * Every statement the store runs, prepared once when it opens (after the
+ * migrations, so the tables exist): preparing parses and plans the SQL, which
+ * cost more than running most of these did.
+ */
+function prepareStatements(db: Database.Database) {
+  return {
+    findUser: db.prepare<[string], UserRecord>(
+      "SELECT name, password_hash AS passwordHash FROM users WHERE name = ?",
+    ),
+    insertUser: db.prepare<[string, string, number]>(
+      "INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)",
+    ),
+    findAlbum: db.prepare<[string], AlbumRow>(
+      `SELECT rowid AS id, name, created_by AS createdBy, replica, session_open AS sessionOpen
+       FROM albums WHERE name = ?`,
+    ),
+    insertAlbum: db.prepare<[string, string, number, Buffer | null]>(
+      "INSERT INTO albums (name, created_by, created_at, replica) VALUES (?, ?, ?, ?)",
+    ),
+    appendLog: db.prepare<[string, Buffer]>("INSERT INTO album_log (album, delta) VALUES (?, ?)"),
+    albumsAfter: db.prepare<[number, number], { id: number; name: string; replica: Uint8Array }>(
+      `SELECT rowid AS id, name, replica FROM albums
+       WHERE rowid > ? AND replica IS NOT NULL ORDER BY rowid LIMIT ?`,
+    ),
+    albumLog: db.prepare<[string], { delta: Buffer }>(
+      "SELECT delta FROM album_log WHERE album = ? ORDER BY id",
+    ),
+    storeReplica: db.prepare<[Buffer, number, string]>(
+      "UPDATE albums SET replica = ?, session_open = ? WHERE name = ?",
+    ),
+    clearLog: db.prepare<[string]>("DELETE FROM album_log WHERE album = ?"),
+    clearMembers: db.prepare<[string]>("DELETE FROM album_members WHERE album = ?"),
+    addMember: db.prepare<[string, string]>(
+      "INSERT OR IGNORE INTO album_members (album, user) VALUES (?, ?)",
+    ),
+    isMember: db.prepare<[string, string]>(
+      "SELECT 1 FROM album_members WHERE album = ? AND user = ?",
+    ),
+    recordRating: db.prepare<[string, string, string, number]>(
+      "INSERT OR IGNORE INTO ratings (album, user, file_id, rated_at) VALUES (?, ?, ?, ?)",
+    ),
+    ratedFileIds: db.prepare<[string, string], { fileId: string }>(
+      "SELECT file_id AS fileId FROM ratings WHERE album = ? AND user = ? ORDER BY 1",
+    ),
+    albumsOf: db.prepare<[string], { name: string; memberCount: number }>(
+      `SELECT a.name AS name, (SELECT COUNT(*) FROM album_members m2 WHERE m2.album = a.name) AS memberCount
+       FROM album_members m JOIN albums a ON a.name = m.album
+       WHERE m.user = ? ORDER BY a.name`,
+    ),
+    albumsNamed: db.prepare<[{ name: string }], { name: string; createdBy: string }>(
+      `SELECT name, created_by AS createdBy FROM albums
+       WHERE name = @name OR substr(name, instr(name, '/') + 1) = @name COLLATE NOCASE
+       ORDER BY rowid`,
+    ),
+  };
+}
+
 export class CentralStore {
   private readonly db: Database.Database;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+  // The multi-statement writes, each wrapped in a transaction once.
+  readonly #insertAlbum: (
+    name: string,
+    createdBy: string,
+    replica: Uint8Array | null,
+    members: readonly string[],
+  ) => void;
+  readonly #appendAlbumDelta: (
+    name: string,
+    delta: Uint8Array,
+    members?: readonly string[],
+  ) => void;
+  readonly #checkpointAlbum: (
+    name: string,
+    replica: Uint8Array,
+    members: readonly string[],
+    sessionOpen: boolean,
+  ) => void;
+  readonly #albumsAfter: (
+    afterId: number,
+    limit: number,
+  ) => { id: number; name: string; replica: Uint8Array; log: Uint8Array[] }[];
 
   private constructor(db: Database.Database) {
     this.db = db;
+    const sql = prepareStatements(db);
+    this.#sql = sql;
+    const replaceMembers = (album: string, members: readonly string[]): void => {
+      sql.clearMembers.run(album);
+      for (const member of members) sql.addMember.run(album, member);
+    };
+    this.#insertAlbum = db.transaction((name, createdBy, replica, members) => {
+      sql.insertAlbum.run(
+        name,
+        createdBy,
+        Date.now(),
+        replica === null ? null : Buffer.from(replica),
+      );
+      replaceMembers(name, members);
+    });
+    this.#appendAlbumDelta = db.transaction((name, delta, members) => {
+      sql.appendLog.run(name, Buffer.from(delta));
+      if (members) replaceMembers(name, members);
+    });
+    this.#checkpointAlbum = db.transaction((name, replica, members, sessionOpen) => {
+      const result = sql.storeReplica.run(Buffer.from(replica), sessionOpen ? 1 : 0, name);
+      if (result.changes === 0)
+        throw new AlbumError(ErrorCode.NotFound, `no album named '${name}'`);
+      replaceMembers(name, members);
+      sql.clearLog.run(name);
+    });
+    this.#albumsAfter = db.transaction((afterId, limit) =>
+      sql.albumsAfter
+        .all(afterId, limit)
+        .map((album) => ({ ...album, log: this.albumLog(album.name) })),
+    );
   }
 
   static open(dir: string): CentralStore {
@@ -168,18 +154,23 @@ export class CentralStore {
     } catch (error) {
       throw AlbumError.from(error, ErrorCode.FailedPrecondition);
     }
-    // Password hashes and every album's content keys: owner-only, whatever the
-    // umask. SQLite gives its -wal and -shm files the database file's mode;
-    // ones left by an older version are tightened too.
-    for (const path of [file, `${file}-wal`, `${file}-shm`])
-      if (existsSync(path)) makePrivate(path);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.pragma("foreign_keys = ON");
-    db.pragma("busy_timeout = 5000");
-    const store = new CentralStore(db);
-    store.migrate();
-    return store;
+    try {
+      // Password hashes and every album's content keys: owner-only, whatever the
+      // umask. SQLite gives its -wal and -shm files the database file's mode;
+      // ones left by an older version are tightened too.
+      for (const path of [file, `${file}-wal`, `${file}-shm`])
+        if (existsSync(path)) makePrivate(path);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      db.pragma("foreign_keys = ON");
+      db.pragma("busy_timeout = 5000");
+      migrate(db);
+      return new CentralStore(db);
+    } catch (error) {
+      // A store that cannot be used must not keep its file open (and locked).
+      db.close();
+      throw error;
+    }
   }
 
   /** Exposed so sibling components (sessions, cluster) can add their own tables. */
@@ -188,23 +179,7 @@ export class CentralStore {
   }
 
   get schemaVersion(): number {
-    return this.db.pragma("user_version", { simple: true }) as number;
-  }
-
-  private migrate(): void {
-    const current = this.schemaVersion;
-    if (current > MIGRATIONS.length) {
-      throw new AlbumError(
-        ErrorCode.FailedPrecondition,
-        `the database has schema version ${current}, newer than this server (${MIGRATIONS.length})`,
-      );
-    }
-    for (let version = current; version < MIGRATIONS.length; version++) {
-      this.db.transaction(() => {
-        MIGRATIONS[version]!(this.db);
-        this.db.pragma(`user_version = ${version + 1}`);
-      })();
-    }
+    return schemaVersionOf(this.db);
   }
 
   close(): void {
@@ -212,18 +187,13 @@ export class CentralStore {
   }
 
   findUser(name: string): UserRecord | undefined {
-    const row = this.db
-      .prepare("SELECT name, password_hash AS passwordHash FROM users WHERE name = ?")
-      .get(name) as UserRecord | undefined;
-    return row;
+    return this.#sql.findUser.get(name);
   }
 
   /** Inserts a user; AlreadyExists if the name (case-insensitively) is taken. */
   insertUser(name: string, passwordHash: string): void {
     try {
-      this.db
-        .prepare("INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)")
-        .run(name, passwordHash, Date.now());
+      this.#sql.insertUser.run(name, passwordHash, Date.now());
     } catch (error) {
       if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
         throw new AlbumError(ErrorCode.AlreadyExists, `the user name '${name}' is taken`);
@@ -233,12 +203,7 @@ export class CentralStore {
   }
 
   findAlbum(name: string): AlbumRecord | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT rowid AS id, name, created_by AS createdBy, replica, session_open AS sessionOpen
-         FROM albums WHERE name = ?`,
-      )
-      .get(name) as (Omit<AlbumRecord, "sessionOpen"> & { sessionOpen: number }) | undefined;
+    const row = this.#sql.findAlbum.get(name);
     return row && { ...row, sessionOpen: row.sessionOpen !== 0 };
   }
 
@@ -249,14 +214,8 @@ export class CentralStore {
     replica: Uint8Array | null,
     members: readonly string[],
   ): void {
-    const insert = this.db.transaction(() => {
-      this.db
-        .prepare("INSERT INTO albums (name, created_by, created_at, replica) VALUES (?, ?, ?, ?)")
-        .run(name, createdBy, Date.now(), replica === null ? null : Buffer.from(replica));
-      this.replaceMembers(name, members);
-    });
     try {
-      insert();
+      this.#insertAlbum(name, createdBy, replica, members);
     } catch (error) {
       if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
         throw new AlbumError(ErrorCode.AlreadyExists, `an album named '${name}' already exists`);
@@ -270,12 +229,7 @@ export class CentralStore {
    * member index when the members changed, in one transaction.
    */
   appendAlbumDelta(name: string, delta: Uint8Array, members?: readonly string[]): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare("INSERT INTO album_log (album, delta) VALUES (?, ?)")
-        .run(name, Buffer.from(delta));
-      if (members) this.replaceMembers(name, members);
-    })();
+    this.#appendAlbumDelta(name, delta, members);
   }
 
   /**
@@ -289,25 +243,12 @@ export class CentralStore {
     afterId: number,
     limit: number,
   ): { id: number; name: string; replica: Uint8Array; log: Uint8Array[] }[] {
-    return this.db.transaction(() =>
-      (
-        this.db
-          .prepare(
-            `SELECT rowid AS id, name, replica FROM albums
-             WHERE rowid > ? AND replica IS NOT NULL ORDER BY rowid LIMIT ?`,
-          )
-          .all(afterId, limit) as { id: number; name: string; replica: Uint8Array }[]
-      ).map((album) => ({ ...album, log: this.albumLog(album.name) })),
-    )();
+    return this.#albumsAfter(afterId, limit);
   }
 
   /** The album's logged hand-offs since the last checkpoint, oldest first. */
   albumLog(name: string): Uint8Array[] {
-    return (
-      this.db.prepare("SELECT delta FROM album_log WHERE album = ? ORDER BY id").all(name) as {
-        delta: Buffer;
-      }[]
-    ).map((row) => row.delta);
+    return this.#sql.albumLog.all(name).map((row) => row.delta);
   }
 
   /**
@@ -320,57 +261,24 @@ export class CentralStore {
     members: readonly string[],
     sessionOpen: boolean,
   ): void {
-    this.db.transaction(() => {
-      const result = this.db
-        .prepare("UPDATE albums SET replica = ?, session_open = ? WHERE name = ?")
-        .run(Buffer.from(replica), sessionOpen ? 1 : 0, name);
-      if (result.changes === 0)
-        throw new AlbumError(ErrorCode.NotFound, `no album named '${name}'`);
-      this.replaceMembers(name, members);
-      this.db.prepare("DELETE FROM album_log WHERE album = ?").run(name);
-    })();
-  }
-
-  private replaceMembers(album: string, members: readonly string[]): void {
-    this.db.prepare("DELETE FROM album_members WHERE album = ?").run(album);
-    const insert = this.db.prepare(
-      "INSERT OR IGNORE INTO album_members (album, user) VALUES (?, ?)",
-    );
-    for (const member of members) insert.run(album, member);
+    this.#checkpointAlbum(name, replica, members, sessionOpen);
   }
 
   isMember(album: string, user: string): boolean {
-    return (
-      this.db
-        .prepare("SELECT 1 FROM album_members WHERE album = ? AND user = ?")
-        .get(album, user) !== undefined
-    );
+    return this.#sql.isMember.get(album, user) !== undefined;
   }
 
   /** Records that `user` rated the file; false if they already had. */
   recordRating(album: string, user: string, fileId: string): boolean {
-    const result = this.db
-      .prepare("INSERT OR IGNORE INTO ratings (album, user, file_id, rated_at) VALUES (?, ?, ?, ?)")
-      .run(album, user, fileId, Date.now());
-    return result.changes === 1;
+    return this.#sql.recordRating.run(album, user, fileId, Date.now()).changes === 1;
   }
 
   ratedFileIds(album: string, user: string): string[] {
-    return (
-      this.db
-        .prepare("SELECT file_id AS fileId FROM ratings WHERE album = ? AND user = ? ORDER BY 1")
-        .all(album, user) as { fileId: string }[]
-    ).map((row) => row.fileId);
+    return this.#sql.ratedFileIds.all(album, user).map((row) => row.fileId);
   }
 
   albumsOf(user: string): { name: string; memberCount: number }[] {
-    return this.db
-      .prepare(
-        `SELECT a.name AS name, (SELECT COUNT(*) FROM album_members m2 WHERE m2.album = a.name) AS memberCount
-         FROM album_members m JOIN albums a ON a.name = m.album
-         WHERE m.user = ? ORDER BY a.name`,
-      )
-      .all(user) as { name: string; memberCount: number }[];
+    return this.#sql.albumsOf.all(user);
   }
 
   /**
@@ -378,12 +286,6 @@ export class CentralStore {
    * `<creator>/displayName` (see album-reference.ts), case-insensitively.
    */
   albumsNamed(displayName: string): { name: string; createdBy: string }[] {
-    return this.db
-      .prepare(
-        `SELECT name, created_by AS createdBy FROM albums
-         WHERE name = @name OR substr(name, instr(name, '/') + 1) = @name COLLATE NOCASE
-         ORDER BY rowid`,
-      )
-      .all({ name: displayName }) as { name: string; createdBy: string }[];
+    return this.#sql.albumsNamed.all({ name: displayName });
   }
 }

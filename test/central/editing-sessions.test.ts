@@ -4,6 +4,7 @@
 // last editor leaves, rate-once, membership enforcement, and a server killed
 // mid-session. Replicas are built with the real CRDT (EditorReplica).
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
+import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -13,11 +14,12 @@ import { EditorReplica } from "../../src/client/session/editor-replica.ts";
 import { decodeState, listFiles, listMembers } from "../../src/crdt/index.ts";
 import { LeaveReason, type Notification } from "../../src/gen/albumshare/central/v1/central_pb.ts";
 import { withCode } from "./helpers/album-error-assertions.ts";
-import { SessionKeys } from "../../src/peer/peer-keys.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
 
 /** A fresh peer public key, as every editor makes one per session. */
-const freshKey = (): Uint8Array => SessionKeys.generate().publicKey;
+// The central server records a peer key as 32 opaque bytes; random bytes make
+// one without crypto (SessionKeys.generate() can deadlock Node: x25519-key-pair.ts).
+const freshKey = (): Uint8Array => new Uint8Array(randomBytes(32));
 
 const KEY_A = "a".repeat(64);
 const KEY_B = "b".repeat(64);

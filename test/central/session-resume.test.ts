@@ -8,6 +8,7 @@
 // the server exactly once in a causal order, and removals enforced only on
 // the merged state.
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
+import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -29,10 +30,11 @@ import { eventually } from "../support/eventually.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 import { withCode } from "./helpers/album-error-assertions.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
-import { SessionKeys } from "../../src/peer/peer-keys.ts";
 
 /** A fresh peer public key, as every editor makes one per session. */
-const freshKey = (): Uint8Array => SessionKeys.generate().publicKey;
+// The central server records a peer key as 32 opaque bytes; random bytes make
+// one without crypto (SessionKeys.generate() can deadlock Node: x25519-key-pair.ts).
+const freshKey = (): Uint8Array => new Uint8Array(randomBytes(32));
 
 const KEY_A = "a".repeat(64);
 const KEY_B = "b".repeat(64);

@@ -17,7 +17,7 @@ import { GrpcConnection } from "../../src/common/grpc/client-calls.ts";
 import { ClusterRingSource } from "../../src/client/data-transfer/cluster-ring-source.ts";
 import { DataService } from "../../src/gen/albumshare/data/v1/data_pb.ts";
 import { CTRL_C, PtyShell } from "./helpers/pty-shell.ts";
-import { runScript } from "./helpers/run-script.ts";
+import { runClientScript } from "../support/client-script.ts";
 
 /** The files another editor's additions announced to this client, in order. */
 function addedSeenBy(client: ShellClient): string[] {
@@ -117,12 +117,11 @@ describe("the shell as a person meets it", () => {
     assert.equal(mine.length, 1, mine.join("\n"));
     assert.equal((JSON.parse(mine[0]!) as { command: string }).command, "chat");
 
-    const run = await runScript(system.central, [
-      "login alice password-of-alice",
-      "listAlbums",
-      "bogus",
-      "createAlbum trip",
-    ]);
+    const run = await runClientScript(
+      ["--central", system.central],
+      ["login alice password-of-alice", "listAlbums", "bogus", "createAlbum trip"],
+      { json: false },
+    );
     assert.equal(run.status, 1);
     assert.deepEqual(run.lines, ["logged in as 'alice'", "trip (2 members, 2 editing now)"]);
     assert.equal(run.errors.length, 2, run.stderr);
@@ -285,7 +284,11 @@ describe("the shell as a person meets it", () => {
   });
 
   test("9: a client pointed at the cluster port is told it is not a central server's port", async () => {
-    const run = await runScript(system.cluster, ["login alice password-of-alice"]);
+    const run = await runClientScript(
+      ["--central", system.cluster],
+      ["login alice password-of-alice"],
+      { json: false },
+    );
     assert.equal(run.status, 1);
     assert.equal(run.errors.length, 1, run.stderr);
     assert.match(run.errors[0]!, /is not an AlbumSharing central server's client port/);

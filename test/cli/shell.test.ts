@@ -6,22 +6,19 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { CentralProcess, makeTempDir } from "../central/helpers/central-process.ts";
-import { runScript, type ScriptRun } from "./helpers/run-script.ts";
+import { runClientScript, type ClientResult, type ClientRun } from "../support/client-script.ts";
 
-type JsonResult =
-  | { command: string; ok: true; text: string; data: unknown }
-  | { command: string; ok: false; code: string; error: string };
-
-function runShell(central: string, script: string[], json: boolean): Promise<ScriptRun> {
-  return runScript(central, script, { json });
+function runShell(central: string, script: string[], json: boolean): Promise<ClientRun> {
+  return runClientScript(["--central", central], script, { json });
 }
 
 async function runJson(
   central: string,
   script: string[],
-): Promise<{ status: number | null; results: JsonResult[] }> {
+): Promise<{ status: number | null; results: ClientResult[] }> {
   const run = await runShell(central, script, true);
-  const results = run.lines.map((line) => JSON.parse(line) as JsonResult);
+  // Every line of standard output is one JSON result, nothing else.
+  const results = run.lines.map((line) => JSON.parse(line) as ClientResult);
   return { status: run.status, results };
 }
 

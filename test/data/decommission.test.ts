@@ -13,13 +13,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, rm, writeFile } from "node:fs/promises";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ClusterRingSource } from "../../src/client/data-transfer/cluster-ring-source.ts";
-import { DataTransferClient } from "../../src/client/data-transfer/data-transfer-client.ts";
 import {
   addFile,
   createAlbumState,
@@ -29,22 +25,10 @@ import {
   type AlbumDelta,
   type AlbumState,
 } from "../../src/crdt/index.ts";
-import type { Ring } from "../../src/ring/ring.ts";
 import { albumshareBin, repoRoot } from "../support/cli-server.ts";
 import { holds, makeFile, sha256OfPath } from "./helpers/cluster-files.ts";
-import {
-  FixtureProcess,
-  TEST_CLUSTER_TOKEN,
-  dataServerReady,
-  spawnDataServer,
-  startCoordinator,
-  type StartedDataServer,
-} from "./helpers/process-harness.ts";
-
-interface Known {
-  key: string;
-  size: number;
-}
+import { LiveCluster, type KnownFile } from "./helpers/live-cluster.ts";
+import { TEST_CLUSTER_TOKEN, spawnDataServer } from "./helpers/process-harness.ts";
 
 const INITIAL_FILES = 150;
 
@@ -58,41 +42,13 @@ async function decommission(central: string, ...args: string[]): Promise<string>
 }
 
 void describe("removing data servers while the system runs", { timeout: 300_000 }, () => {
-  let root: string;
-  let coordinator: { process: FixtureProcess; address: string };
-  const servers: StartedDataServer[] = [];
-  const dirs = new Map<string, string>();
-  let ringSource: ClusterRingSource;
-  let client: DataTransferClient;
-  const files: Known[] = [];
-  let load: FixtureProcess | undefined;
-
-  async function addServer(name: string, port = 0): Promise<StartedDataServer> {
-    const dir = join(root, name);
-    const server = await dataServerReady(spawnDataServer(name, coordinator.address, dir, port));
-    servers.push(server);
-    dirs.set(server.serverId, dir);
-    return server;
-  }
-
-  async function checkPlacement(ring: Ring, keys: readonly Known[]): Promise<void> {
-    for (const { key } of keys) {
-      const owner = ring.ownerOf(key).serverId;
-      const holders: string[] = [];
-      for (const [serverId, dir] of dirs) if (await holds(dir, key)) holders.push(serverId);
-      assert.deepEqual(
-        holders,
-        [owner],
-        `key ${key.slice(0, 12)} is on ${holders.join(",") || "no server"}, ring names ${owner}`,
-      );
-    }
-  }
+  let cluster: LiveCluster;
 
   // Stores three albums through the coordinator's store, made with the CRDT
   // operations from uploaded keys: "trip" (files with renditions), "dunes"
   // (sharing files with trip, one file removed) and "open" (a replica plus
   // the log of an open editing session). Returns the live references.
-  async function storeAlbums(uploaded: readonly Known[]): Promise<{
+  async function storeAlbums(uploaded: readonly KnownFile[]): Promise<{
     keys: Set<string>;
     files: { album: string; name: string; keys: string[] }[];
   }> {
@@ -135,75 +91,38 @@ void describe("removing data servers while the system runs", { timeout: 300_000 
       ["dunes", encodeState(dunes), []],
       ["open", replica, log],
     ] as const) {
-      coordinator.process.send({
+      cluster.coordinator.process.send({
         command: "storeAlbum",
         name,
         creator: "alice",
         replica: Buffer.from(state).toString("base64"),
         log: entries.map((delta) => Buffer.from(delta).toString("base64")),
       });
-      await coordinator.process.waitFor("album-stored", 30_000, false);
+      await cluster.coordinator.process.waitFor("album-stored", 30_000, false);
     }
     return { keys: new Set(files.flatMap((f) => f.keys)), files };
   }
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), "albumshare-decommission-"));
-    coordinator = await startCoordinator(join(root, "central"));
-    for (let i = 0; i < 3; i++) await addServer(`data-${i}`);
-    ringSource = new ClusterRingSource(coordinator.address, TEST_CLUSTER_TOKEN);
-    await ringSource.refresh();
-    client = new DataTransferClient(ringSource);
-    const sources = join(root, "sources");
-    await mkdir(sources);
-    for (let i = 0; i < INITIAL_FILES; i++) {
-      const size = i % 50 === 0 ? 2 * 1024 * 1024 + i : 1 + ((i * 7919) % 48_000);
-      const file = await makeFile(sources, `f${i}`, size);
-      await client.upload(file.path);
-      files.push({ key: file.key, size: file.size });
-      await rm(file.path);
-    }
+    cluster = await LiveCluster.start("albumshare-decommission-", INITIAL_FILES);
   });
 
-  after(async () => {
-    client?.close();
-    ringSource?.close();
-    await load?.stop();
-    await Promise.all(servers.map((s) => s.process.stop()));
-    await coordinator?.process.stop();
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   void test("a server is decommissioned under load: nothing fails, every key is on its new owner", async (t) => {
+    const { files, ringSource, servers } = cluster;
     const before = ringSource.current();
     const leaving = servers[2]!;
-    const knownFile = join(root, "known.json");
-    await writeFile(knownFile, JSON.stringify(files));
-    load = new FixtureProcess("load-client", "load-client-main.ts", {
-      central: coordinator.address,
-      clusterToken: TEST_CLUSTER_TOKEN,
-      workDir: join(root, "load"),
-      knownFile,
-    });
-    await load.waitFor("started");
-    await load.waitFor("progress", 30_000, false);
-    const line = await decommission(coordinator.address, leaving.serverId);
+    await cluster.startLoad();
+    const line = await decommission(cluster.coordinator.address, leaving.serverId);
     assert.match(
       line,
       new RegExp(
         `^decommissioned ${leaving.serverId}: \\d+ keys \\(\\d+ bytes\\) moved to their new owners; ring version ${before.version + 1}$`,
       ),
     );
-    await load.waitFor("progress", 30_000, false);
-    load.send({ command: "stop" });
-    const summary = (await load.waitFor("summary", 30_000)) as unknown as {
-      uploads: number;
-      downloads: number;
-      failures: string[];
-      uploaded: Known[];
-    };
-    await load.stop();
-    load = undefined;
+    await cluster.loadProgress();
+    const summary = await cluster.stopLoad();
     assert.deepEqual(summary.failures, [], "no read or write may fail during the decommission");
     assert.ok(summary.uploads > 0 && summary.downloads > 0);
     t.diagnostic(
@@ -215,18 +134,15 @@ void describe("removing data servers while the system runs", { timeout: 300_000 
     assert.equal(afterRing.node(leaving.serverId), undefined);
     const all = [...files, ...summary.uploaded];
     // The server left keeps running outside the ring, holding nothing.
-    await checkPlacement(afterRing, all);
-    for (const file of all) {
-      const dest = join(root, "verify");
-      const result = await client.download(file.key, dest);
-      assert.equal(result.size, file.size);
-      assert.equal(await sha256OfPath(dest), file.key);
-    }
+    await cluster.checkPlacement(afterRing, all);
+    await cluster.verifyDownloads(all);
     files.push(...summary.uploaded);
     await leaving.process.stop();
   });
 
   void test("one owner per folder, one identity per address; --force removes a member whose data is gone", async (t) => {
+    const { files, ringSource, servers, dirs, client, root } = cluster;
+    const coordinator = cluster.coordinator;
     const member = servers[1]!;
     const dir = dirs.get(member.serverId)!;
     // A second server on a member's folder exits at once, naming the holder.
@@ -293,7 +209,7 @@ void describe("removing data servers while the system runs", { timeout: 300_000 
     dirs.delete(member.serverId);
 
     // Now a server on that folder and address joins, and the cluster stores again.
-    const fresh = await addServer("fresh", port);
+    const fresh = await cluster.addServer("fresh", port);
     assert.equal(fresh.address, member.address);
     const sources = join(root, "sources");
     const file = await makeFile(sources, "after-force", 50_000);

@@ -1,6 +1,9 @@
-// Runs `albumshare client --json` as a real process with a script on its
-// standard input and collects one parsed result per command, its stderr and
-// its exit status. Bounded in time: a client that does not finish is killed.
+// Runs `albumshare client` as a real process with a script on its standard
+// input (not a terminal: scripted mode) and collects its output, standard
+// error and exit status: with --json (the default) one parsed result per
+// command, and in any mode the non-empty lines of each stream. The one
+// harness for every test that scripts the shell. Bounded in time: a client
+// that does not finish is killed.
 import { spawn } from "node:child_process";
 import { albumshareBin, repoRoot } from "./cli-server.ts";
 
@@ -10,20 +13,40 @@ export type ClientResult =
 
 export interface ClientRun {
   status: number | null;
+  /** One per command (--json only). */
   results: ClientResult[];
+  /** Non-empty lines of standard output. */
+  lines: string[];
+  /** Non-empty lines of standard error. */
+  errors: string[];
   stderr: string;
 }
 
+export interface ClientScriptOptions {
+  /** --json: machine-readable results (default true). */
+  json?: boolean;
+  timeoutMs?: number;
+  /** The client's whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** `args` are the client's options (e.g. ["--central", address]). */
 export function runClientScript(
   args: readonly string[],
   script: readonly string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: ClientScriptOptions = {},
 ): Promise<ClientRun> {
-  const child = spawn(process.execPath, [albumshareBin, "client", "--json", ...args], {
-    cwd: repoRoot,
-    stdio: ["pipe", "pipe", "pipe"],
-    env: options.env ?? process.env,
-  });
+  const json = options.json ?? true;
+  const child = spawn(
+    process.execPath,
+    [albumshareBin, "client", ...(json ? ["--json"] : []), ...args],
+    {
+      cwd: options.cwd ?? repoRoot,
+      stdio: ["pipe", "pipe", "pipe"],
+      env: options.env ?? process.env,
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -36,11 +59,14 @@ export function runClientScript(
     }, options.timeoutMs ?? 60_000);
     child.once("exit", (status) => {
       clearTimeout(timer);
-      const results = stdout
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as ClientResult);
-      resolve({ status, results, stderr });
+      const nonEmpty = (text: string): string[] => text.split("\n").filter((l) => l.length > 0);
+      const lines = nonEmpty(stdout);
+      const results = json
+        ? lines
+            .filter((line) => line.startsWith("{"))
+            .map((line) => JSON.parse(line) as ClientResult)
+        : [];
+      resolve({ status, results, lines, errors: nonEmpty(stderr), stderr });
     });
   });
 }
