@@ -14,8 +14,8 @@
 // is parsed from those bytes, so it shares its native key with nothing.
 // Encoding and parsing DER cost OpenSSL about 0.3-1 ms per pair, against
 // 0.1-0.2 ms for the KeyObject route: once per editing session, that is
-// nothing beside a process that may never wake up. For SessionKeys
-// (src/peer/peer-keys.ts), which still uses the KeyObject route.
+// nothing beside a process that may never wake up. SessionKeys
+// (src/peer/peer-keys.ts) makes every editor's session keys with it.
 // It never logs or returns the secret in any other form than asked.
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { AlbumError, ErrorCode } from "./album-error.ts";

@@ -8,14 +8,9 @@
 // ever sees it: a connection that presents it was opened by the holder of the
 // sender's secret key. Pure apart from the random key generation; never logs
 // or returns a secret key.
-import {
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  hkdfSync,
-  type KeyObject,
-} from "node:crypto";
+import { createPublicKey, diffieHellman, hkdfSync, type KeyObject } from "node:crypto";
 import { invalidArgument } from "../common/album-error.ts";
+import { generateX25519KeyPair, type X25519KeyPair } from "../common/x25519-key-pair.ts";
 import { z85Encode } from "./z85.ts";
 
 export const PUBLIC_KEY_BYTES = 32;
@@ -30,17 +25,20 @@ export class SessionKeys {
   readonly #secret: KeyObject;
   readonly #secretZ85: string;
 
-  private constructor(secret: KeyObject) {
-    const jwk = secret.export({ format: "jwk" });
-    this.#secret = secret;
-    this.publicKey = new Uint8Array(Buffer.from(jwk.x!, "base64url"));
-    this.publicKeyZ85 = z85Encode(this.publicKey);
-    this.#secretZ85 = z85Encode(new Uint8Array(Buffer.from(jwk.d!, "base64url")));
+  private constructor(pair: X25519KeyPair) {
+    this.#secret = pair.secret;
+    this.publicKey = pair.publicKey;
+    this.publicKeyZ85 = z85Encode(pair.publicKey);
+    this.#secretZ85 = z85Encode(pair.secretKey);
   }
 
-  /** A fresh key pair (one per editor per session; never reused). */
+  /**
+   * A fresh key pair (one per editor per session; never reused). Made without
+   * exporting a generated KeyObject: that can deadlock Node 20 for good (see
+   * x25519-key-pair.ts), and every editor makes one when it opens an album.
+   */
   static generate(): SessionKeys {
-    return new SessionKeys(generateKeyPairSync("x25519").privateKey);
+    return new SessionKeys(generateX25519KeyPair());
   }
 
   /** For ZeroMQ's curveSecretKey option only. */

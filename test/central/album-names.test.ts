@@ -14,7 +14,7 @@ import { withCode } from "./helpers/album-error-assertions.ts";
 import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
 
 // The central server records a peer key as 32 opaque bytes; random bytes make
-// one without crypto (SessionKeys.generate() can deadlock Node: x25519-key-pair.ts).
+// one without the cost of key generation.
 const freshKey = (): Uint8Array => new Uint8Array(randomBytes(32));
 
 describe("album names", () => {

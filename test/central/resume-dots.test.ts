@@ -34,10 +34,10 @@ import { makeTempDir } from "./helpers/central-process.ts";
 
 /**
  * A fresh peer public key, as every editor sends one per session. The central
- * server records it as 32 opaque bytes, so random bytes do. Not through
+ * server records it as 32 opaque bytes, so random bytes do, at no cost for
+ * the thousands this test makes. (This test once hung in the old
  * SessionKeys.generate(): exporting generateKeyPairSync's KeyObjects can
- * deadlock the process (see src/common/x25519-key-pair.ts), which is how this
- * test hung, and it made thousands of them.
+ * deadlock Node 20; see src/common/x25519-key-pair.ts.)
  */
 const freshKey = (): Uint8Array => new Uint8Array(randomBytes(32));
 

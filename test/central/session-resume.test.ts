@@ -33,7 +33,7 @@ import { CentralProcess, makeTempDir } from "./helpers/central-process.ts";
 
 /** A fresh peer public key, as every editor makes one per session. */
 // The central server records a peer key as 32 opaque bytes; random bytes make
-// one without crypto (SessionKeys.generate() can deadlock Node: x25519-key-pair.ts).
+// one without the cost of key generation.
 const freshKey = (): Uint8Array => new Uint8Array(randomBytes(32));
 
 const KEY_A = "a".repeat(64);
