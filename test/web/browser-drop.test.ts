@@ -9,11 +9,11 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
-import { CliServer } from "../support/cli-server.ts";
 import { eventually } from "../support/eventually.ts";
 import { LocalSystem } from "../session/helpers/local-system.ts";
 import { browserSkipReason, PersonBrowser } from "./helpers/browser.ts";
 import { testJpeg } from "./helpers/test-media.ts";
+import { WebProcess } from "./helpers/web-process.ts";
 
 const skip = browserSkipReason();
 if (skip) process.stdout.write(`# browser drop test skipped: ${skip}\n`);
@@ -22,28 +22,15 @@ const WAIT = { timeout: 30_000 };
 const BIG_BYTES = 6 * 1024 * 1024;
 
 let system: LocalSystem;
-let web: CliServer;
+let web: WebProcess;
 let url: string;
 let person: PersonBrowser;
 
 before(async () => {
   if (skip) return;
   system = await LocalSystem.start(1);
-  web = await CliServer.start([
-    "web",
-    "--central",
-    system.central,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--dir",
-    join(system.root, "web"),
-    "--json",
-    "--log-level",
-    "warn",
-  ]);
-  url = `http://127.0.0.1:${web.listening.port}/`;
+  web = await WebProcess.start(system.central, system.root);
+  url = `${web.origin}/`;
   person = await PersonBrowser.launch();
 });
 

@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
-import { CliServer } from "../support/cli-server.ts";
 import { eventually } from "../support/eventually.ts";
 import { LocalSystem } from "../session/helpers/local-system.ts";
 import { browserSkipReason, PersonBrowser } from "./helpers/browser.ts";
 import { testJpeg } from "./helpers/test-media.ts";
+import { WebProcess } from "./helpers/web-process.ts";
 
 const skip = browserSkipReason();
 if (skip) process.stdout.write(`# browser tests skipped: ${skip}\n`);
@@ -26,7 +26,7 @@ const MARKUP_NAME = "b <img src=x onerror=alert(1)>.jpg";
 const WAIT = { timeout: 30_000 };
 
 let system: LocalSystem;
-let web: CliServer;
+let web: WebProcess;
 let url: string;
 let alice: PersonBrowser;
 let bob: PersonBrowser;
@@ -34,21 +34,8 @@ let bob: PersonBrowser;
 before(async () => {
   if (skip) return;
   system = await LocalSystem.start(2);
-  web = await CliServer.start([
-    "web",
-    "--central",
-    system.central,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--dir",
-    join(system.root, "web"),
-    "--json",
-    "--log-level",
-    "warn",
-  ]);
-  url = `http://127.0.0.1:${web.listening.port}/`;
+  web = await WebProcess.start(system.central, system.root);
+  url = `${web.origin}/`;
   alice = await PersonBrowser.launch();
   bob = await PersonBrowser.launch();
 });
