@@ -6,8 +6,8 @@
 // joiners, cut connections to the central server and restarts and crashes of
 // the central server, split over two worker threads. ALBUMSHARE_SIM_SCHEDULES
 // sets how many (default 10,000); a failure names its seed, and
-// ALBUMSHARE_SIM_SEED replays just that one, exactly. Two deliberately broken
-// variants show the checks bite.
+// ALBUMSHARE_SIM_SEED replays just that one, exactly. Three deliberately
+// broken variants show the checks bite.
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -62,9 +62,9 @@ describe("the editing engine in a simulated world", () => {
     }
   });
 
-  /** The first seed at or after `first` a broken variant fails, run again: the same failure. */
-  function caughtAndReplayed(breakage: Breakage, expected: RegExp): void {
-    const range = { first: 1, end: 3001, stride: 1, breakage };
+  /** The first seed of 3,000 from `first` a broken variant fails, run again: the same failure. */
+  function caughtAndReplayed(breakage: Breakage, expected: RegExp, first = 1): void {
+    const range = { first, end: first + 3000, stride: 1, breakage };
     const { failure } = runRange(range);
     assert.ok(failure, `the broken variant '${breakage}' went unnoticed`);
     assert.match(failure.message, expected);
@@ -78,5 +78,15 @@ describe("the editing engine in a simulated world", () => {
 
   test("a broken variant (a resume after a central restart from the server's counter, not its own) is caught, and its seed replays exactly", () => {
     caughtAndReplayed("rewind-after-restart", /used twice|lost beyond the bound/);
+  });
+
+  test("a broken variant (the central server enforcing a removal on one hand-off without waiting for concurrent ones) is caught, and its seed replays exactly", () => {
+    caughtAndReplayed(
+      "enforce-at-once",
+      /ended as removed, but the merged album keeps them|no live editor left/,
+      // Its first catch is seed 4771 (mutual removals are rare); searched from
+      // near there to keep the suite short.
+      4701,
+    );
   });
 });

@@ -386,6 +386,11 @@ export class EditingSessions {
   #recover(): void {
     for (const session of this.#durable.recoverSessions(this.#now())) {
       this.#open.set(sessionKey(session.album), session);
+      // A removal still settling when the server stopped is not in the store:
+      // settle it again, from now, on the merged state.
+      if (session.slots.holders().some((h) => !isMember(session.state, h.user))) {
+        session.removalCheckAt = this.#now() + this.#settleMs;
+      }
       this.#logger.info(
         { album: session.album, epoch: session.state.epoch, away: session.slots.size },
         "editing session recovered after a restart; its editors may resume",
