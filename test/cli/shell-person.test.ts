@@ -278,6 +278,14 @@ describe("the shell as a person meets it", () => {
     }
     const added = await alice.ok(`addFile ${path}`);
     assert.equal(added.text, "added 'cut.bin' (5.0 MiB, resumed at 2.0 MiB)");
+    // The add reaches bob over the peer mesh a moment later.
+    await eventually(
+      async () =>
+        ((await bob.ok("listFiles")).data as { files: { name: string }[] }).files.some(
+          (file) => file.name === "cut.bin",
+        ),
+      "bob has alice's cut.bin",
+    );
     const back = join(system.root, "cut.back");
     await bob.ok(`downloadFile cut.bin ${back}`);
     assert.deepEqual(readFileSync(back), bytes);
