@@ -23,24 +23,19 @@ import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import type { Logger } from "../../common/logger.ts";
 import {
   compact,
-  decodeDelta,
   encodeState,
   isMember,
   listMembers,
   MAX_STARS,
-  mergeInto,
   type AlbumState,
 } from "../../crdt/index.ts";
-import { auditDelta } from "../../crdt/delta-audit.ts";
 import {
   RatingRecordedSchema,
   RatingTallySchema,
   ResumeOutcome,
   SessionEditorSchema,
   type ChatRecord,
-  type Notification,
   type RatingTally as RatingTallyWire,
-  type SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { ConnectionState } from "../handler-context.ts";
@@ -48,7 +43,6 @@ import {
   openSession,
   sessionIdOf,
   sessionKey,
-  type OpenedSession,
   type OpenSession,
   type ResumeResult,
 } from "./open-session.ts";
@@ -56,57 +50,37 @@ import { decideResume, type ResumeClaim } from "./resume-claim.ts";
 import { newResumeKey } from "./resume-keys.ts";
 import { RatingRecords } from "./rating-records.ts";
 import { SessionDurability } from "./session-durability.ts";
-import type { SessionTrust } from "./session-trust.ts";
-import { checkPeerPublicKey, TrustStore } from "./session-trust.ts";
+import { checkPeerPublicKey } from "./session-trust.ts";
+import { SessionVouching } from "./session-vouching.ts";
+import { mergeHandOff } from "./hand-off-merge.ts";
 import { SessionSlots, type Departure, type SlotHolder } from "./session-slots.ts";
 import {
   chatToWire,
-  editorJoined,
   editorLeft,
   notification,
   notifyOthers,
   notMemberError,
   sessionEnded,
-  toWireEditor,
 } from "./session-wire.ts";
-
-export const DEFAULT_HAND_OFF_INTERVAL_MS = 1000;
-/** How long an editor whose connection dropped keeps its slot (docs/sessions.md). */
-export const DEFAULT_RESUME_GRACE_MS = 60_000;
-/** How often away slots and pending removals are looked at. */
-const SWEEP_INTERVAL_MS = 250;
-/**
- * Hand-off periods a removal waits before it is enforced on the merged
- * state: every editor hands its unacknowledged changes off each period, so
- * by then the server has what they did concurrently with the removal.
- */
-const REMOVAL_SETTLE_PERIODS = 2;
+import {
+  DEFAULT_HAND_OFF_INTERVAL_MS,
+  DEFAULT_RESUME_GRACE_MS,
+  REMOVAL_SETTLE_PERIODS,
+  SWEEP_INTERVAL_MS,
+  type EditingSessionsOptions,
+  type VouchedSession,
+} from "./editing-sessions-options.ts";
 
 export type { OpenedSession, ResumeClaim, ResumeResult } from "./open-session.ts";
-
-/** What getAlbum gives an editor besides the session: what the peers check each other by. */
-export interface VouchedSession extends OpenedSession {
-  readonly sessionToken: Uint8Array;
-  readonly ratingTallies: RatingTallyWire[];
-  readonly highestSlot: number;
-  readonly pastEditors: SessionEditor[];
-}
+export {
+  DEFAULT_HAND_OFF_INTERVAL_MS,
+  DEFAULT_RESUME_GRACE_MS,
+  type EditingSessionsOptions,
+  type VouchedSession,
+} from "./editing-sessions-options.ts";
 
 const FILE_ID = /^[0-9a-f]{16}$/;
 const MAX_ADDRESS_LENGTH = 300;
-
-export interface EditingSessionsOptions {
-  store: CentralStore;
-  logger: Logger;
-  /** How long an away editor keeps its slot (default 60 s). */
-  resumeGraceMs?: number;
-  /** The hand-off period editors are told (sets how long a removal settles). */
-  handOffIntervalMs?: number;
-  /** Clock (ms); default Date.now. */
-  now?: () => number;
-  /** 0: no timer; the caller calls sweep() (a simulation). Default 250 ms. */
-  sweepIntervalMs?: number;
-}
 
 export class EditingSessions {
   readonly #store: CentralStore;
@@ -119,9 +93,8 @@ export class EditingSessions {
   readonly #open = new Map<string, OpenSession>();
   readonly #durable: SessionDurability;
   readonly #ratings: RatingRecords;
-  readonly #trustStore: TrustStore;
-  /** Token and keys of each open session (kept in the store too, for a restart). */
-  readonly #trust = new Map<OpenSession, SessionTrust>();
+  /** Token and keys of each open session, and the editors as vouched for. */
+  readonly #vouching: SessionVouching;
   readonly #now: () => number;
   readonly #graceMs: number;
   readonly #settleMs: number;
@@ -136,7 +109,7 @@ export class EditingSessions {
       REMOVAL_SETTLE_PERIODS * (options.handOffIntervalMs ?? DEFAULT_HAND_OFF_INTERVAL_MS);
     this.#durable = new SessionDurability(options.store, this.#now);
     this.#ratings = new RatingRecords(options.store);
-    this.#trustStore = new TrustStore(options.store);
+    this.#vouching = new SessionVouching(options.store);
     this.#recover();
     const sweepMs = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
     if (sweepMs > 0) {
@@ -163,7 +136,7 @@ export class EditingSessions {
   ): VouchedSession {
     checkPeerPublicKey(peerPublicKey);
     const session = this.#find(albumName) ?? this.#start(albumName, user);
-    const trust = this.#trustOf(session);
+    const trust = this.#vouching.trustOf(session);
     trust.checkUnused(peerPublicKey);
     if (!isMember(session.state, user)) throw notMemberError(session.album);
     const earlier = session.slots.holderOf(user);
@@ -188,7 +161,7 @@ export class EditingSessions {
       sessionId: sessionIdOf(session),
       replica: encodeState(session.state),
       ratedFileIds: this.#store.ratedFileIds(session.album, user),
-      editors: this.#othersOf(session, holder),
+      editors: this.#vouching.othersOf(session, holder),
       resumeKey: resume.key,
       chatHistory: this.#durable.chatBefore(session.album, session.state.epoch).map(chatToWire),
       resumeGraceMs: this.#graceMs,
@@ -228,15 +201,15 @@ export class EditingSessions {
       this.#durable.saveSlot(session, holder, "held");
       this.#logger.info({ album: session.album, user, slot: holder.slot }, "editor resumed");
       if (holder.address !== undefined) {
-        notifyOthers(session, holder, this.#joinedNotice(session, holder));
+        notifyOthers(session, holder, this.#vouching.joinedNotice(session, holder));
       }
       return {
         outcome: ResumeOutcome.RESUMED,
-        editors: this.#othersOf(session, holder),
+        editors: this.#vouching.othersOf(session, holder),
         reason: "",
         // What it missed while away (notices are not replayed).
         ratingTallies: this.#tallies(session),
-        highestSlot: this.#trustOf(session).highestSlot,
+        highestSlot: this.#vouching.trustOf(session).highestSlot,
       };
     }
     this.#mergeAndStore(session, claim.delta, claim.chat);
@@ -259,7 +232,7 @@ export class EditingSessions {
     holder.address = address;
     // Kept with the slot so a newcomer after a restart learns of away editors too.
     this.#durable.saveSlot(session, holder, "held");
-    notifyOthers(session, holder, this.#joinedNotice(session, holder));
+    notifyOthers(session, holder, this.#vouching.joinedNotice(session, holder));
   }
 
   /** Merges a delta (or state) of the open session and stores it before returning. */
@@ -439,36 +412,6 @@ export class EditingSessions {
     );
   }
 
-  #othersOf(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor[] {
-    return session.slots
-      .holders()
-      .filter((other) => other !== holder && other.address !== undefined)
-      .map((other) => this.#vouched(session, other));
-  }
-
-  /** An editor as the others are told of it: with the public key recorded for its slot. */
-  #vouched(session: OpenSession, holder: SlotHolder<ConnectionState>): SessionEditor {
-    const editor = toWireEditor(holder);
-    editor.publicKey = this.#trustOf(session).keyOf(holder.slot) ?? new Uint8Array(0);
-    return editor;
-  }
-
-  #joinedNotice(session: OpenSession, holder: SlotHolder<ConnectionState>): Notification["body"] {
-    const notice = editorJoined(session, holder);
-    if (notice.case === "editorJoined") notice.value.editor = this.#vouched(session, holder);
-    return notice;
-  }
-
-  /** The session's token and keys: made at its start, or read back after a restart. */
-  #trustOf(session: OpenSession): SessionTrust {
-    let trust = this.#trust.get(session);
-    if (!trust) {
-      trust = this.#trustStore.load(session.album, session.state.epoch);
-      this.#trust.set(session, trust);
-    }
-    return trust;
-  }
-
   #holderOf(
     albumName: string,
     connection: ConnectionState,
@@ -492,33 +435,22 @@ export class EditingSessions {
     // Chat first: a refused batch must not leave the delta half-applied.
     this.#durable.storeChat(session, chat);
     if (encoded.byteLength === 0) return;
-    const delta = decodeDelta(encoded);
-    if (delta.epoch !== session.state.epoch) {
-      throw new AlbumError(
-        ErrorCode.FailedPrecondition,
-        `stale replica: it is of session ${delta.epoch} of '${session.album}', which is in session ${session.state.epoch}`,
-      );
-    }
-    // No event at all (e.g. a hand-off that only carried chat): nothing to
-    // merge or log; the base of an epoch is the same in every replica.
-    if (delta.causal.versionVector.size === 0 && delta.causal.cloud.size === 0) return;
-    // A member may edit, but not invent slots nor ratings nobody gave.
-    const forged = auditDelta(session.state, delta, {
-      highestSlot: this.#trustOf(session).highestSlot,
-      ratingTally: (fileId) => this.#ratings.tally(session.album, fileId),
-    });
-    if (forged !== undefined) {
-      this.#logger.warn({ album: session.album, problem: forged }, "hand-off refused");
-      throw new AlbumError(ErrorCode.PermissionDenied, `hand-off refused: ${forged}`);
-    }
-    const membersBefore = listMembers(session.state);
-    mergeInto(session.state, delta);
-    const members = listMembers(session.state);
-    const membersChanged = !sameList(membersBefore, members);
+    const merged = mergeHandOff(
+      session.album,
+      session.state,
+      encoded,
+      {
+        highestSlot: this.#vouching.trustOf(session).highestSlot,
+        ratingTally: (fileId) => this.#ratings.tally(session.album, fileId),
+      },
+      (problem) => this.#logger.warn({ album: session.album, problem }, "hand-off refused"),
+    );
+    if (merged.kind === "empty") return;
+    const { members } = merged;
     // Durable before the caller replies: the delta goes to the log (its size,
     // not the album's), and now and then the whole replica is rewritten.
-    this.#durable.logHandOff(session, encoded, membersChanged ? members : undefined);
-    if (membersChanged && session.slots.holders().some((h) => !members.includes(h.user))) {
+    this.#durable.logHandOff(session, encoded, members);
+    if (members && session.slots.holders().some((h) => !members.includes(h.user))) {
       // Not at once: a concurrent hand-off may keep the member (e.g. two
       // editors removing each other); decided on the merged state later.
       session.removalCheckAt ??= this.#now() + this.#settleMs;
@@ -548,7 +480,7 @@ export class EditingSessions {
   #release(session: OpenSession, holder: SlotHolder<ConnectionState>, how: Departure): void {
     this.#durable.saveSlot(session, holder, how === "left" ? "reusable" : "retired");
     session.slots.release(holder.slot, how);
-    this.#trustOf(session).forget(holder.slot, holder.user);
+    this.#vouching.trustOf(session).forget(holder.slot, holder.user);
     this.#logger.info(
       { album: session.album, user: holder.user, slot: holder.slot, how },
       "editor left",
@@ -559,12 +491,8 @@ export class EditingSessions {
   /** The last editor left: compact into the next epoch and close the session. */
   #end(session: OpenSession): void {
     this.#open.delete(sessionKey(session.album));
-    this.#trustOf(session).end();
-    this.#trust.delete(session);
+    this.#vouching.end(session);
     const next = this.#durable.endSession(session);
     this.#logger.info({ album: session.album, epoch: next.epoch }, "editing session ended");
   }
 }
-
-const sameList = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && a.every((item, index) => item === b[index]);
