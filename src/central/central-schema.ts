@@ -132,6 +132,14 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `);
   },
+  (db) => {
+    db.exec(`
+      -- The highest chat number a slot's holders used in the session, as the
+      -- server knows it (written when a holder leaves cleanly): the slot's
+      -- next holder numbers its chat above it, even if it reaches no peer.
+      ALTER TABLE session_slots ADD COLUMN chat_seq INTEGER NOT NULL DEFAULT 0;
+    `);
+  },
 ];
 
 /** The schema version of `db` (0 for a new file). */

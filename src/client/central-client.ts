@@ -79,6 +79,8 @@ export interface OpenedAlbum {
   /** Chat of the album's earlier sessions, oldest first. */
   chatHistory: KeptChatMessage[];
   resumeGraceMs: number;
+  /** The highest chat number our slot's earlier holders used in this session. */
+  chatSeq: number;
 }
 
 export interface ResumeAlbumClaim {
@@ -282,6 +284,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       resumeKey: reply.resumeKey,
       chatHistory: reply.chatHistory.map(chatFromWire),
       resumeGraceMs: reply.resumeGraceMs,
+      chatSeq: reply.chatSeq,
     };
   }
 
@@ -340,10 +343,16 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     album: string,
     replica: Uint8Array,
     chat: readonly KeptChatMessage[] = [],
+    chatSeq = 0,
   ): Promise<void> {
     await this.request("putAlbum", {
       case: "putAlbum",
-      value: create(PutAlbumRequestSchema, { album, replica, chat: chat.map(chatToWire) }),
+      value: create(PutAlbumRequestSchema, {
+        album,
+        replica,
+        chat: chat.map(chatToWire),
+        chatSeq,
+      }),
     });
   }
 

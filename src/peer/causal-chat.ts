@@ -191,6 +191,20 @@ export class CausalChat {
   }
 
   /**
+   * Numbers our next message above `seq`: the highest number our slot's
+   * earlier holders used, as the central server recorded it. A newcomer in a
+   * reused slot that reached no peer during its initial sync would otherwise
+   * start again at 1, and its lines would be taken for its predecessor's.
+   * Our slot's messages up to `seq` we have not seen are skipped (they are
+   * the predecessor's, which left the session). Returns what that released.
+   */
+  numberAbove(seq: number): ChatEntry[] {
+    const delivered = this.#buffer.fastForward(new Map([[this.slot, seq]]), true);
+    this.#record(delivered);
+    return delivered;
+  }
+
+  /**
    * The slots to ask when messages stay held: the authors of the messages
    * they wait for (each keeps a log of its own messages).
    */

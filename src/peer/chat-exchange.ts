@@ -85,6 +85,11 @@ export class ChatExchange {
     return entry;
   }
 
+  /** Our next line is numbered above `seq` (CausalChat.numberAbove). */
+  numberAbove(seq: number): void {
+    this.#deliver(this.#chat.numberAbove(seq));
+  }
+
   /** A live line from `from`: only its own, under its holder's name. */
   onMessage(from: SessionSlot, wire: ChatMessageWire): void {
     const entry = chatEntryFromWire(wire);

@@ -41,6 +41,12 @@ export interface SessionCoreOptions {
   replica: ReplicaPort;
   /** Who held slots of the session before and left (names relayed chat may carry). */
   pastEditors?: readonly { slot: SessionSlot; user: string }[];
+  /**
+   * The highest chat number our slot's earlier holders used, as the central
+   * server recorded it (0 for a fresh slot): our chat is numbered above it
+   * once the initial sync is over, whether or not a peer answered.
+   */
+  predecessorChatSeq?: number;
   antiEntropyIntervalMs?: number;
   repairDelayMs?: number;
   initialSyncRetryMs?: number;

@@ -107,7 +107,10 @@ export class SessionCore {
       requestReplica: (slot) => this.#replica.request(slot, true),
       requestChat: (slot) => this.#chat.request(slot, true),
       schedule: (timer, delayMs) => this.#out.push({ kind: "schedule", timer, delayMs }),
-      synced: (outcome) => this.#out.push({ kind: "synced", outcome }),
+      synced: (outcome) => {
+        this.#chat.numberAbove(options.predecessorChatSeq ?? 0);
+        this.#out.push({ kind: "synced", outcome });
+      },
     });
   }
 

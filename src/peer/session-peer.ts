@@ -40,6 +40,8 @@ export interface SessionPeerOptions {
   initialPeers?: readonly PeerAddress[];
   /** Who held slots of the session before and left (from the central server): names relayed chat may carry. */
   pastEditors?: readonly { slot: SessionSlot; user: string }[];
+  /** The highest chat number our slot's earlier holders used (SessionCoreOptions). */
+  predecessorChatSeq?: number;
   /** Sync requests a peer may send per second before the excess is dropped (default: four times what an honest peer sends, at least 20). */
   syncRequestsPerSecond?: number;
   /** Period of the anti-entropy round with one peer (default 1000 ms). */
@@ -117,6 +119,7 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
         "chatHistoryCapacity",
         "maxHeldChatMessages",
         "syncRequestsPerSecond",
+        "predecessorChatSeq",
       ]),
       monotonicNow: options.monotonicNow ?? (() => performance.now()),
       logger: this.#logger,

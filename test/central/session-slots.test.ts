@@ -12,7 +12,8 @@ import { AlbumError, ErrorCode } from "../../src/common/album-error.ts";
 
 type Step =
   | { kind: "join"; user: number }
-  | { kind: "leave"; pick: number; how: "left" | "lost" | "removed" };
+  /** `sent`: how many chat lines the holder sent before it went. */
+  | { kind: "leave"; pick: number; how: "left" | "lost" | "removed"; sent: number };
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant("join" as const), user: fc.nat(7) }),
@@ -20,6 +21,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     kind: fc.constant("leave" as const),
     pick: fc.nat(20),
     how: fc.constantFrom("left" as const, "lost" as const, "removed" as const),
+    sent: fc.nat(5),
   }),
 );
 
@@ -30,6 +32,8 @@ describe("session slots", () => {
         const slots = new SessionSlots<string>();
         const retired = new Set<number>();
         const reusable = new Set<number>();
+        /** The highest chat number each slot's holders reached (a model). */
+        const chatSeqOf = new Map<number, number>();
         let highest = 0;
         for (const step of steps) {
           if (step.kind === "join") {
@@ -42,8 +46,13 @@ describe("session slots", () => {
               );
               continue;
             }
-            const { slot } = slots.take(user, "conn");
+            const { slot, chatSeq } = slots.take(user, "conn");
             assert.ok(!retired.has(slot), `retired slot ${slot} handed out again`);
+            assert.equal(
+              chatSeq,
+              chatSeqOf.get(slot) ?? 0,
+              "chat continues above the predecessors'",
+            );
             if (reusable.size > 0) {
               assert.equal(slot, Math.min(...reusable), "the lowest clean slot comes first");
               reusable.delete(slot);
@@ -55,6 +64,9 @@ describe("session slots", () => {
             const holders = slots.holders();
             if (holders.length === 0) continue;
             const holder = holders[step.pick % holders.length]!;
+            // As putAlbum does: the leaver's last chat number, above its predecessors'.
+            holder.chatSeq += step.sent;
+            chatSeqOf.set(holder.slot, holder.chatSeq);
             slots.release(holder.slot, step.how);
             (step.how === "left" ? reusable : retired).add(holder.slot);
           }
@@ -89,6 +101,7 @@ describe("session slots", () => {
           fc.record({
             state: fc.constantFrom("held" as const, "reusable" as const, "retired" as const),
             user: fc.nat(5),
+            chatSeq: fc.nat(1000),
           }),
           { maxLength: 12 },
         ),
@@ -100,6 +113,7 @@ describe("session slots", () => {
             state: row.state,
             resumeKeyHash: "ab".repeat(32),
             address: undefined,
+            chatSeq: row.chatSeq,
           }));
           const slots = SessionSlots.restore<string>(records, 1000);
           const held = records.filter((r) => r.state === "held");
@@ -111,12 +125,14 @@ describe("session slots", () => {
           for (const n of newcomers) {
             const user = `newcomer${n}`;
             if (slots.holderOf(user)) continue;
-            const { slot } = slots.take(user, "conn");
+            const { slot, chatSeq } = slots.take(user, "conn");
             const before = records.find((r) => r.slot === slot);
             assert.ok(
               before === undefined || (before.state === "reusable" && reusable.includes(slot)),
               `slot ${slot} (${before?.state}) handed to a newcomer`,
             );
+            // A reused slot's chat continues above its earlier holders'.
+            assert.equal(chatSeq, before?.chatSeq ?? 0);
             reusable.splice(reusable.indexOf(slot), before ? 1 : 0);
           }
           // An away holder reclaims its own slot; expiry retires only the away.

@@ -52,6 +52,7 @@ function opened(state: AlbumState, slot: number, extra: Partial<OpenedAlbum> = {
     resumeKey: new Uint8Array(16).fill(7),
     chatHistory: [],
     resumeGraceMs: 60_000,
+    chatSeq: 0,
     ...extra,
   };
 }

@@ -103,6 +103,32 @@ describe("CausalChat", () => {
     assert.equal(peer.receive(next).outcome, "delivered");
   });
 
+  test("a newcomer in a reused slot that reached no peer numbers above what the server recorded", () => {
+    const old = new CausalChat({ slot: 2, senderName: "old" });
+    const peer = new CausalChat({ slot: 1, senderName: "peer" });
+    for (const text of ["a", "b", "c"]) peer.receive(old.compose(text, 0));
+    // No sync reply reached the newcomer; the central server recorded 3 for slot 2.
+    const newcomer = new CausalChat({ slot: 2, senderName: "new" });
+    assert.deepEqual(newcomer.numberAbove(3), []);
+    const next = newcomer.compose("d", 0);
+    assert.equal(next.seq, 4);
+    assert.deepEqual(
+      peer.receive(next).delivered.map((e) => `${e.senderName}:${e.text}`),
+      ["new:d"],
+    );
+    // A later reply from the peer brings what the newcomer lacks of others' only.
+    const later = peer.compose("e", 0);
+    newcomer.receiveSyncReply(peer.answer(newcomer.syncRequest(false), 2)!, 1, () => true);
+    assert.deepEqual(
+      newcomer.history().map((e) => `${e.senderName}:${e.text}`),
+      ["new:d", "peer:e"],
+    );
+    assert.equal(newcomer.delivered.get(1), later.seq);
+    // Numbering above a lower floor than what was already seen changes nothing.
+    newcomer.numberAbove(1);
+    assert.equal(newcomer.compose("f", 0).seq, 5);
+  });
+
   test("an author repairs its own messages beyond the history; others cannot declare them lost", () => {
     const author = new CausalChat({ slot: 1, senderName: "ann", historyCapacity: 2 });
     const witness = new CausalChat({ slot: 2, senderName: "bob", historyCapacity: 2 });

@@ -79,6 +79,7 @@ function openedWith(
     resumeKey: new Uint8Array(0),
     chatHistory: [],
     resumeGraceMs: 0,
+    chatSeq: 0,
   } satisfies OpenedAlbum;
   return { opened, keys };
 }

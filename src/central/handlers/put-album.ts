@@ -14,6 +14,7 @@ export const handlePutAlbum: Handler<"putAlbum"> = (request, { connection, servi
     connection,
     request.replica,
     request.chat,
+    request.chatSeq,
   );
   return { case: "putAlbum", value: create(PutAlbumReplySchema) };
 };

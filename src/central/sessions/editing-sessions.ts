@@ -165,6 +165,7 @@ export class EditingSessions {
       resumeKey: resume.key,
       chatHistory: this.#durable.chatBefore(session.album, session.state.epoch).map(chatToWire),
       resumeGraceMs: this.#graceMs,
+      chatSeq: holder.chatSeq,
       sessionToken: trust.token,
       ratingTallies: this.#tallies(session),
       highestSlot: trust.highestSlot,
@@ -246,15 +247,24 @@ export class EditingSessions {
     this.#mergeAndStore(session, encoded, chat);
   }
 
-  /** putAlbum: merges the final replica, then frees the slot (reusable: a clean leave). */
+  /**
+   * putAlbum: merges the final replica, then frees the slot (reusable: a
+   * clean leave), noting the highest chat number of the slot (`chatSeq`, the
+   * editor's word, or a higher one its chat carries) for the next holder.
+   */
   put(
     albumName: string,
     connection: ConnectionState,
     encoded: Uint8Array,
     chat: readonly ChatRecord[] = [],
+    chatSeq = 0,
   ): void {
     const { session, holder } = this.#holderOf(albumName, connection);
     this.#mergeAndStore(session, encoded, chat);
+    for (const message of chat) {
+      if (message.slot === holder.slot) chatSeq = Math.max(chatSeq, message.seq);
+    }
+    holder.chatSeq = Math.max(holder.chatSeq, chatSeq);
     // The merge may have ended this very session (the editor removed itself).
     if (session.slots.holder(holder.slot) === holder) this.#leave(session, holder, "left");
   }

@@ -22,6 +22,8 @@ export interface OpenedSession {
   readonly resumeKey: Uint8Array;
   readonly chatHistory: ChatRecord[];
   readonly resumeGraceMs: number;
+  /** The highest chat number the slot's earlier holders used (0 for a fresh slot). */
+  readonly chatSeq: number;
 }
 
 export type { ResumeClaim } from "./resume-claim.ts";

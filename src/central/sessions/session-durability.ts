@@ -73,6 +73,7 @@ export class SessionDurability {
       state,
       resumeKeyHash: holder.resumeKeyHash,
       address: holder.address,
+      chatSeq: holder.chatSeq,
     });
   }
 

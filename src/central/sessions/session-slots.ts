@@ -27,6 +27,12 @@ export interface SlotHolder<Connection> {
   readonly resumeKeyHash: string;
   /** "host:port" of the editor's peer endpoint, once announced. */
   address: string | undefined;
+  /**
+   * The highest chat number of the slot the server knows of: its earlier
+   * holders' last when it was handed out, raised when the holder leaves
+   * cleanly. The next holder numbers its chat above it.
+   */
+  chatSeq: number;
 }
 
 /** How a holder gave its slot back. */
@@ -39,12 +45,13 @@ export interface SlotRecord {
   readonly state: "held" | "reusable" | "retired";
   readonly resumeKeyHash: string;
   readonly address: string | undefined;
+  readonly chatSeq: number;
 }
 
 export class SessionSlots<Connection> {
   readonly #holders = new Map<number, SlotHolder<Connection>>();
-  /** Slots given back cleanly, reusable (lowest first). */
-  readonly #reusable = new Set<number>();
+  /** Slots given back cleanly, reusable (lowest first), with the chat number their holders reached. */
+  readonly #reusable = new Map<number, number>();
   /** Slots whose holder vanished: never handed out again in this session, by slot. */
   readonly #retired = new Map<number, { user: string; resumeKeyHash: string }>();
   #nextFresh = FIRST_EDITOR_SLOT;
@@ -69,9 +76,10 @@ export class SessionSlots<Connection> {
           awaySince: now,
           resumeKeyHash: record.resumeKeyHash,
           address: record.address,
+          chatSeq: record.chatSeq,
         });
       } else if (record.state === "reusable") {
-        slots.#reusable.add(record.slot);
+        slots.#reusable.set(record.slot, record.chatSeq);
       } else {
         slots.#retired.set(record.slot, {
           user: record.user,
@@ -120,7 +128,7 @@ export class SessionSlots<Connection> {
         `${user} already has this album open in another session; putAlbum there first`,
       );
     }
-    const slot = this.#pickSlot();
+    const { slot, chatSeq } = this.#pickSlot();
     const holder: SlotHolder<Connection> = {
       slot,
       user,
@@ -128,6 +136,7 @@ export class SessionSlots<Connection> {
       awaySince: undefined,
       resumeKeyHash,
       address: undefined,
+      chatSeq,
     };
     this.#holders.set(slot, holder);
     return holder;
@@ -162,16 +171,17 @@ export class SessionSlots<Connection> {
     const holder = this.#holders.get(slot);
     if (!holder) return undefined;
     this.#holders.delete(slot);
-    if (how === "left") this.#reusable.add(slot);
+    if (how === "left") this.#reusable.set(slot, holder.chatSeq);
     else this.#retired.set(slot, { user: holder.user, resumeKeyHash: holder.resumeKeyHash });
     return holder;
   }
 
-  #pickSlot(): number {
+  #pickSlot(): { slot: number; chatSeq: number } {
     if (this.#reusable.size > 0) {
-      const slot = Math.min(...this.#reusable);
+      const slot = Math.min(...this.#reusable.keys());
+      const chatSeq = this.#reusable.get(slot)!;
       this.#reusable.delete(slot);
-      return slot;
+      return { slot, chatSeq };
     }
     if (this.#nextFresh > LAST_EDITOR_SLOT) {
       throw new AlbumError(
@@ -179,6 +189,6 @@ export class SessionSlots<Connection> {
         "this editing session has used up its slots; it frees them when every editor has left",
       );
     }
-    return this.#nextFresh++;
+    return { slot: this.#nextFresh++, chatSeq: 0 };
   }
 }

@@ -27,7 +27,7 @@ export class SlotTableStore {
   load(album: string, epoch: number): SlotRecord[] {
     const rows = prepared(
       this.#db,
-      `SELECT slot, user, state, resume_key_hash AS resumeKeyHash, address
+      `SELECT slot, user, state, resume_key_hash AS resumeKeyHash, address, chat_seq AS chatSeq
          FROM session_slots WHERE album = ? AND epoch = ? ORDER BY slot`,
     ).all(album, epoch) as {
       slot: number;
@@ -35,6 +35,7 @@ export class SlotTableStore {
       state: SlotRecord["state"];
       resumeKeyHash: Buffer;
       address: string | null;
+      chatSeq: number;
     }[];
     return rows.map((row) => ({
       slot: row.slot,
@@ -42,6 +43,7 @@ export class SlotTableStore {
       state: row.state,
       resumeKeyHash: row.resumeKeyHash.toString("hex"),
       address: row.address ?? undefined,
+      chatSeq: row.chatSeq,
     }));
   }
 
@@ -49,11 +51,12 @@ export class SlotTableStore {
   save(album: string, epoch: number, record: SlotRecord): void {
     prepared(
       this.#db,
-      `INSERT INTO session_slots (album, slot, epoch, user, state, resume_key_hash, address)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO session_slots
+           (album, slot, epoch, user, state, resume_key_hash, address, chat_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (album, slot) DO UPDATE SET epoch = excluded.epoch, user = excluded.user,
            state = excluded.state, resume_key_hash = excluded.resume_key_hash,
-           address = excluded.address`,
+           address = excluded.address, chat_seq = excluded.chat_seq`,
     ).run(
       album,
       record.slot,
@@ -62,6 +65,7 @@ export class SlotTableStore {
       record.state,
       Buffer.from(record.resumeKeyHash, "hex"),
       record.address ?? null,
+      record.chatSeq,
     );
   }
 

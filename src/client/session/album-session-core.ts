@@ -69,6 +69,8 @@ export class AlbumSessionCore {
   #nextResumeId = 1;
   /** close() was asked while a hand-off ran: hand back once it is over. */
   #handBackWhenIdle = false;
+  /** The highest chat number of our slot: told to the server when we leave, for our successor. */
+  #chatSeq: number;
   /** Our peer endpoint ("host:port"), told to the server again on resume. */
   #address = "";
   #out: SessionAction[] = [];
@@ -79,6 +81,7 @@ export class AlbumSessionCore {
     this.user = options.user;
     this.slot = opened.slot;
     this.#opened = opened;
+    this.#chatSeq = opened.chatSeq;
     this.#intervalMs = Math.max(1, options.handOffIntervalMs);
     this.#canResume = options.canResume && opened.resumeKey.byteLength > 0;
     this.facts = new VouchedFacts(Math.max(opened.highestSlot, opened.slot), opened.ratingTallies);
@@ -195,7 +198,12 @@ export class AlbumSessionCore {
     this.#state = "closing";
     this.#endReason = reason;
     this.#out.push(...this.#handOffs.cancel());
-    this.#out.push({ kind: "put", replica: this.replica.encodedState(), chat: [] });
+    this.#out.push({
+      kind: "put",
+      replica: this.replica.encodedState(),
+      chat: [],
+      chatSeq: this.#chatSeq,
+    });
     return this.#flush();
   }
 
@@ -315,6 +323,7 @@ export class AlbumSessionCore {
   /** The peer engine delivered a chat message (ours too): kept for a hand-off, shown. */
   chatDelivered(entry: ChatEntry): SessionAction[] {
     this.#handOffs.recordChat(entry);
+    if (entry.slot === this.slot) this.#chatSeq = Math.max(this.#chatSeq, entry.seq);
     this.#tell({ event: "chat", message: chatView(entry) });
     return this.#flush();
   }
@@ -352,7 +361,7 @@ export class AlbumSessionCore {
     // What the server lacks (it holds everything it acknowledged): the size
     // of the recent edits, not of the album.
     const { delta, chat } = this.#handOffs.prepareAll();
-    this.#out.push({ kind: "put", replica: delta, chat });
+    this.#out.push({ kind: "put", replica: delta, chat, chatSeq: this.#chatSeq });
   }
 
   #finish(failure: unknown): void {

@@ -45,7 +45,8 @@ export type SessionAction =
   /** Call resumeAlbum; answer with resumeDone(id, result) or resumeFailed(id, error). */
   | { kind: "resume"; id: number; claim: ResumeAlbumClaim }
   /** Call putAlbum (the session is closing); answer with putDone() or putFailed(error). */
-  | { kind: "put"; replica: Uint8Array; chat: KeptChatMessage[] }
+  /** `chatSeq`: the highest chat number of our slot, for the slot's next holder. */
+  | { kind: "put"; replica: Uint8Array; chat: KeptChatMessage[]; chatSeq: number }
   /** A requested hand-off (handOffNow) is over: `ok` false when it failed or could not run. */
   | { kind: "handOffSettled"; waiter: number; ok: boolean }
   | { kind: "tell"; what: PersonEvent }

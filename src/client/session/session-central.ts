@@ -19,7 +19,13 @@ export interface SessionCentral extends RingSource {
   announceEditor(album: string, address: string): Promise<void>;
   /** `chat`: delivered chat messages for the server to keep (see session-resume.ts). */
   handOff(album: string, delta: Uint8Array, chat?: readonly KeptChatMessage[]): Promise<void>;
-  putAlbum(album: string, replica: Uint8Array, chat?: readonly KeptChatMessage[]): Promise<void>;
+  /** `chatSeq`: the highest chat number of our slot (its next holder numbers above it). */
+  putAlbum(
+    album: string,
+    replica: Uint8Array,
+    chat?: readonly KeptChatMessage[],
+    chatSeq?: number,
+  ): Promise<void>;
   /** Rejects with AlreadyExists when the user rated the file before. */
   recordRating(album: string, fileId: string, stars: number): Promise<void>;
   userExists(name: string): Promise<boolean>;

@@ -92,6 +92,7 @@ export class SessionExecutor {
       replica: this.core.replica,
       initialPeers: this.core.peers(),
       pastEditors: opened.pastEditors,
+      predecessorChatSeq: opened.chatSeq,
       logger: this.#logger,
       ...options.peerTuning,
     });
@@ -199,7 +200,7 @@ export class SessionExecutor {
           ? Promise.reject(
               new AlbumError(ErrorCode.Unavailable, "the central connection is closed"),
             )
-          : this.#central.putAlbum(this.#album, action.replica, action.chat)
+          : this.#central.putAlbum(this.#album, action.replica, action.chat, action.chatSeq)
         ).then(
           () => this.run(core.putDone()),
           (error: unknown) => this.run(core.putFailed(error)),
