@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
+import { prepared } from "./sessions/prepared.ts";
 
 /** How long a session token logs its user in: a day (a logout ends it earlier). */
 export const DEFAULT_LOGIN_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
@@ -41,12 +42,11 @@ export class LoginTokens {
     const expiresAtUnixMs = now + this.#ttlMs;
     this.#db.transaction(() => {
       // Expired tokens are swept here, so the table stays the size of the live logins.
-      this.#db.prepare("DELETE FROM login_tokens WHERE expires_at <= ?").run(now);
-      this.#db
-        .prepare(
-          "INSERT INTO login_tokens (token_hash, user, issued_at, expires_at) VALUES (?, ?, ?, ?)",
-        )
-        .run(hashToken(token), user, now, expiresAtUnixMs);
+      prepared(this.#db, "DELETE FROM login_tokens WHERE expires_at <= ?").run(now);
+      prepared(
+        this.#db,
+        "INSERT INTO login_tokens (token_hash, user, issued_at, expires_at) VALUES (?, ?, ?, ?)",
+      ).run(hashToken(token), user, now, expiresAtUnixMs);
     })();
     return { token, expiresAtUnixMs };
   }
@@ -58,9 +58,10 @@ export class LoginTokens {
     }
     // Looked up by hash: the comparison is the index's, on a value an
     // attacker cannot steer bit by bit (a hash of what it sent).
-    const row = this.#db
-      .prepare("SELECT user, expires_at AS expiresAt FROM login_tokens WHERE token_hash = ?")
-      .get(hashToken(token)) as { user: string; expiresAt: number } | undefined;
+    const row = prepared(
+      this.#db,
+      "SELECT user, expires_at AS expiresAt FROM login_tokens WHERE token_hash = ?",
+    ).get(hashToken(token)) as { user: string; expiresAt: number } | undefined;
     if (!row || row.expiresAt <= this.#now()) {
       throw new AlbumError(
         ErrorCode.Unauthenticated,
@@ -71,7 +72,7 @@ export class LoginTokens {
   }
 
   revoke(token: Uint8Array): void {
-    this.#db.prepare("DELETE FROM login_tokens WHERE token_hash = ?").run(hashToken(token));
+    prepared(this.#db, "DELETE FROM login_tokens WHERE token_hash = ?").run(hashToken(token));
   }
 }
 

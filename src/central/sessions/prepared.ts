@@ -1,6 +1,7 @@
 // Prepared SQLite statements kept per database and SQL text, so the session
 // code's frequent statements (a slot saved before every reply that depends on
-// it, chat stored with every hand-off) are compiled once, not on every call.
+// it, chat stored with every hand-off) and the login tokens' (one per login)
+// are compiled once, not on every call.
 // Only caches: it never changes what a statement does, and forgets a
 // database's statements when the database object goes.
 import type Database from "better-sqlite3";
