@@ -1,6 +1,6 @@
 // Part of `npm run build` (run by `npm ci`): type-checks nothing (tsc did),
-// bundles the web app's front end with esbuild and puts it with its page and
-// style sheet next to the compiled web server (dist/web/app/).
+// bundles the web app's front end with esbuild and puts it with its page,
+// style sheet and icon next to the compiled web server (dist/web/app/).
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { bundleFrontEnd } from "../src/web/front-end-assets.ts";
@@ -11,3 +11,4 @@ await mkdir(target, { recursive: true });
 await writeFile(`${target}app.js`, await bundleFrontEnd());
 await copyFile(`${source}index.html`, `${target}index.html`);
 await copyFile(`${source}app.css`, `${target}app.css`);
+await copyFile(`${source}favicon.svg`, `${target}favicon.svg`);

@@ -1,5 +1,5 @@
-// The page's three static files: index.html, app.css and app.js (the typed
-// front end under app/, bundled by esbuild). A compiled server reads the
+// The page's static files: index.html, app.css, favicon.svg and app.js (the
+// typed front end under app/, bundled by esbuild). A compiled server reads the
 // bundle `npm run build` wrote next to it; a server running from the sources
 // bundles them in memory at start, so an edited tree never serves a stale
 // page. Nothing is ever fetched from the network.
@@ -10,6 +10,7 @@ import type { BuildOptions } from "esbuild";
 export interface FrontEndAssets {
   html: Buffer;
   css: Buffer;
+  icon: Buffer;
   js: Buffer;
 }
 
@@ -29,10 +30,11 @@ export const FRONT_END_BUILD: BuildOptions = {
 export async function loadFrontEnd(): Promise<FrontEndAssets> {
   const html = await readFile(`${sourceDir}index.html`);
   const css = await readFile(`${sourceDir}app.css`);
+  const icon = await readFile(`${sourceDir}favicon.svg`);
   if (import.meta.url.endsWith(".js")) {
-    return { html, css, js: await readFile(`${sourceDir}app.js`) };
+    return { html, css, icon, js: await readFile(`${sourceDir}app.js`) };
   }
-  return { html, css, js: await bundleFrontEnd() };
+  return { html, css, icon, js: await bundleFrontEnd() };
 }
 
 /** Bundles the front end in memory (esbuild is a build-time tool: loaded only here). */

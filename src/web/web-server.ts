@@ -215,6 +215,7 @@ export class WebServer {
       "/": [assets.html, "text/html; charset=utf-8"],
       "/app.js": [assets.js, "text/javascript; charset=utf-8"],
       "/app.css": [assets.css, "text/css; charset=utf-8"],
+      "/favicon.svg": [assets.icon, "image/svg+xml"],
     };
     const file = files[path];
     if (!file || (method !== "GET" && method !== "HEAD")) {

@@ -1,7 +1,7 @@
 // The web server alone, spoken to as browsers and hostile pages would:
 // foreign Host (DNS rebinding) and foreign Origin (cross-site requests) are
 // refused on every route and on the live channel, without the session
-// cookie nothing but the login page is served, bad input gets one JSON
+// cookie nothing but the login page (and its icon) is served, bad input gets one JSON
 // error line, and a 1 GiB upload passes through with flat memory.
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
@@ -95,6 +95,12 @@ void test("without the session cookie only the login page is served", async () =
     /default-src 'none'; script-src 'self'/,
   );
   assert.equal(page.headers["x-content-type-options"], "nosniff");
+  // The page's icon is served too (a browser asks for it with every page).
+  assert.match(page.body, /<link rel="icon" href="\/favicon.svg"/);
+  const icon = await web.send("GET", "/favicon.svg");
+  assert.equal(icon.status, 200);
+  assert.equal(icon.headers["content-type"], "image/svg+xml");
+  assert.match(icon.body, /^<svg /);
   const me = await web.send("GET", "/api/me");
   assert.deepEqual(JSON.parse(me.body), { user: null });
   for (const [method, path] of [
