@@ -27,7 +27,7 @@ import {
 import { OutstandingRequests } from "./request-budgets.ts";
 import type { SessionCoreStats } from "./session-core-types.ts";
 import type { SlotRoster } from "./slot-roster.ts";
-import type { SessionSlot, VectorClock } from "./vector-clock.ts";
+import { counterOf, type SessionSlot, type VectorClock } from "./vector-clock.ts";
 
 export interface ChatExchangeOptions {
   slot: SessionSlot;
@@ -134,11 +134,21 @@ export class ChatExchange {
       return "dropped";
     }
     // Relayed lines must carry a name the central server gave their slot.
-    const vouched = parsed.reply.messages.filter((entry) =>
-      this.#roster.allows(entry.slot, entry.senderName),
-    );
+    const vouched: ChatEntry[] = [];
+    const delivered = new Map(parsed.reply.delivered);
+    for (const entry of parsed.reply.messages) {
+      if (this.#roster.allows(entry.slot, entry.senderName)) {
+        vouched.push(entry);
+        continue;
+      }
+      // Refused for now (most likely the server's word that a newcomer
+      // holds that slot has not reached us yet): the reply no longer covers
+      // this line, so its clock must not let us count it as delivered (or
+      // lost); a later repair brings it once its author is vouched for.
+      delivered.set(entry.slot, Math.min(counterOf(delivered, entry.slot), entry.seq - 1));
+    }
     this.#stats.chatRefused += parsed.refused + parsed.reply.messages.length - vouched.length;
-    const reply = { ...parsed.reply, messages: vouched };
+    const reply = { ...parsed.reply, messages: vouched, delivered };
     this.#deliver(this.#chat.receiveSyncReply(reply, from, isPresent));
     return reply.initial ? "initial" : "applied";
   }
