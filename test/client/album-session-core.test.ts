@@ -186,6 +186,7 @@ class Harness {
             reason: "",
             ratingTallies: new Map(),
             highestSlot: 2,
+            knownCounter: 0,
           }),
         );
       }
@@ -307,6 +308,7 @@ describe("the album-session core", () => {
       reason: "",
       ratingTallies: tallies,
       highestSlot: 4,
+      knownCounter: 0,
     });
     assert.deepEqual(
       actions.filter((a) => a.kind === "removePeer"),

@@ -237,6 +237,12 @@ export class AlbumSessionCore {
     }
     if (this.#resume) return this.#flush();
     this.#linkUp = false;
+    this.#sendResume();
+    return this.#flush();
+  }
+
+  /** resumeAlbum with everything unacknowledged and our own slot's counter as it stands now. */
+  #sendResume(): void {
     const { delta, chat, receipts } = this.#handOffs.prepareAll();
     const id = this.#nextResumeId++;
     this.#resume = { id, receipts };
@@ -255,13 +261,16 @@ export class AlbumSessionCore {
         address: this.#address,
       },
     });
-    return this.#flush();
   }
 
   resumeDone(id: number, result: ResumedAlbum): SessionAction[] {
     const resume = this.#resume;
     if (resume?.id !== id) return this.#flush();
     this.#resume = undefined;
+    if (result.outcome === "counterBehind") {
+      this.#counterBehind(result.knownCounter);
+      return this.#flush();
+    }
     this.#handOffs.acknowledge(resume.receipts);
     if (this.#state === "ended" || this.#state === "closing") return this.#flush();
     if (result.outcome === "resumed") {
@@ -342,6 +351,29 @@ export class AlbumSessionCore {
   }
 
   // --- inside -------------------------------------------------------------------------
+
+  /**
+   * The server refused our resume: its copy holds counter `known` of our
+   * slot, above what we stated (nothing was merged). Our own events made
+   * while the claim was in flight can get there first through a peer's
+   * hand-off; then our replica — the only one numbering our slot, holding
+   * every event it numbered — has reached `known`, and we claim again with
+   * the counter we have now. Below it, this replica is not our slot's latest
+   * (it would relabel used dots): over. Each claim again states a higher
+   * counter than the last, so this ends (docs/crdt.md, rule 5).
+   */
+  #counterBehind(known: number): void {
+    if (this.#state === "ended" || this.#state === "closing") return;
+    const own = highestCounter(this.replica.state, this.slot);
+    if (own < known) {
+      this.#end(
+        `could not resume the session: your replica is behind the server's copy of slot ${this.slot} (counter ${own} < ${known}); open the album again`,
+      );
+      return;
+    }
+    this.#log("info", `resume raced our own changes (server at counter ${known}); resuming again`);
+    this.#sendResume();
+  }
 
   #afterHandOff(): void {
     if (this.#handBackWhenIdle && this.#handOffs.idle) this.#handBack();
