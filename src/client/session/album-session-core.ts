@@ -15,13 +15,13 @@
 // It never touches a socket, a timer, a promise or a clock, and never drops a
 // change or chat message no acknowledged hand-off, resume or hand-back carried.
 import { AlbumError, ErrorCode, failedPrecondition } from "../../common/album-error.ts";
-import { highestCounter } from "../../crdt/index.ts";
 import type { Notification } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { ChatEntry, PeerAddress } from "../../peer/index.ts";
 import type { OpenedAlbum, ResumedAlbum } from "../central-client.ts";
 import { ChatHandOffs } from "./chat-hand-offs.ts";
 import { EditorReplica } from "./editor-replica.ts";
-import { HandOffs, type Receipts } from "./hand-offs.ts";
+import { HandOffs } from "./hand-offs.ts";
+import { ResumeClaims } from "./resume-claims.ts";
 import type {
   SessionAction,
   SessionChatMessage,
@@ -64,9 +64,7 @@ export class AlbumSessionCore {
   #endReason: string | undefined;
   /** False from a lost connection until the resume is answered: no hand-off can run meanwhile. */
   #linkUp = true;
-  /** The resume in flight and what it carries. */
-  #resume: { id: number; receipts: Receipts } | undefined;
-  #nextResumeId = 1;
+  readonly #resumes: ResumeClaims;
   /** close() was asked while a hand-off ran: hand back once it is over. */
   #handBackWhenIdle = false;
   /** Our peer endpoint ("host:port"), told to the server again on resume. */
@@ -92,6 +90,11 @@ export class AlbumSessionCore {
       this.replica,
       new ChatHandOffs(this.replica.epoch),
       () => this.#linkUp,
+    );
+    this.#resumes = new ResumeClaims(
+      { album: opened.album, slot: opened.slot, resumeKey: opened.resumeKey },
+      this.replica,
+      this.#handOffs,
     );
     this.#roster = new SessionRoster(
       { album: opened.album, slot: opened.slot, user: options.user },
@@ -235,43 +238,20 @@ export class AlbumSessionCore {
     if (this.#state === "ended" || this.#state === "closing" || !this.#canResume) {
       return this.#flush();
     }
-    if (this.#resume) return this.#flush();
+    if (this.#resumes.inFlight) return this.#flush();
     this.#linkUp = false;
-    this.#sendResume();
+    this.#out.push(this.#resumes.claim(this.#address));
     return this.#flush();
   }
 
-  /** resumeAlbum with everything unacknowledged and our own slot's counter as it stands now. */
-  #sendResume(): void {
-    const { delta, chat, receipts } = this.#handOffs.prepareAll();
-    const id = this.#nextResumeId++;
-    this.#resume = { id, receipts };
-    this.#out.push({
-      kind: "resume",
-      id,
-      claim: {
-        album: this.album,
-        epoch: this.replica.epoch,
-        slot: this.slot,
-        resumeKey: this.#opened.resumeKey,
-        // Our own numbering goes on from here: the server checks it is not behind its copy.
-        counter: highestCounter(this.replica.state, this.slot),
-        delta,
-        chat,
-        address: this.#address,
-      },
-    });
-  }
-
   resumeDone(id: number, result: ResumedAlbum): SessionAction[] {
-    const resume = this.#resume;
-    if (resume?.id !== id) return this.#flush();
-    this.#resume = undefined;
+    const receipts = this.#resumes.answered(id);
+    if (!receipts) return this.#flush();
     if (result.outcome === "counterBehind") {
       this.#counterBehind(result.knownCounter);
       return this.#flush();
     }
-    this.#handOffs.acknowledge(resume.receipts);
+    this.#handOffs.acknowledge(receipts);
     if (this.#state === "ended" || this.#state === "closing") return this.#flush();
     if (result.outcome === "resumed") {
       this.#linkUp = true;
@@ -287,8 +267,7 @@ export class AlbumSessionCore {
   }
 
   resumeFailed(id: number, error: unknown): SessionAction[] {
-    if (this.#resume?.id !== id) return this.#flush();
-    this.#resume = undefined;
+    if (!this.#resumes.answered(id)) return this.#flush();
     if (this.#state === "ended" || this.#state === "closing") return this.#flush();
     const failure = AlbumError.from(error, ErrorCode.Unavailable);
     // Lost again: the next restored connection tries again; anything else is final.
@@ -352,27 +331,13 @@ export class AlbumSessionCore {
 
   // --- inside -------------------------------------------------------------------------
 
-  /**
-   * The server refused our resume: its copy holds counter `known` of our
-   * slot, above what we stated (nothing was merged). Our own events made
-   * while the claim was in flight can get there first through a peer's
-   * hand-off; then our replica — the only one numbering our slot, holding
-   * every event it numbered — has reached `known`, and we claim again with
-   * the counter we have now. Below it, this replica is not our slot's latest
-   * (it would relabel used dots): over. Each claim again states a higher
-   * counter than the last, so this ends (docs/crdt.md, rule 5).
-   */
+  /** Our claim was refused as behind the server's copy: claim again, or end (ResumeClaims.behind). */
   #counterBehind(known: number): void {
     if (this.#state === "ended" || this.#state === "closing") return;
-    const own = highestCounter(this.replica.state, this.slot);
-    if (own < known) {
-      this.#end(
-        `could not resume the session: your replica is behind the server's copy of slot ${this.slot} (counter ${own} < ${known}); open the album again`,
-      );
-      return;
-    }
+    const next = this.#resumes.behind(known, this.#address);
+    if ("end" in next) return this.#end(next.end);
     this.#log("info", `resume raced our own changes (server at counter ${known}); resuming again`);
-    this.#sendResume();
+    this.#out.push(next.again);
   }
 
   #afterHandOff(): void {
