@@ -97,14 +97,20 @@ export interface ResumeAlbumClaim {
 }
 
 export interface ResumedAlbum {
-  /** "resumed": we hold our slot again; "handedOff": our changes were merged, but the slot is gone. */
-  outcome: "resumed" | "handedOff";
+  /**
+   * "resumed": we hold our slot again; "handedOff": our changes were merged,
+   * but the slot is gone; "counterBehind": refused, nothing merged, the
+   * server's copy holds `knownCounter` of our slot, above the counter we stated.
+   */
+  outcome: "resumed" | "handedOff" | "counterBehind";
   editors: SessionEditorInfo[];
   reason: string;
   /** The rate-once tallies now (an editor that was away missed the notices). */
   ratingTallies: Map<string, { raters: number; stars: number }>;
   /** The highest slot handed out in the session so far. */
   highestSlot: number;
+  /** The server's highest counter of our slot ("counterBehind"; 0 otherwise). */
+  knownCounter: number;
 }
 
 export interface CentralClientEvents {
@@ -303,7 +309,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     });
     if (reply.ring) this.#acceptRing(reply.ring);
     return {
-      outcome: reply.outcome === ResumeOutcome.RESUMED ? "resumed" : "handedOff",
+      outcome: resumeOutcome(reply.outcome),
       editors: reply.editors.map(({ slot, user, address, publicKey }) => ({
         slot,
         user,
@@ -315,6 +321,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
         reply.ratingTallies.map((t) => [t.fileId, { raters: t.raters, stars: Number(t.stars) }]),
       ),
       highestSlot: reply.highestSlot,
+      knownCounter: Number(reply.knownCounter),
     };
   }
 
@@ -377,6 +384,13 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     });
     return reply.ring ? this.#acceptRing(reply.ring) : this.#ring;
   }
+}
+
+function resumeOutcome(outcome: ResumeOutcome): ResumedAlbum["outcome"] {
+  if (outcome === ResumeOutcome.RESUMED) return "resumed";
+  if (outcome === ResumeOutcome.COUNTER_BEHIND) return "counterBehind";
+  // HANDED_OFF, or an outcome this client does not know: the slot is not ours.
+  return "handedOff";
 }
 
 function chatToWire(message: KeptChatMessage): ChatRecord {

@@ -252,6 +252,11 @@ function run(
             refused(editor);
             break;
           }
+          if (result.outcome === ResumeOutcome.COUNTER_BEHIND) {
+            // It states its own counter: behind only if it is not the slot's latest replica.
+            refused(editor);
+            break;
+          }
           editor.replica.acknowledgeHandOff(prepared.receipt);
           for (const name of files) acknowledged.add(name);
           if (result.outcome === ResumeOutcome.RESUMED) {
@@ -325,6 +330,10 @@ function run(
           chat: [],
           address: "",
         });
+        if (result.outcome === ResumeOutcome.COUNTER_BEHIND) {
+          refused(editor);
+          continue;
+        }
         for (const name of filesOf(editor.replica)) acknowledged.add(name);
         if (result.outcome !== ResumeOutcome.RESUMED) {
           discard(editor);

@@ -235,11 +235,17 @@ describe("resuming against the central server", () => {
       proxy.restore();
       await restored;
       assert.ok((await listed).some((a) => a.name === "cut"));
-      // A replica behind its own slot would reuse dots: refused.
-      await assert.rejects(
-        alice.resumeAlbum({ ...claimOf("cut", aliceOpen, aliceReplica), counter: 0 }),
-        withCode(ErrorCode.FailedPrecondition, /behind/),
-      );
+      // A replica behind its own slot would reuse dots: refused (nothing
+      // merged, the slot still away), with the server's counter.
+      const behind = await alice.resumeAlbum({
+        ...claimOf("cut", aliceOpen, aliceReplica),
+        counter: 0,
+      });
+      assert.equal(behind.outcome, "counterBehind");
+      // (What alice handed off before the cut; her replica holds more.)
+      assert.ok(behind.knownCounter > 0);
+      assert.ok(behind.knownCounter <= highestCounter(aliceReplica.state, aliceOpen.slot));
+      assert.match(behind.reason, /behind/);
       const claim = claimOf("cut", aliceOpen, aliceReplica, "127.0.0.1:7102");
       const resumed = await alice.resumeAlbum(claim);
       assert.equal(resumed.outcome, "resumed");

@@ -4,8 +4,10 @@
 // connections and resume answers (fast-check), it never has two hand-offs in
 // flight, never calls the server while the link is down, answers every
 // membership command exactly once, and once the link is back and the replies
-// are in, the server holds every change and chat message; and a resume
-// reply brings back what the notices missed meanwhile.
+// are in, the server holds every change and chat message (a resume refused
+// as behind, its own later changes having reached the server through a peer,
+// claims again); and a resume reply brings back what the notices missed
+// meanwhile.
 /* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs the promises that describe/test return */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -27,6 +29,7 @@ import {
   rateFile,
   addFile,
   listFiles,
+  highestCounter,
   type AlbumState,
 } from "../../src/crdt/index.ts";
 import {
@@ -71,7 +74,8 @@ type Step =
   | { kind: "reply"; ok: boolean }
   | { kind: "lost" }
   | { kind: "restored" }
-  | { kind: "resumeReply"; ok: boolean };
+  | { kind: "resumeReply"; ok: boolean }
+  | { kind: "resumeBehind" };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant<Step>({ kind: "edit" }),
@@ -82,6 +86,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant<Step>({ kind: "lost" }),
   fc.constant<Step>({ kind: "restored" }),
   fc.boolean().map<Step>((ok) => ({ kind: "resumeReply", ok })),
+  fc.constant<Step>({ kind: "resumeBehind" }),
 );
 
 /** A core with a model of the central server and the link around it. */
@@ -171,6 +176,23 @@ class Harness {
         if (this.linkUp) return;
         this.linkUp = true;
         return this.#run(core.connectionRestored());
+      case "resumeBehind": {
+        // Our changes made while the claim was in flight reached the server
+        // through a peer first: refused as behind, at our counter now.
+        const request = this.resumes.shift();
+        if (!request) return;
+        mergeInto(this.server, structuredClone(core.replica.state));
+        return this.#run(
+          core.resumeDone(request.id, {
+            outcome: "counterBehind",
+            editors: [],
+            reason: "behind",
+            ratingTallies: new Map(),
+            highestSlot: 0,
+            knownCounter: highestCounter(this.server, 2),
+          }),
+        );
+      }
       case "resumeReply": {
         const request = this.resumes.shift();
         if (!request) return;
@@ -187,6 +209,7 @@ class Harness {
             reason: "",
             ratingTallies: new Map(),
             highestSlot: 2,
+            knownCounter: 0,
           }),
         );
       }
@@ -308,6 +331,7 @@ describe("the album-session core", () => {
       reason: "",
       ratingTallies: tallies,
       highestSlot: 4,
+      knownCounter: 0,
     });
     assert.deepEqual(
       actions.filter((a) => a.kind === "removePeer"),

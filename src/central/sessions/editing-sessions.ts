@@ -46,7 +46,7 @@ import {
   type OpenSession,
   type ResumeResult,
 } from "./open-session.ts";
-import { decideResume, type ResumeClaim } from "./resume-claim.ts";
+import { counterBehindResult, decideResume, type ResumeClaim } from "./resume-claim.ts";
 import { newResumeKey } from "./resume-keys.ts";
 import { RatingRecords } from "./rating-records.ts";
 import { SessionDurability } from "./session-durability.ts";
@@ -193,6 +193,21 @@ export class EditingSessions {
     const session = this.#find(albumName);
     const decision = decideResume(session, albumName, user, claim);
     if (!session) throw notMemberError(albumName); // decideResume refused already
+    if (decision.kind === "counterBehind") {
+      // Nothing merged, the slot stays away: the claimant may be a replica
+      // that is not the holder's latest, whose delta would relabel used dots.
+      this.#logger.info(
+        {
+          album: session.album,
+          user,
+          slot: claim.slot,
+          counter: claim.counter,
+          known: decision.known,
+        },
+        "resume refused: counter behind the server's copy",
+      );
+      return counterBehindResult(session.album, claim, decision.known);
+    }
     if (decision.kind === "reclaim") {
       const holder = decision.holder;
       // Merged first: a refused delta leaves the editor away, to try again.

@@ -35,6 +35,8 @@ export interface ResumeResult {
   /** What getAlbum vouches for, as it stands now (resumed only; empty otherwise). */
   readonly ratingTallies: RatingTally[];
   readonly highestSlot: number;
+  /** The server's highest counter of the claimed slot (outcome COUNTER_BEHIND only). */
+  readonly knownCounter?: bigint;
 }
 
 export interface OpenSession {

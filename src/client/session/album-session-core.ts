@@ -15,13 +15,13 @@
 // It never touches a socket, a timer, a promise or a clock, and never drops a
 // change or chat message no acknowledged hand-off, resume or hand-back carried.
 import { AlbumError, ErrorCode, failedPrecondition } from "../../common/album-error.ts";
-import { highestCounter } from "../../crdt/index.ts";
 import type { Notification } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { ChatEntry, PeerAddress } from "../../peer/index.ts";
 import type { OpenedAlbum, ResumedAlbum } from "../central-client.ts";
 import { ChatHandOffs } from "./chat-hand-offs.ts";
 import { EditorReplica } from "./editor-replica.ts";
-import { HandOffs, type Receipts } from "./hand-offs.ts";
+import { HandOffs } from "./hand-offs.ts";
+import { ResumeClaims } from "./resume-claims.ts";
 import type {
   SessionAction,
   SessionChatMessage,
@@ -64,9 +64,7 @@ export class AlbumSessionCore {
   #endReason: string | undefined;
   /** False from a lost connection until the resume is answered: no hand-off can run meanwhile. */
   #linkUp = true;
-  /** The resume in flight and what it carries. */
-  #resume: { id: number; receipts: Receipts } | undefined;
-  #nextResumeId = 1;
+  readonly #resumes: ResumeClaims;
   /** close() was asked while a hand-off ran: hand back once it is over. */
   #handBackWhenIdle = false;
   /** The highest chat number of our slot: told to the server when we leave, for our successor. */
@@ -95,6 +93,11 @@ export class AlbumSessionCore {
       this.replica,
       new ChatHandOffs(this.replica.epoch),
       () => this.#linkUp,
+    );
+    this.#resumes = new ResumeClaims(
+      { album: opened.album, slot: opened.slot, resumeKey: opened.resumeKey },
+      this.replica,
+      this.#handOffs,
     );
     this.#roster = new SessionRoster(
       { album: opened.album, slot: opened.slot, user: options.user },
@@ -243,34 +246,20 @@ export class AlbumSessionCore {
     if (this.#state === "ended" || this.#state === "closing" || !this.#canResume) {
       return this.#flush();
     }
-    if (this.#resume) return this.#flush();
+    if (this.#resumes.inFlight) return this.#flush();
     this.#linkUp = false;
-    const { delta, chat, receipts } = this.#handOffs.prepareAll();
-    const id = this.#nextResumeId++;
-    this.#resume = { id, receipts };
-    this.#out.push({
-      kind: "resume",
-      id,
-      claim: {
-        album: this.album,
-        epoch: this.replica.epoch,
-        slot: this.slot,
-        resumeKey: this.#opened.resumeKey,
-        // Our own numbering goes on from here: the server checks it is not behind its copy.
-        counter: highestCounter(this.replica.state, this.slot),
-        delta,
-        chat,
-        address: this.#address,
-      },
-    });
+    this.#out.push(this.#resumes.claim(this.#address));
     return this.#flush();
   }
 
   resumeDone(id: number, result: ResumedAlbum): SessionAction[] {
-    const resume = this.#resume;
-    if (resume?.id !== id) return this.#flush();
-    this.#resume = undefined;
-    this.#handOffs.acknowledge(resume.receipts);
+    const receipts = this.#resumes.answered(id);
+    if (!receipts) return this.#flush();
+    if (result.outcome === "counterBehind") {
+      this.#counterBehind(result.knownCounter);
+      return this.#flush();
+    }
+    this.#handOffs.acknowledge(receipts);
     if (this.#state === "ended" || this.#state === "closing") return this.#flush();
     if (result.outcome === "resumed") {
       this.#linkUp = true;
@@ -286,8 +275,7 @@ export class AlbumSessionCore {
   }
 
   resumeFailed(id: number, error: unknown): SessionAction[] {
-    if (this.#resume?.id !== id) return this.#flush();
-    this.#resume = undefined;
+    if (!this.#resumes.answered(id)) return this.#flush();
     if (this.#state === "ended" || this.#state === "closing") return this.#flush();
     const failure = AlbumError.from(error, ErrorCode.Unavailable);
     // Lost again: the next restored connection tries again; anything else is final.
@@ -351,6 +339,15 @@ export class AlbumSessionCore {
   }
 
   // --- inside -------------------------------------------------------------------------
+
+  /** Our claim was refused as behind the server's copy: claim again, or end (ResumeClaims.behind). */
+  #counterBehind(known: number): void {
+    if (this.#state === "ended" || this.#state === "closing") return;
+    const next = this.#resumes.behind(known, this.#address);
+    if ("end" in next) return this.#end(next.end);
+    this.#log("info", `resume raced our own changes (server at counter ${known}); resuming again`);
+    this.#out.push(next.again);
+  }
 
   #afterHandOff(): void {
     if (this.#handBackWhenIdle && this.#handOffs.idle) this.#handBack();
