@@ -3,12 +3,12 @@
 // longer lists only once that removal has settled — a settle time after the
 // server first saw the holder out, so every live editor has handed off what
 // it did concurrently (two editors removing each other keep each other) —
-// and only if the merged album still leaves the holder out then (the caller
+// and only if the merged album still leaves the holder out then. (The caller
 // also waits while an editor is away: its concurrent changes come when it
-// resumes). Each
-// removal gets its own full wait: one seen while another settles is not
-// decided at the earlier one's time. Pure bookkeeping by slot; EditingSessions
-// acts on what it returns. It must never report a holder the album lists.
+// resumes.) Each removal gets its own full wait: one seen while another
+// settles is not decided at the earlier one's time. Pure bookkeeping by slot;
+// EditingSessions acts on what it returns. It must never report a holder the
+// album lists.
 
 /** A holder as this bookkeeping needs it. */
 export interface HolderRef {
