@@ -85,22 +85,14 @@ describe("the editing engine in a simulated world", () => {
     caughtAndReplayed("rewind-after-restart", /used twice|lost beyond the bound/);
   });
 
-  test(
-    "a broken variant (the central server enforcing a removal on one hand-off without waiting for concurrent ones) is caught ending an editor the merged album keeps, and its seed replays exactly",
-    {
-      // Only two editors removing each other as the album's last two members
-      // make the merged album keep a removed editor (the witness rule; an
-      // add-back is excused), and these schedules keep one editor no removal
-      // named, so they never do: the variant went unnoticed here in 6,000
-      // seeds. Its old catch (seed 4771, "no live editor left") was a resume
-      // refused as behind (below), not the variant. With the last two members
-      // removing each other in the schedules, its first catch is seed 307.
-      skip: "needs the schedules' mutual removal of the album's last two members",
-    },
-    () => {
-      caughtAndReplayed("enforce-at-once", /ended as removed, but the merged album keeps them/);
-    },
-  );
+  test("a broken variant (the central server enforcing a removal on one hand-off without waiting for concurrent ones) is caught ending an editor the merged album keeps, and its seed replays exactly", () => {
+    // Only the album's last two members removing each other make the merged
+    // album keep a removed editor (the witness rule; an add-back is excused):
+    // the schedules have them do so, and the first catch is seed 307. Its old
+    // catch (seed 4771, "no live editor left") was a resume refused as behind
+    // (below), not the variant.
+    caughtAndReplayed("enforce-at-once", /ended as removed, but the merged album keeps them/);
+  });
 
   test("a resume refused as behind the server's copy (the holder's own later change got there first through a peer) is claimed again, and the session goes on", () => {
     // Seed 10873: after a central restart ann's resume states counter 3; her

@@ -10,7 +10,8 @@
 // may resume it (same epoch, same slot, its replica kept); a restarted server
 // rebuilds open sessions from the durable slot table instead of compacting
 // them (docs/sessions.md, "Resuming"). A removal of a member is enforced only
-// on the merged state, once concurrent hand-offs had time to arrive. Editors
+// on the merged state, once concurrent hand-offs had time to arrive and no
+// editor is away (pending-removals.ts). Editors
 // hand their delivered chat in with their changes; it is kept per album.
 // Each editor's peer public key is recorded with its slot and vouched for to
 // the others (session-trust.ts), and every hand-off is audited against the
@@ -351,13 +352,15 @@ export class EditingSessions {
       for (const holder of session.slots.expired(now, this.#graceMs)) {
         if (this.#find(session.album) === session) this.#leave(session, holder, "lost");
       }
+      // While an editor is away, it may hold a concurrent change that keeps
+      // the member (e.g. its own removal of the remover): removals wait until
+      // it hands in on resuming, or its grace period ends.
       if (
         this.#find(session.album) === session &&
-        session.removalCheckAt !== undefined &&
-        session.removalCheckAt <= now
+        session.removals.size > 0 &&
+        session.slots.holders().every((h) => h.connection !== undefined)
       ) {
-        session.removalCheckAt = undefined;
-        this.#enforceMembership(session, listMembers(session.state));
+        this.#enforceMembership(session, now);
       }
     }
   }
@@ -386,9 +389,7 @@ export class EditingSessions {
       this.#open.set(sessionKey(session.album), session);
       // A removal still settling when the server stopped is not in the store:
       // settle it again, from now, on the merged state.
-      if (session.slots.holders().some((h) => !isMember(session.state, h.user))) {
-        session.removalCheckAt = this.#now() + this.#settleMs;
-      }
+      this.#noteRemovals(session);
       this.#logger.info(
         { album: session.album, epoch: session.state.epoch, away: session.slots.size },
         "editing session recovered after a restart; its editors may resume",
@@ -475,18 +476,23 @@ export class EditingSessions {
     // Durable before the caller replies: the delta goes to the log (its size,
     // not the album's), and now and then the whole replica is rewritten.
     this.#durable.logHandOff(session, encoded, members);
-    if (members && session.slots.holders().some((h) => !members.includes(h.user))) {
-      // Not at once: a concurrent hand-off may keep the member (e.g. two
-      // editors removing each other); decided on the merged state later.
-      session.removalCheckAt ??= this.#now() + this.#settleMs;
-    }
+    // Not at once: a concurrent hand-off may keep the member (e.g. two
+    // editors removing each other); decided on the merged state later.
+    if (members) this.#noteRemovals(session);
   }
 
-  /** Ends the session of every editor who is no longer a member. */
-  #enforceMembership(session: OpenSession, members: readonly string[]): void {
-    const current = new Set(members);
-    for (const holder of session.slots.holders()) {
-      if (current.has(holder.user)) continue;
+  #noteRemovals(session: OpenSession): void {
+    const members = new Set(listMembers(session.state));
+    session.removals.note(members, session.slots.holders(), this.#now());
+  }
+
+  /** Ends the session of every editor whose removal has settled and still holds. */
+  #enforceMembership(session: OpenSession, now: number): void {
+    const members = new Set(listMembers(session.state));
+    const holderOf = (slot: number) => session.slots.holder(slot);
+    for (const slot of session.removals.settled(members, holderOf, now, this.#settleMs)) {
+      const holder = session.slots.holder(slot);
+      if (!holder) continue;
       holder.connection?.notify(
         notification(
           sessionEnded(session, `you were removed from the members of '${session.album}'`),
@@ -505,6 +511,7 @@ export class EditingSessions {
   #release(session: OpenSession, holder: SlotHolder<ConnectionState>, how: Departure): void {
     this.#durable.saveSlot(session, holder, how === "left" ? "reusable" : "retired");
     session.slots.release(holder.slot, how);
+    session.removals.forget(holder.slot);
     this.#vouching.trustOf(session).forget(holder.slot, holder.user);
     this.#logger.info(
       { album: session.album, user: holder.user, slot: holder.slot, how },

@@ -9,6 +9,7 @@ import type {
   SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { ConnectionState } from "../handler-context.ts";
+import { PendingRemovals } from "./pending-removals.ts";
 import type { SessionSlots } from "./session-slots.ts";
 
 /** What getAlbum gives an editor. */
@@ -47,8 +48,8 @@ export interface OpenSession {
   /** Hand-offs logged since the last checkpoint, and their bytes. */
   logEntries: number;
   logBytes: number;
-  /** When to enforce a removal seen in a hand-off (on the merged state then). */
-  removalCheckAt: number | undefined;
+  /** Holders the merged album left out, waiting for their removal to settle. */
+  readonly removals: PendingRemovals;
 }
 
 export function openSession(
@@ -57,7 +58,8 @@ export function openSession(
   state: AlbumState,
   slots: SessionSlots<ConnectionState>,
 ): OpenSession {
-  return { album, albumId, state, slots, logEntries: 0, logBytes: 0, removalCheckAt: undefined };
+  const removals = new PendingRemovals();
+  return { album, albumId, state, slots, logEntries: 0, logBytes: 0, removals };
 }
 
 /** Open sessions are found by album name in lower case (names are ASCII, compared case-insensitively). */
