@@ -22,17 +22,8 @@
 import { create } from "@bufbuild/protobuf";
 import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import type { Logger } from "../../common/logger.ts";
+import { compact, encodeState, isMember, listMembers, type AlbumState } from "../../crdt/index.ts";
 import {
-  compact,
-  encodeState,
-  isMember,
-  listMembers,
-  MAX_STARS,
-  type AlbumState,
-} from "../../crdt/index.ts";
-import {
-  RatingRecordedSchema,
-  RatingTallySchema,
   ResumeOutcome,
   SessionEditorSchema,
   type ChatRecord,
@@ -49,7 +40,7 @@ import {
 } from "./open-session.ts";
 import { counterBehindResult, decideResume, type ResumeClaim } from "./resume-claim.ts";
 import { newResumeKey } from "./resume-keys.ts";
-import { RatingRecords } from "./rating-records.ts";
+import { checkRating, RatingRecords } from "./rating-records.ts";
 import { SessionDurability } from "./session-durability.ts";
 import { checkPeerPublicKey } from "./session-trust.ts";
 import { SessionVouching } from "./session-vouching.ts";
@@ -61,6 +52,8 @@ import {
   notification,
   notifyOthers,
   notMemberError,
+  ratingRecorded,
+  ratingTallyToWire,
   sessionEnded,
 } from "./session-wire.ts";
 import {
@@ -80,7 +73,6 @@ export {
   type VouchedSession,
 } from "./editing-sessions-options.ts";
 
-const FILE_ID = /^[0-9a-f]{16}$/;
 const MAX_ADDRESS_LENGTH = 300;
 
 export class EditingSessions {
@@ -295,28 +287,14 @@ export class EditingSessions {
     fileId: string,
     stars: number,
   ): void {
-    if (!FILE_ID.test(fileId)) {
-      throw new AlbumError(ErrorCode.InvalidArgument, "malformed file id");
-    }
-    if (!Number.isInteger(stars) || stars < 0 || stars > MAX_STARS) {
-      throw new AlbumError(ErrorCode.InvalidArgument, `a rating has 0 to ${MAX_STARS} stars`);
-    }
+    checkRating(fileId, stars);
     const { session, holder } = this.#holderOf(albumName, connection);
     if (!this.#ratings.record(session.album, holder.user, fileId, stars)) {
       throw new AlbumError(ErrorCode.AlreadyExists, "you have already rated this file");
     }
-    const tally = this.#ratings.tally(session.album, fileId);
-    const frame = notification({
-      case: "ratingRecorded",
-      value: create(RatingRecordedSchema, {
-        album: session.album,
-        tally: create(RatingTallySchema, {
-          fileId,
-          raters: tally.raters,
-          stars: BigInt(tally.stars),
-        }),
-      }),
-    });
+    const frame = notification(
+      ratingRecorded(session, fileId, this.#ratings.tally(session.album, fileId)),
+    );
     for (const other of session.slots.holders()) other.connection?.notify(frame);
   }
 
@@ -434,7 +412,7 @@ export class EditingSessions {
   /** The session's rate-once tallies, as editors are told them. */
   #tallies(session: OpenSession): RatingTallyWire[] {
     return [...this.#ratings.tallies(session.album)].map(([fileId, tally]) =>
-      create(RatingTallySchema, { fileId, raters: tally.raters, stars: BigInt(tally.stars) }),
+      ratingTallyToWire(fileId, tally),
     );
   }
 

@@ -4,10 +4,23 @@
 // delta compare rating aggregates against these numbers. Writes go through
 // CentralStore.recordRating; this adds the stars to the same row. Never
 // changes a recorded rating.
+import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { RatingTally } from "../../crdt/delta-audit.ts";
 import { MAX_STARS } from "../../crdt/index.ts";
 import { prepared } from "./prepared.ts";
+
+const FILE_ID = /^[0-9a-f]{16}$/;
+
+/** Refuses (InvalidArgument) a malformed file id or stars out of 0..MAX_STARS. */
+export function checkRating(fileId: string, stars: number): void {
+  if (!FILE_ID.test(fileId)) {
+    throw new AlbumError(ErrorCode.InvalidArgument, "malformed file id");
+  }
+  if (!Number.isInteger(stars) || stars < 0 || stars > MAX_STARS) {
+    throw new AlbumError(ErrorCode.InvalidArgument, `a rating has 0 to ${MAX_STARS} stars`);
+  }
+}
 
 export class RatingRecords {
   readonly #store: CentralStore;

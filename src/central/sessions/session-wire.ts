@@ -1,6 +1,7 @@
 // What the sessions layer puts on the wire and takes from it: notifications
-// (and telling the other editors), editors, kept chat messages, and the "not a member" answer (the
-// same for an unknown album, so album names cannot be probed). Pure.
+// (and telling the other editors), editors, rating tallies, kept chat
+// messages, and the "not a member" answer (the same for an unknown album, so
+// album names cannot be probed). Pure.
 import { create } from "@bufbuild/protobuf";
 import { permissionDenied, type AlbumError } from "../../common/album-error.ts";
 import {
@@ -8,13 +9,17 @@ import {
   EditorJoinedSchema,
   EditorLeftSchema,
   LeaveReason,
+  RatingRecordedSchema,
+  RatingTallySchema,
   SessionEndedSchema,
   NotificationSchema,
   SessionEditorSchema,
   type ChatRecord,
   type Notification,
+  type RatingTally as RatingTallyWire,
   type SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
+import type { RatingTally } from "../../crdt/delta-audit.ts";
 import type { ConnectionState } from "../handler-context.ts";
 import type { ArchivedChat } from "./chat-archive.ts";
 import type { OpenSession } from "./open-session.ts";
@@ -86,6 +91,25 @@ export function editorLeft(
       slot: holder.slot,
       user: holder.user,
       reason: departureReason[how],
+    }),
+  };
+}
+
+export function ratingTallyToWire(fileId: string, tally: RatingTally): RatingTallyWire {
+  return create(RatingTallySchema, { fileId, raters: tally.raters, stars: BigInt(tally.stars) });
+}
+
+/** Every editor of the session learns a file's new rate-once tally. */
+export function ratingRecorded(
+  session: OpenSession,
+  fileId: string,
+  tally: RatingTally,
+): NoticeBody {
+  return {
+    case: "ratingRecorded",
+    value: create(RatingRecordedSchema, {
+      album: session.album,
+      tally: ratingTallyToWire(fileId, tally),
     }),
   };
 }
