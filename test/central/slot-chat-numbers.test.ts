@@ -92,9 +92,16 @@ void test("a reused slot's next holder numbers its chat above every earlier hold
 
   // A holder that states nothing (an older client) does not lower it.
   sessions.put(album, dee, new Uint8Array(), [], 0);
-  const bobAgain = sessions.open(album, connection("bob"), "bob", key());
+  const bob2 = connection("bob");
+  const bobAgain = sessions.open(album, bob2, "bob", key());
   assert.equal(bobAgain.slot, slot);
   assert.equal(bobAgain.chatSeq, 7);
+
+  // A hostile leaver's word is bounded: its successor keeps room to number its lines.
+  sessions.put(album, bob2, new Uint8Array(), [], 0xffffffff);
+  const cyAgain = sessions.open(album, connection("cy"), "cy", key());
+  assert.equal(cyAgain.slot, slot);
+  assert.equal(cyAgain.chatSeq, 2 ** 31);
   sessions.stopAll();
   store.close();
 });

@@ -74,6 +74,8 @@ export {
 } from "./editing-sessions-options.ts";
 
 const MAX_ADDRESS_LENGTH = 300;
+/** The highest chat number a leaver may leave for its slot's successor (2^31: room for as many more). */
+const MAX_SLOT_CHAT_SEQ = 2 ** 31;
 
 export class EditingSessions {
   readonly #store: CentralStore;
@@ -272,7 +274,9 @@ export class EditingSessions {
     for (const message of chat) {
       if (message.slot === holder.slot) chatSeq = Math.max(chatSeq, message.seq);
     }
-    holder.chatSeq = Math.max(holder.chatSeq, chatSeq);
+    // The leaver's word, bounded: a successor always has room to number its
+    // lines (chat numbers are 32-bit on the wire and in the archive).
+    holder.chatSeq = Math.max(holder.chatSeq, Math.min(chatSeq, MAX_SLOT_CHAT_SEQ));
     // The merge may have ended this very session (the editor removed itself).
     if (session.slots.holder(holder.slot) === holder) this.#leave(session, holder, "left");
   }
