@@ -12,21 +12,27 @@ import { EventEmitter } from "node:events";
 import { AlbumError, ErrorCode } from "../common/album-error.ts";
 import {
   AnnounceEditorRequestSchema,
-  ChatRecordSchema,
   GetAlbumRequestSchema,
   HandOffRequestSchema,
   LoginRequestSchema,
   PutAlbumRequestSchema,
   RecordRatingRequestSchema,
   ResumeAlbumRequestSchema,
-  ResumeOutcome,
-  type ChatRecord,
   type Notification,
   type ServerFrame,
 } from "../gen/albumshare/central/v1/central_pb.ts";
 import type { RingState } from "../gen/albumshare/ring/v1/ring_pb.ts";
 import { Ring } from "../ring/ring.ts";
 import type { RequestBody } from "./central-link.ts";
+import {
+  chatToWire,
+  openedAlbumFromWire,
+  resumedAlbumFromWire,
+  type KeptChatMessage,
+  type OpenedAlbum,
+  type ResumeAlbumClaim,
+  type ResumedAlbum,
+} from "./editing-wire.ts";
 import type { RingSource } from "./data-transfer/ring-source.ts";
 import { ReconnectingLink, type CentralClientOptions } from "./reconnecting-link.ts";
 
@@ -35,83 +41,13 @@ type ReplyCase = Exclude<ServerFrame["body"]["case"], undefined | "error" | "not
 type ReplyValue<C extends ReplyCase> = Extract<ServerFrame["body"], { case: C }>["value"];
 
 export type { CentralClientOptions } from "./reconnecting-link.ts";
-
-/** An editor of an open session, as the central server knows it. */
-export interface SessionEditorInfo {
-  slot: number;
-  user: string;
-  /** "host:port" of its peer endpoint. */
-  address: string;
-  /** Its CURVE public key for this session, vouched for by the server. */
-  publicKey: Uint8Array;
-}
-
-/** A chat message as the central server keeps it. */
-export interface KeptChatMessage {
-  epoch: number;
-  slot: number;
-  seq: number;
-  sender: string;
-  text: string;
-  sentAtUnixMs: number;
-}
-
-/** What getAlbum hands an editor. */
-export interface OpenedAlbum {
-  album: string;
-  slot: number;
-  sessionId: bigint;
-  /** The server's replica, an encoded CRDT state. */
-  replica: Uint8Array;
-  ratedFileIds: string[];
-  editors: SessionEditorInfo[];
-  handOffIntervalMs: number;
-  /** 128 random bits naming the session (the peers' ZAP domain). */
-  sessionToken: Uint8Array;
-  /** The server's rate-once records: raters and stars per rated file. */
-  ratingTallies: Map<string, { raters: number; stars: number }>;
-  /** The highest slot handed out in the session so far. */
-  highestSlot: number;
-  /** Who held slots of this session before and left. */
-  pastEditors: { slot: number; user: string }[];
-  /** Lets this editor reclaim its slot with resumeAlbum (empty from an old server). */
-  resumeKey: Uint8Array;
-  /** Chat of the album's earlier sessions, oldest first. */
-  chatHistory: KeptChatMessage[];
-  resumeGraceMs: number;
-  /** The highest chat number our slot's earlier holders used in this session. */
-  chatSeq: number;
-}
-
-export interface ResumeAlbumClaim {
-  album: string;
-  epoch: number;
-  slot: number;
-  resumeKey: Uint8Array;
-  /** The highest counter of our slot in our replica. */
-  counter: number;
-  /** What the server may lack (encoded delta). */
-  delta: Uint8Array;
-  chat: readonly KeptChatMessage[];
-  address: string;
-}
-
-export interface ResumedAlbum {
-  /**
-   * "resumed": we hold our slot again; "handedOff": our changes were merged,
-   * but the slot is gone; "counterBehind": refused, nothing merged, the
-   * server's copy holds `knownCounter` of our slot, above the counter we stated.
-   */
-  outcome: "resumed" | "handedOff" | "counterBehind";
-  editors: SessionEditorInfo[];
-  reason: string;
-  /** The rate-once tallies now (an editor that was away missed the notices). */
-  ratingTallies: Map<string, { raters: number; stars: number }>;
-  /** The highest slot handed out in the session so far. */
-  highestSlot: number;
-  /** The server's highest counter of our slot ("counterBehind"; 0 otherwise). */
-  knownCounter: number;
-}
+export type {
+  KeptChatMessage,
+  OpenedAlbum,
+  ResumeAlbumClaim,
+  ResumedAlbum,
+  SessionEditorInfo,
+} from "./editing-wire.ts";
 
 export interface CentralClientEvents {
   notification: [Notification];
@@ -268,30 +204,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       value: create(GetAlbumRequestSchema, { album, peerPublicKey }),
     });
     if (reply.ring) this.#acceptRing(reply.ring);
-    return {
-      album: reply.album,
-      slot: reply.slot,
-      sessionId: reply.sessionId,
-      replica: reply.replica,
-      ratedFileIds: [...reply.ratedFileIds],
-      editors: reply.editors.map(({ slot, user, address, publicKey }) => ({
-        slot,
-        user,
-        address,
-        publicKey,
-      })),
-      handOffIntervalMs: reply.handOffIntervalMs,
-      sessionToken: reply.sessionToken,
-      ratingTallies: new Map(
-        reply.ratingTallies.map((t) => [t.fileId, { raters: t.raters, stars: Number(t.stars) }]),
-      ),
-      highestSlot: reply.highestSlot,
-      pastEditors: reply.pastEditors.map(({ slot, user }) => ({ slot, user })),
-      resumeKey: reply.resumeKey,
-      chatHistory: reply.chatHistory.map(chatFromWire),
-      resumeGraceMs: reply.resumeGraceMs,
-      chatSeq: reply.chatSeq,
-    };
+    return openedAlbumFromWire(reply);
   }
 
   /**
@@ -308,21 +221,7 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
       }),
     });
     if (reply.ring) this.#acceptRing(reply.ring);
-    return {
-      outcome: resumeOutcome(reply.outcome),
-      editors: reply.editors.map(({ slot, user, address, publicKey }) => ({
-        slot,
-        user,
-        address,
-        publicKey,
-      })),
-      reason: reply.reason,
-      ratingTallies: new Map(
-        reply.ratingTallies.map((t) => [t.fileId, { raters: t.raters, stars: Number(t.stars) }]),
-      ),
-      highestSlot: reply.highestSlot,
-      knownCounter: Number(reply.knownCounter),
-    };
+    return resumedAlbumFromWire(reply);
   }
 
   /** Tells the server (and through it the other editors) where our peer endpoint is. */
@@ -384,26 +283,4 @@ export class CentralClient extends EventEmitter<CentralClientEvents> implements 
     });
     return reply.ring ? this.#acceptRing(reply.ring) : this.#ring;
   }
-}
-
-function resumeOutcome(outcome: ResumeOutcome): ResumedAlbum["outcome"] {
-  if (outcome === ResumeOutcome.RESUMED) return "resumed";
-  if (outcome === ResumeOutcome.COUNTER_BEHIND) return "counterBehind";
-  // HANDED_OFF, or an outcome this client does not know: the slot is not ours.
-  return "handedOff";
-}
-
-function chatToWire(message: KeptChatMessage): ChatRecord {
-  return create(ChatRecordSchema, { ...message, sentAtUnixMs: BigInt(message.sentAtUnixMs) });
-}
-
-function chatFromWire(record: ChatRecord): KeptChatMessage {
-  return {
-    epoch: record.epoch,
-    slot: record.slot,
-    seq: record.seq,
-    sender: record.sender,
-    text: record.text,
-    sentAtUnixMs: Number(record.sentAtUnixMs),
-  };
 }
