@@ -24,8 +24,9 @@ import {
   encodeState,
   highestCounter,
 } from "../../src/crdt/index.ts";
-import { ResumeOutcome, type ServerFrame } from "../../src/gen/albumshare/central/v1/central_pb.ts";
+import { ResumeOutcome } from "../../src/gen/albumshare/central/v1/central_pb.ts";
 import { makeTempDir } from "./helpers/central-process.ts";
+import { inProcessConnection } from "./helpers/in-process-connection.ts";
 
 const HAND_OFF_MS = 1000;
 /** REMOVAL_SETTLE_PERIODS hand-off periods. */
@@ -41,8 +42,6 @@ interface Editor {
   readonly ended: string | undefined;
 }
 
-let connections = 0;
-
 /** An album of `ann` on the real sessions code, on a clock the test moves. */
 function world(store: CentralStore, album: string) {
   store.insertAlbum(album, "ann", encodeState(createAlbumState("ann")), ["ann"]);
@@ -56,18 +55,11 @@ function world(store: CentralStore, album: string) {
   });
   const open = (user: string): Editor => {
     const ended = { reason: undefined as string | undefined };
-    const connection: ConnectionState = {
-      id: ++connections,
-      remoteAddress: "test",
-      remoteHost: "test",
-      closed: new AbortController().signal,
-      user,
-      notify: (frame: ServerFrame["body"]) => {
-        if (frame.case !== "notification") return;
-        const body = frame.value.body;
-        if (body.case === "sessionEnded") ended.reason = body.value.reason;
-      },
-    };
+    const connection = inProcessConnection(user, (frame) => {
+      if (frame.case !== "notification") return;
+      const body = frame.value.body;
+      if (body.case === "sessionEnded") ended.reason = body.value.reason;
+    });
     const opened = sessions.open(album, connection, user, new Uint8Array(randomBytes(32)));
     const replica = new EditorReplica(opened.replica, { slot: opened.slot, user });
     return {
@@ -150,7 +142,7 @@ describe("removals settle one by one", () => {
     assert.equal(sessions.editorCount(album), 2);
 
     // bob comes back within the grace period and hands in his removal of ann.
-    const back = { ...bob.connection, id: ++connections };
+    const back = inProcessConnection("bob", (frame) => bob.connection.notify(frame));
     const result = sessions.resume(album, back, "bob", {
       epoch: bob.replica.epoch,
       slot: bob.slot,

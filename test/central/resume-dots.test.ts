@@ -31,6 +31,7 @@ import {
 import { ResumeOutcome } from "../../src/gen/albumshare/central/v1/central_pb.ts";
 import { CONTENT_KEYS } from "../crdt/album-simulation.ts";
 import { makeTempDir } from "./helpers/central-process.ts";
+import { inProcessConnection as connection } from "./helpers/in-process-connection.ts";
 
 /**
  * A fresh peer public key, as every editor sends one per session. The central
@@ -104,16 +105,6 @@ interface Outcome {
   restarts: number;
   adds: number;
 }
-
-let nextConnection = 1;
-const connection = (user: string): ConnectionState => ({
-  id: nextConnection++,
-  remoteAddress: "test",
-  remoteHost: "test",
-  closed: new AbortController().signal,
-  user,
-  notify: () => {},
-});
 
 function run(
   store: CentralStore,

@@ -11,7 +11,6 @@ import assert from "node:assert/strict";
 import { silentLogger } from "../../src/common/logger.ts";
 import { EditorReplica } from "../../src/client/session/editor-replica.ts";
 import { CentralStore } from "../../src/central/central-store.ts";
-import type { ConnectionState } from "../../src/central/handler-context.ts";
 import { EditingSessions } from "../../src/central/sessions/editing-sessions.ts";
 import { createAlbumState, encodeState } from "../../src/crdt/index.ts";
 import {
@@ -20,19 +19,10 @@ import {
 } from "../../src/gen/albumshare/central/v1/central_pb.ts";
 import { create } from "@bufbuild/protobuf";
 import { makeTempDir } from "./helpers/central-process.ts";
+import { inProcessConnection as connection } from "./helpers/in-process-connection.ts";
 
 const temp = makeTempDir("albumshare-slot-chat-");
 after(() => temp.remove());
-
-let nextConnection = 1;
-const connection = (user: string): ConnectionState => ({
-  id: nextConnection++,
-  remoteAddress: "test",
-  remoteHost: "test",
-  closed: new AbortController().signal,
-  user,
-  notify: () => {},
-});
 
 const key = (): Uint8Array => new Uint8Array(randomBytes(32));
 

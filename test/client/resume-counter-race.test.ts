@@ -28,21 +28,12 @@ import {
   listMembers,
 } from "../../src/crdt/index.ts";
 import { makeTempDir } from "../central/helpers/central-process.ts";
+import { inProcessConnection as connection } from "../central/helpers/in-process-connection.ts";
 import { SimCentral, type SimRequest } from "../peer/fixtures/sim-central.ts";
 
 const ALBUM = "trip";
 const temp = makeTempDir("albumshare-resume-race-");
 after(() => temp.remove());
-
-let connections = 0;
-const connection = (user: string): ConnectionState => ({
-  id: ++connections,
-  remoteAddress: "test",
-  remoteHost: "test",
-  closed: new AbortController().signal,
-  user,
-  notify: () => {},
-});
 
 /** One editor: its album-session core and its current connection to the server. */
 interface Editor {
