@@ -1,11 +1,11 @@
 // The central server's side of editing sessions: hands out session slots,
 // merges the replicas and deltas editors hand in and stores them durably,
 // tells editors who joined and left, ends the session of a removed member,
-// records ratings before they are applied, and compacts an album when its
-// last editor leaves. One EditingSessions per server; an album has at most
-// one open session, kept in memory with its decoded replica; hand-offs are
-// appended to a log in the store, so one costs a merge and a small write,
-// never an encode or a decode of the whole album.
+// records ratings before they are applied, and ends (compacts) a session when
+// its last editor leaves. One EditingSessions per server; an album has at
+// most one open session (open-sessions.ts), kept in memory with its decoded
+// replica; hand-offs are appended to a log in the store, so one costs a
+// merge and a small write, never an encode or a decode of the whole album.
 // An editor whose connection drops keeps its slot for a grace period and
 // may resume it (same epoch, same slot, its replica kept); a restarted server
 // rebuilds open sessions from the durable slot table instead of compacting
@@ -22,7 +22,7 @@
 import { create } from "@bufbuild/protobuf";
 import { AlbumError, ErrorCode } from "../../common/album-error.ts";
 import type { Logger } from "../../common/logger.ts";
-import { compact, encodeState, isMember, listMembers, type AlbumState } from "../../crdt/index.ts";
+import { encodeState, isMember, listMembers } from "../../crdt/index.ts";
 import {
   ResumeOutcome,
   SessionEditorSchema,
@@ -31,21 +31,16 @@ import {
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { CentralStore } from "../central-store.ts";
 import type { ConnectionState } from "../handler-context.ts";
-import {
-  openSession,
-  sessionIdOf,
-  sessionKey,
-  type OpenSession,
-  type ResumeResult,
-} from "./open-session.ts";
+import { sessionIdOf, type OpenSession, type ResumeResult } from "./open-session.ts";
 import { counterBehindResult, decideResume, type ResumeClaim } from "./resume-claim.ts";
 import { newResumeKey } from "./resume-keys.ts";
 import { checkRating, RatingRecords } from "./rating-records.ts";
 import { SessionDurability } from "./session-durability.ts";
+import { OpenSessions } from "./open-sessions.ts";
 import { checkPeerPublicKey } from "./session-trust.ts";
 import { SessionVouching } from "./session-vouching.ts";
 import { mergeHandOff } from "./hand-off-merge.ts";
-import { SessionSlots, type Departure, type SlotHolder } from "./session-slots.ts";
+import type { Departure, SlotHolder } from "./session-slots.ts";
 import {
   chatToWire,
   editorLeft,
@@ -80,12 +75,7 @@ const MAX_SLOT_CHAT_SEQ = 2 ** 31;
 export class EditingSessions {
   readonly #store: CentralStore;
   readonly #logger: Logger;
-  /**
-   * Open sessions by album name in lower case: album names are ASCII and the
-   * store compares them case-insensitively, so this finds a session without
-   * asking the store.
-   */
-  readonly #open = new Map<string, OpenSession>();
+  readonly #sessions: OpenSessions;
   readonly #durable: SessionDurability;
   readonly #ratings: RatingRecords;
   /** Token and keys of each open session, and the editors as vouched for. */
@@ -105,7 +95,15 @@ export class EditingSessions {
     this.#durable = new SessionDurability(options.store, this.#now);
     this.#ratings = new RatingRecords(options.store);
     this.#vouching = new SessionVouching(options.store);
-    this.#recover();
+    this.#sessions = new OpenSessions({
+      store: options.store,
+      durable: this.#durable,
+      vouching: this.#vouching,
+      logger: this.#logger,
+    });
+    // A removal still settling when the server stopped is not in the store:
+    // settle it again, from now, on the merged state.
+    for (const session of this.#sessions.recover(this.#now())) this.#noteRemovals(session);
     const sweepMs = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
     if (sweepMs > 0) {
       this.#sweeper = setInterval(() => this.#sweepSafely(), sweepMs);
@@ -119,7 +117,7 @@ export class EditingSessions {
 
   /** Number of editors in the album's open session (0 if none). */
   editorCount(album: string): number {
-    return this.#find(album)?.slots.size ?? 0;
+    return this.#sessions.find(album)?.slots.size ?? 0;
   }
 
   /** getAlbum: a slot in the album's session (opened if need be) for a member, with its peer key. */
@@ -130,7 +128,7 @@ export class EditingSessions {
     peerPublicKey: Uint8Array,
   ): VouchedSession {
     checkPeerPublicKey(peerPublicKey);
-    const session = this.#find(albumName) ?? this.#start(albumName, user);
+    const session = this.#sessions.findOrStart(albumName, user);
     const trust = this.#vouching.trustOf(session);
     trust.checkUnused(peerPublicKey);
     if (!isMember(session.state, user)) throw notMemberError(session.album);
@@ -185,7 +183,7 @@ export class EditingSessions {
     if (claim.address.length > MAX_ADDRESS_LENGTH) {
       throw new AlbumError(ErrorCode.InvalidArgument, "the peer address is too long");
     }
-    const session = this.#find(albumName);
+    const session = this.#sessions.find(albumName);
     const decision = decideResume(session, albumName, user, claim);
     if (!session) throw notMemberError(albumName); // decideResume refused already
     if (decision.kind === "counterBehind") {
@@ -308,7 +306,7 @@ export class EditingSessions {
    */
   connectionGone(connection: ConnectionState, how: "dropped" | "logout" = "dropped"): void {
     const now = this.#now();
-    for (const session of [...this.#open.values()]) {
+    for (const session of this.#sessions.all()) {
       for (const holder of session.slots.holders()) {
         if (holder.connection !== connection) continue;
         if (how === "logout") {
@@ -330,15 +328,15 @@ export class EditingSessions {
    */
   sweep(): void {
     const now = this.#now();
-    for (const session of [...this.#open.values()]) {
+    for (const session of this.#sessions.all()) {
       for (const holder of session.slots.expired(now, this.#graceMs)) {
-        if (this.#find(session.album) === session) this.#leave(session, holder, "lost");
+        if (this.#sessions.isOpen(session)) this.#leave(session, holder, "lost");
       }
       // While an editor is away, it may hold a concurrent change that keeps
       // the member (e.g. its own removal of the remover): removals wait until
       // it hands in on resuming, or its grace period ends.
       if (
-        this.#find(session.album) === session &&
+        this.#sessions.isOpen(session) &&
         session.removals.size > 0 &&
         session.slots.holders().every((h) => h.connection !== undefined)
       ) {
@@ -350,7 +348,7 @@ export class EditingSessions {
   /** Closes every session (server shutdown): stored replicas and slot tables stay as they are. */
   stopAll(): void {
     if (this.#sweeper) clearInterval(this.#sweeper);
-    this.#open.clear();
+    this.#sessions.clear();
   }
 
   #sweepSafely(): void {
@@ -359,58 +357,6 @@ export class EditingSessions {
     } catch (error) {
       this.#logger.error({ err: error }, "sweeping editing sessions failed");
     }
-  }
-
-  /**
-   * At start: rebuilds every session the last run left open from its stored
-   * replica, log and slot table. Its holders are away (they may resume); the
-   * epoch stays, so their replicas are still good.
-   */
-  #recover(): void {
-    for (const session of this.#durable.recoverSessions(this.#now())) {
-      this.#open.set(sessionKey(session.album), session);
-      // A removal still settling when the server stopped is not in the store:
-      // settle it again, from now, on the merged state.
-      this.#noteRemovals(session);
-      this.#logger.info(
-        { album: session.album, epoch: session.state.epoch, away: session.slots.size },
-        "editing session recovered after a restart; its editors may resume",
-      );
-    }
-  }
-
-  #find(albumName: string): OpenSession | undefined {
-    return this.#open.get(sessionKey(albumName));
-  }
-
-  #start(albumName: string, user: string): OpenSession {
-    const record = this.#store.findAlbum(albumName);
-    // An unknown album and one the user is not in get the same answer.
-    if (!record || record.replica === null || !this.#store.isMember(record.name, user)) {
-      throw notMemberError(albumName);
-    }
-    let state = this.#durable.replay(record.name, record.replica);
-    if (record.sessionOpen) {
-      // Left open by a stop with no slot anybody may resume (recovery keeps
-      // the others): nobody holds a slot of it, so start a new epoch.
-      state = compact(state);
-      this.#logger.info({ album: record.name }, "compacted an album left open by a stop");
-    }
-    this.#durable.startSession(record.name, state);
-    const session = this.#register(record.name, record.id, state, new SessionSlots());
-    this.#logger.info({ album: record.name, epoch: state.epoch }, "editing session opened");
-    return session;
-  }
-
-  #register(
-    album: string,
-    albumId: number,
-    state: AlbumState,
-    slots: SessionSlots<ConnectionState>,
-  ): OpenSession {
-    const session = openSession(album, albumId, state, slots);
-    this.#open.set(sessionKey(album), session);
-    return session;
   }
 
   /** The session's rate-once tallies, as editors are told them. */
@@ -424,7 +370,7 @@ export class EditingSessions {
     albumName: string,
     connection: ConnectionState,
   ): { session: OpenSession; holder: SlotHolder<ConnectionState> } {
-    const session = this.#find(albumName);
+    const session = this.#sessions.find(albumName);
     const holder = session?.slots.holders().find((h) => h.connection === connection);
     if (!session || !holder) {
       throw new AlbumError(
@@ -486,7 +432,7 @@ export class EditingSessions {
 
   #leave(session: OpenSession, holder: SlotHolder<ConnectionState>, how: Departure): void {
     this.#release(session, holder, how);
-    if (session.slots.size === 0) this.#end(session);
+    if (session.slots.size === 0) this.#sessions.end(session);
   }
 
   /** Frees the slot (recorded first), tells the others; never ends the session. */
@@ -500,13 +446,5 @@ export class EditingSessions {
       "editor left",
     );
     notifyOthers(session, holder, editorLeft(session, holder, how));
-  }
-
-  /** The last editor left: compact into the next epoch and close the session. */
-  #end(session: OpenSession): void {
-    this.#open.delete(sessionKey(session.album));
-    this.#vouching.end(session);
-    const next = this.#durable.endSession(session);
-    this.#logger.info({ album: session.album, epoch: next.epoch }, "editing session ended");
   }
 }
