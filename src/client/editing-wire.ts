@@ -4,16 +4,16 @@
 // lists. Pure conversions; they decide nothing and never drop a field a
 // caller reads. The session simulation converts the real server's replies
 // through the same functions.
-import { create } from "@bufbuild/protobuf";
+import { keptChatFromWire as chatFromWire, type KeptChatMessage } from "../common/kept-chat.ts";
 import {
-  ChatRecordSchema,
   ResumeOutcome,
-  type ChatRecord,
   type GetAlbumReply,
   type RatingTally,
   type ResumeAlbumReply,
   type SessionEditor,
 } from "../gen/albumshare/central/v1/central_pb.ts";
+
+export type { KeptChatMessage } from "../common/kept-chat.ts";
 
 /** An editor of an open session, as the central server knows it. */
 export interface SessionEditorInfo {
@@ -23,16 +23,6 @@ export interface SessionEditorInfo {
   address: string;
   /** Its CURVE public key for this session, vouched for by the server. */
   publicKey: Uint8Array;
-}
-
-/** A chat message as the central server keeps it. */
-export interface KeptChatMessage {
-  epoch: number;
-  slot: number;
-  seq: number;
-  sender: string;
-  text: string;
-  sentAtUnixMs: number;
 }
 
 /** What getAlbum hands an editor. */
@@ -123,20 +113,10 @@ export function resumedAlbumFromWire(reply: ResumeAlbumReply): ResumedAlbum {
   };
 }
 
-export function chatToWire(message: KeptChatMessage): ChatRecord {
-  return create(ChatRecordSchema, { ...message, sentAtUnixMs: BigInt(message.sentAtUnixMs) });
-}
-
-export function chatFromWire(record: ChatRecord): KeptChatMessage {
-  return {
-    epoch: record.epoch,
-    slot: record.slot,
-    seq: record.seq,
-    sender: record.sender,
-    text: record.text,
-    sentAtUnixMs: Number(record.sentAtUnixMs),
-  };
-}
+export {
+  keptChatFromWire as chatFromWire,
+  keptChatToWire as chatToWire,
+} from "../common/kept-chat.ts";
 
 function editorFromWire({ slot, user, address, publicKey }: SessionEditor): SessionEditorInfo {
   return { slot, user, address, publicKey };

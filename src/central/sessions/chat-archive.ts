@@ -9,6 +9,7 @@
 // past its bound.
 import type Database from "better-sqlite3";
 import { AlbumError, ErrorCode } from "../../common/album-error.ts";
+import type { KeptChatMessage } from "../../common/kept-chat.ts";
 import { isUserName } from "../../crdt/album-names.ts";
 import { MAX_CHAT_TEXT_BYTES } from "../../peer/causal-chat.ts";
 import { FIRST_EDITOR_SLOT, LAST_EDITOR_SLOT } from "./session-slots.ts";
@@ -19,14 +20,8 @@ export const CHAT_ARCHIVE_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 /** Messages one hand-off may carry (an editor sends at most the archive's bound). */
 export const MAX_CHAT_PER_HAND_OFF = CHAT_ARCHIVE_MAX_MESSAGES;
 
-export interface ArchivedChat {
-  readonly epoch: number;
-  readonly slot: number;
-  readonly seq: number;
-  readonly sender: string;
-  readonly text: string;
-  readonly sentAtUnixMs: number;
-}
+/** A kept message: the same shape the client library reads. */
+export type ArchivedChat = KeptChatMessage;
 
 export interface ChatArchiveOptions {
   maxMessages?: number;

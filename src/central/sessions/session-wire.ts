@@ -5,7 +5,6 @@
 import { create } from "@bufbuild/protobuf";
 import { permissionDenied, type AlbumError } from "../../common/album-error.ts";
 import {
-  ChatRecordSchema,
   EditorJoinedSchema,
   EditorLeftSchema,
   LeaveReason,
@@ -14,14 +13,12 @@ import {
   SessionEndedSchema,
   NotificationSchema,
   SessionEditorSchema,
-  type ChatRecord,
   type Notification,
   type RatingTally as RatingTallyWire,
   type SessionEditor,
 } from "../../gen/albumshare/central/v1/central_pb.ts";
 import type { RatingTally } from "../../crdt/delta-audit.ts";
 import type { ConnectionState } from "../handler-context.ts";
-import type { ArchivedChat } from "./chat-archive.ts";
 import type { OpenSession } from "./open-session.ts";
 import type { Departure, SlotHolder } from "./session-slots.ts";
 
@@ -46,22 +43,10 @@ export function toWireEditor(holder: SlotHolder<ConnectionState>): SessionEditor
   });
 }
 
-export function chatToWire(message: ArchivedChat): ChatRecord {
-  return create(ChatRecordSchema, { ...message, sentAtUnixMs: BigInt(message.sentAtUnixMs) });
-}
-
-export function chatFromWire(record: ChatRecord): ArchivedChat {
-  return {
-    epoch: record.epoch,
-    slot: record.slot,
-    seq: record.seq,
-    sender: record.sender,
-    text: record.text,
-    // Out-of-range times are refused by the archive, not wrapped.
-    sentAtUnixMs:
-      record.sentAtUnixMs > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(record.sentAtUnixMs),
-  };
-}
+export {
+  keptChatFromWire as chatFromWire,
+  keptChatToWire as chatToWire,
+} from "../../common/kept-chat.ts";
 
 export function notMemberError(album: string): AlbumError {
   return permissionDenied(`'${album}' is not an album you are a member of`);
