@@ -7,24 +7,20 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
 import type { FileView, LiveMessage } from "../../src/web/live-types.ts";
-import { LocalSystem } from "../session/helpers/local-system.ts";
 import { testJpeg } from "./helpers/test-media.ts";
-import { WebProcess } from "./helpers/web-process.ts";
+import type { WebProcess } from "./helpers/web-process.ts";
+import { startWebSystem, type WebSystem } from "./helpers/web-system.ts";
 
-let system: LocalSystem;
+let running: WebSystem | undefined;
 let web: WebProcess;
 let cookie: string;
 
 before(async () => {
-  system = await LocalSystem.start(1);
-  web = await WebProcess.start(system.central, system.root);
-  cookie = await web.login("alice");
+  running = await startWebSystem();
+  ({ web, cookie } = running);
 });
 
-after(async () => {
-  await web?.stop();
-  await system?.stop();
-});
+after(() => running?.stop());
 
 /** The first album view the live channel sends. */
 function firstView(album: string): Promise<FileView[]> {

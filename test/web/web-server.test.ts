@@ -7,23 +7,19 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
-import { LocalSystem } from "../session/helpers/local-system.ts";
-import { WebProcess } from "./helpers/web-process.ts";
+import type { WebProcess } from "./helpers/web-process.ts";
+import { startWebSystem, type WebSystem } from "./helpers/web-system.ts";
 
-let system: LocalSystem;
+let running: WebSystem | undefined;
 let web: WebProcess;
 let cookie: string;
 
 before(async () => {
-  system = await LocalSystem.start(1);
-  web = await WebProcess.start(system.central, system.root);
-  cookie = await web.login("alice");
+  running = await startWebSystem();
+  ({ web, cookie } = running);
 });
 
-after(async () => {
-  await web?.stop();
-  await system?.stop();
-});
+after(() => running?.stop());
 
 function liveStatus(headers: Record<string, string>, album = "trip"): Promise<number> {
   return new Promise((resolve) => {
