@@ -4,23 +4,16 @@
 // tag, and an original, get the short cache life as before. The page learns
 // the tag from the album view.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { WebSocket } from "ws";
 import type { FileView, LiveMessage } from "../../src/web/live-types.ts";
 import { testJpeg } from "./helpers/test-media.ts";
 import type { WebProcess } from "./helpers/web-process.ts";
-import { startWebSystem, type WebSystem } from "./helpers/web-system.ts";
+import { useWebSystem } from "./helpers/web-system.ts";
 
-let running: WebSystem | undefined;
 let web: WebProcess;
 let cookie: string;
-
-before(async () => {
-  running = await startWebSystem();
-  ({ web, cookie } = running);
-});
-
-after(() => running?.stop());
+useWebSystem((running) => ({ web, cookie } = running));
 
 /** The first album view the live channel sends. */
 function firstView(album: string): Promise<FileView[]> {

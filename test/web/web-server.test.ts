@@ -5,21 +5,14 @@
 // error line, and a 1 GiB upload passes through with flat memory.
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { WebSocket } from "ws";
 import type { WebProcess } from "./helpers/web-process.ts";
-import { startWebSystem, type WebSystem } from "./helpers/web-system.ts";
+import { useWebSystem } from "./helpers/web-system.ts";
 
-let running: WebSystem | undefined;
 let web: WebProcess;
 let cookie: string;
-
-before(async () => {
-  running = await startWebSystem();
-  ({ web, cookie } = running);
-});
-
-after(() => running?.stop());
+useWebSystem((running) => ({ web, cookie } = running));
 
 function liveStatus(headers: Record<string, string>, album = "trip"): Promise<number> {
   return new Promise((resolve) => {

@@ -1,5 +1,6 @@
 // A local system (central server and one data server) with the web app in
 // front of it and one person logged in: what most web tests start from.
+import { after, before } from "node:test";
 import { LocalSystem } from "../../session/helpers/local-system.ts";
 import { WebProcess } from "./web-process.ts";
 
@@ -29,4 +30,17 @@ export async function startWebSystem(user = "alice"): Promise<WebSystem> {
     await system.stop();
     throw error;
   }
+}
+
+/**
+ * Starts a web system before the file's tests and stops it after them;
+ * `ready` gets it once it is up.
+ */
+export function useWebSystem(ready: (system: WebSystem) => void, user = "alice"): void {
+  let running: WebSystem | undefined;
+  before(async () => {
+    running = await startWebSystem(user);
+    ready(running);
+  });
+  after(() => running?.stop());
 }
