@@ -19,11 +19,9 @@ import {
 } from "../../src/crdt/index.ts";
 import { mergeInto } from "../../src/crdt/album-join.ts";
 import { AlbumStateSchema, MediaKind } from "../../src/gen/albumshare/crdt/v1/album_pb.ts";
+import { hexKey } from "../support/content-key-arbitrary.ts";
 
 const editor = { slot: 1, user: "alice" };
-const hexKey = fc
-  .uint8Array({ minLength: 32, maxLength: 32 })
-  .map((bytes) => Buffer.from(bytes).toString("hex"));
 const media: fc.Arbitrary<FileMedia> = fc
   .record(
     {

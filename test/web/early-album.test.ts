@@ -23,11 +23,9 @@ import { mergeInto } from "../../src/crdt/album-join.ts";
 import { albumView } from "../../src/web/album-view.ts";
 import { EarlyAlbum, tapGetAlbum } from "../../src/web/early-album.ts";
 import { RenditionTags } from "../../src/web/rendition-tag.ts";
+import { hexKey } from "../support/content-key-arbitrary.ts";
 
 const editor = { slot: 1, user: "alice" };
-const hexKey = fc
-  .uint8Array({ minLength: 32, maxLength: 32 })
-  .map((bytes) => Buffer.from(bytes).toString("hex"));
 const added = fc.record({
   name: fc.stringMatching(/^[a-z]{1,8}\.(jpg|mov|txt)$/),
   contentKey: hexKey,

@@ -7,10 +7,8 @@ import { test } from "node:test";
 import fc from "fast-check";
 import type { AlbumFile } from "../../src/crdt/index.ts";
 import { RenditionTags } from "../../src/web/rendition-tag.ts";
+import { hexKey } from "../support/content-key-arbitrary.ts";
 
-const hexKey = fc
-  .uint8Array({ minLength: 32, maxLength: 32 })
-  .map((bytes) => Buffer.from(bytes).toString("hex"));
 const keys = fc.record({
   contentKey: hexKey,
   thumbnailKey: fc.option(hexKey, { nil: undefined }),
